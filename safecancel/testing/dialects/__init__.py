@@ -1,0 +1,21 @@
+"""One module per venue: how the fake venue speaks that venue's dialect."""
+
+from __future__ import annotations
+
+import importlib
+
+DIALECTS = (
+    "safecancel.testing.dialects.binance_coinm:BinanceCoinMDialect",
+    # bitopro
+    # bingx
+    # htx
+    # bitget
+)
+
+
+def all_dialects() -> list:
+    out = []
+    for target in DIALECTS:
+        module, cls = target.split(":")
+        out.append(getattr(importlib.import_module(module), cls)())
+    return out

@@ -1,0 +1,122 @@
+"""The fake venue's order ledger: the ground truth that tests compare the journal against."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("open", "filled", "cancelled")
+
+
+@dataclass
+class FakeOrder:
+    venue: str
+    symbol: str
+    order_id: str
+    client_order_id: str | None
+    status: str = "open"  # open | filled | cancelled (| cancelling, shown as open, for async venues)
+    cancel_requests: int = 0
+    created_ms: int = 0
+    updated_ms: int = 0
+    cancel_due_ms: int | None = None  # async venues: when an accepted cancel takes effect
+    qty: str = "1"
+    price: str = "100"
+    side: str = "BUY"
+
+    @property
+    def public_status(self) -> str:
+        return "open" if self.status == "cancelling" else self.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "order_id": self.order_id,
+            "client_order_id": self.client_order_id,
+            "status": self.public_status,
+            "cancel_requests": self.cancel_requests,
+        }
+
+
+def symbol_key(symbol: str) -> str:
+    """Venues differ in case (BitoPro's path is lower-case, its body upper-case): compare case-folded."""
+    return symbol.casefold()
+
+
+@dataclass
+class Ledger:
+    """Orders per venue, guarded by one lock (the fake's handlers run on many threads)."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    orders: dict[str, list[FakeOrder]] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(9_000_000_001))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.orders.clear()
+
+    def seed(self, venue: str, symbol: str, specs: list[dict[str, Any]], now_ms: int) -> list[FakeOrder]:
+        """Add orders; an order without ``order_id`` gets a fresh numeric one."""
+        added = []
+        with self.lock:
+            bucket = self.orders.setdefault(venue, [])
+            for spec in specs:
+                status = spec.get("status", "open")
+                if status not in STATUSES:
+                    raise ValueError(f"bad status {status!r}; expected one of {STATUSES}")
+                oid = spec.get("order_id")
+                order = FakeOrder(
+                    venue=venue,
+                    symbol=symbol,
+                    order_id=str(oid) if oid is not None else str(next(self._ids)),
+                    client_order_id=spec.get("client_order_id"),
+                    status=status,
+                    created_ms=now_ms,
+                    updated_ms=now_ms,
+                )
+                bucket.append(order)
+                added.append(order)
+        return added
+
+    def settle(self, now_ms: int) -> None:
+        """Let accepted asynchronous cancels take effect once they are due."""
+        with self.lock:
+            for bucket in self.orders.values():
+                for o in bucket:
+                    if o.status == "cancelling" and o.cancel_due_ms is not None and o.cancel_due_ms <= now_ms:
+                        o.status = "cancelled"
+                        o.updated_ms = o.cancel_due_ms
+
+    def find(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> FakeOrder | None:
+        """The newest order matching the id (and the symbol, when given)."""
+        with self.lock:
+            for o in reversed(self.orders.get(venue, [])):
+                if symbol is not None and symbol_key(o.symbol) != symbol_key(symbol):
+                    continue
+                if order_id is not None and o.order_id == str(order_id):
+                    return o
+                if client_order_id is not None and o.client_order_id == client_order_id:
+                    return o
+        return None
+
+    def open_orders(self, venue: str, symbol: str | None = None) -> list[FakeOrder]:
+        with self.lock:
+            return [
+                o
+                for o in self.orders.get(venue, [])
+                if o.status == "open" and (symbol is None or symbol_key(o.symbol) == symbol_key(symbol))
+            ]
+
+    def snapshot(self, venue: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            venues = [venue] if venue else sorted(self.orders)
+            return [o.to_json() for v in venues for o in self.orders.get(v, [])]

@@ -1,0 +1,415 @@
+"""A real HTTP server on loopback that speaks the five venues' batch-cancel dialects.
+
+Each venue's dialect (``safecancel.testing.dialects``) verifies signatures with its own code, written
+from the venue's docs -- it never imports the adapters' signing -- and answers in the venue's own
+shapes and error codes. The :class:`~safecancel.testing.ledger.Ledger` is the ground truth.
+
+Control API (JSON) under ``/_fake/``: ``POST /_fake/orders``, ``GET /_fake/orders?venue=V``,
+``POST /_fake/faults``, ``GET /_fake/requests?venue=V``, ``POST /_fake/reset`` (see design.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+from .ledger import FakeOrder, Ledger
+
+ENDPOINTS = ("cancel", "query", "time", "cancel_all")
+FAULT_KINDS = (
+    "status",
+    "delay",
+    "drop_before_apply",
+    "drop_after_apply",
+    "malformed",
+    "omit",
+    "fill_before_cancel",
+    "clock_skew",
+)
+
+
+@dataclass(frozen=True)
+class FakeCredentials:
+    api_key: str = "test-key"
+    api_secret: str = "test-secret"
+    passphrase: str = "test-pass"
+
+
+@dataclass
+class FakeRequest:
+    """A request as the fake received it: raw query and body bytes, lower-cased header names."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    host: str
+
+    def params(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query, keep_blank_values=True))
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), dict(headers or {}))
+
+
+@dataclass
+class Fault:
+    venue: str
+    endpoint: str
+    kind: str
+    status: int = 503
+    retry_after: float | None = None
+    delay_ms: int = 0
+    offset_ms: int = 0
+    times: int = 1
+
+
+class Context:
+    """What a dialect handler may use: the ledger, the venue's clock, credentials and this request's faults."""
+
+    def __init__(self, server: FakeVenue, venue: str, faults: list[Fault]) -> None:
+        self.server = server
+        self.venue = venue
+        self.ledger = server.ledger
+        self.creds = server.credentials
+        kinds = {f.kind for f in faults}
+        self.omit = "omit" in kinds
+        self._fill_first = "fill_before_cancel" in kinds
+
+    def now_ms(self) -> int:
+        return self.server.venue_now_ms(self.venue)
+
+    def cancel(self, order: FakeOrder, *, asynchronous: bool = False) -> str:
+        """Apply one cancel to the ledger; returns the status the order had when the cancel arrived.
+
+        With a ``fill_before_cancel`` fault, the first open order of the request fills just before.
+        """
+        with self.ledger.lock:
+            if self._fill_first and order.status == "open":
+                order.status = "filled"
+                self._fill_first = False
+            order.cancel_requests += 1
+            before = order.status
+            now = self.now_ms()
+            if before == "open":
+                if asynchronous:
+                    order.status = "cancelling"
+                    order.cancel_due_ms = now + self.server.async_delay_ms
+                else:
+                    order.status = "cancelled"
+                order.updated_ms = now
+            return before
+
+
+Handler = Callable[[FakeRequest, Context], Reply]
+
+
+class Dialect(Protocol):
+    venue: str
+    rate: tuple[int, float]  # requests per seconds, for --enforce-rate-limits
+
+    def routes(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
+        """(method, path regex, endpoint kind, handler) for each endpoint served."""
+
+    def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
+        """The venue's own error reply for an HTTP status (status faults, rate limiting)."""
+
+
+class _Bucket:
+    def __init__(self, requests: int, per_seconds: float) -> None:
+        self.capacity = float(requests)
+        self.rate = requests / per_seconds
+        self.tokens = float(requests)
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            return False
+
+
+class FakeVenue:
+    """The loopback fake venue. Use as a context manager, or ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_ms: int = 0,
+        enforce_rate_limits: bool = False,
+        credentials: FakeCredentials = FakeCredentials(),
+        async_delay_ms: int = 150,
+        dialects: list[Dialect] | None = None,
+    ) -> None:
+        from .dialects import all_dialects
+
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.enforce_rate_limits = enforce_rate_limits
+        self.credentials = credentials
+        self.async_delay_ms = async_delay_ms
+        self.ledger = Ledger()
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._requests: list[dict[str, Any]] = []
+        self._skew_ms: dict[str, int] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self.dialects = {d.venue: d for d in (dialects if dialects is not None else all_dialects())}
+        self._routes = [(m, rx, ep, h, d.venue) for d in self.dialects.values() for (m, rx, ep, h) in d.routes()]
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeVenue:
+        self._httpd = _Server((self.host, self.port), _make_handler(self))
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-venue", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd = _Server((self.host, self.port), _make_handler(self))
+        self.port = self._httpd.server_address[1]
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeVenue:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- the control API (also served over HTTP under /_fake/) --------------------------------
+
+    def seed(self, venue: str, symbol: str, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self._known(venue)
+        return [o.to_json() for o in self.ledger.seed(venue, symbol, orders, self.venue_now_ms(venue))]
+
+    def orders(self, venue: str | None = None) -> list[dict[str, Any]]:
+        if venue is not None:
+            self._known(venue)
+        self.ledger.settle(self.venue_now_ms(venue or ""))
+        return self.ledger.snapshot(venue)
+
+    def order_status(self, venue: str) -> dict[str, str]:
+        """``{order_id: status}`` for one venue: what tests compare the journal with."""
+        return {o["order_id"]: o["status"] for o in self.orders(venue)}
+
+    def fault(self, venue: str, endpoint: str, kind: str, **spec: Any) -> None:
+        self._known(venue)
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {ENDPOINTS}")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        allowed = {"status", "retry_after", "delay_ms", "offset_ms", "times"}
+        extra = set(spec) - allowed
+        if extra:
+            raise ValueError(f"unknown fault fields {sorted(extra)}")
+        f = Fault(venue, endpoint, kind, **spec)
+        with self._lock:
+            if kind == "clock_skew":
+                # The venue's clock moves now and stays moved: timestamp checks fail until the client re-measures.
+                self._skew_ms[venue] = self._skew_ms.get(venue, 0) + f.offset_ms
+                return
+            self._faults.append(f)
+
+    def requests(self, venue: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._requests if venue is None or r["venue"] == venue]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._requests.clear()
+            self._skew_ms.clear()
+            self._buckets.clear()
+        self.ledger.reset()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def venue_now_ms(self, venue: str) -> int:
+        return int(time.time() * 1000) + self._skew_ms.get(venue, 0)
+
+    def _known(self, venue: str) -> None:
+        if venue not in self.dialects:
+            raise ValueError(f"unknown venue {venue!r}; known: {', '.join(sorted(self.dialects))}")
+
+    def _take_faults(self, venue: str, endpoint: str) -> list[Fault]:
+        taken = []
+        with self._lock:
+            for f in list(self._faults):
+                if f.venue == venue and f.endpoint == endpoint:
+                    taken.append(f)
+                    f.times -= 1
+                    if f.times <= 0:
+                        self._faults.remove(f)
+        return taken
+
+    def _rate_ok(self, venue: str) -> bool:
+        if not self.enforce_rate_limits:
+            return True
+        with self._lock:
+            bucket = self._buckets.get(venue)
+            if bucket is None:
+                bucket = self._buckets[venue] = _Bucket(*self.dialects[venue].rate)
+        return bucket.take()
+
+    def handle(self, req: FakeRequest) -> Reply | None:
+        """Serve one venue request. ``None`` means: close the connection without a reply."""
+        for method, rx, endpoint, handler, venue in self._routes:
+            if method == req.method and rx.fullmatch(req.path):
+                break
+        else:
+            return json_reply({"error": f"no such endpoint {req.method} {req.path}"}, 404)
+        with self._lock:
+            self._requests.append({"venue": venue, "method": req.method, "path": req.path, "endpoint": endpoint, "time": time.time()})
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        dialect = self.dialects[venue]
+        if not self._rate_ok(venue):
+            return dialect.error_reply(endpoint, 429, None)
+        faults = self._take_faults(venue, endpoint)
+        kinds = {f.kind: f for f in faults}
+        if "status" in kinds:
+            f = kinds["status"]
+            return dialect.error_reply(endpoint, f.status, f.retry_after)
+        if "delay" in kinds:
+            time.sleep(kinds["delay"].delay_ms / 1000)
+        if "drop_before_apply" in kinds:
+            return None
+        self.ledger.settle(self.venue_now_ms(venue))
+        reply = handler(req, Context(self, venue, faults))
+        if "drop_after_apply" in kinds:
+            return None
+        if "malformed" in kinds:
+            reply = Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], reply.headers)
+        return reply
+
+    def handle_control(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:
+        try:
+            data = json.loads(body.decode() or "{}") if method == "POST" else {}
+            if not isinstance(data, dict):
+                raise ValueError("the body must be a JSON object")
+            if path == "/_fake/orders" and method == "POST":
+                return json_reply({"orders": self.seed(data["venue"], data["symbol"], list(data.get("orders", [])))})
+            if path == "/_fake/orders" and method == "GET":
+                return json_reply({"orders": self.orders(query.get("venue"))})
+            if path == "/_fake/faults" and method == "POST":
+                spec = dict(data)
+                self.fault(spec.pop("venue"), spec.pop("endpoint"), spec.pop("kind"), **spec)
+                return json_reply({"ok": True})
+            if path == "/_fake/requests" and method == "GET":
+                return json_reply({"requests": self.requests(query.get("venue"))})
+            if path == "/_fake/reset" and method == "POST":
+                self.reset()
+                return json_reply({"ok": True})
+        except (KeyError, ValueError, TypeError) as exc:
+            return json_reply({"error": f"bad control request: {exc}"}, 400)
+        return json_reply({"error": f"no such control endpoint {method} {path}"}, 404)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def _make_handler(fake: FakeVenue) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 60
+
+        def setup(self) -> None:
+            super().setup()
+            # Replies are written in one piece, and Nagle is off: without this, keep-alive plus
+            # delayed ACK stalls each request by ~40 ms on loopback.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            if parts.path.startswith("/_fake/"):
+                reply: Reply | None = fake.handle_control(self.command, parts.path, dict(parse_qsl(parts.query)), body)
+            else:
+                req = FakeRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parts.query,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    host=self.headers.get("Host", ""),
+                )
+                try:
+                    reply = fake.handle(req)
+                except Exception as exc:  # a dialect bug must show up as a 500, not a hung client
+                    reply = json_reply({"error": f"fake venue bug: {type(exc).__name__}: {exc}"}, 500)
+            if reply is None:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            self._write(reply)
+
+        def _write(self, reply: Reply) -> None:
+            headers = {"Content-Type": "application/json", **reply.headers, "Content-Length": str(len(reply.body))}
+            head = f"HTTP/1.1 {reply.status} {_reason(reply.status)}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            head += f"Date: {self.date_time_string()}\r\n\r\n"
+            self.wfile.write(head.encode("latin-1") + reply.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    return _Handler
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
