@@ -1,0 +1,1 @@
+"""Alembic migrations for the safecancel journal (shipped in the wheel as ``safecancel.migrations``)."""

@@ -1,0 +1,63 @@
+"""safecancel: cancel many orders at once on crypto venues without ever losing track of one.
+
+    from safecancel import Client
+    with Client("safecancel.db") as client:
+        result = client.cancel("binance_coinm", "BTCUSD_PERP", order_ids=[101, 102, 103])
+"""
+
+from __future__ import annotations
+
+from .client import Client, credentials_from_env
+from .clock import Clock, FakeClock, SystemClock
+from .engine import RetryPolicy
+from .errors import (
+    AuthError,
+    ConcurrentUpdate,
+    IdempotencyConflict,
+    IllegalTransition,
+    InputError,
+    LeaseHeld,
+    RateLimitError,
+    SafeCancelError,
+    SchemaOutOfDate,
+    StoreError,
+    TransportError,
+    VenueError,
+    VenueRejected,
+)
+from .model import Credentials, EventRecord, JobResult, JobSummary, OrderRef, OrderResult
+from .states import OrderState, Provenance
+from .venues import VENUE_NAMES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VENUE_NAMES",
+    "AuthError",
+    "Client",
+    "Clock",
+    "ConcurrentUpdate",
+    "Credentials",
+    "EventRecord",
+    "FakeClock",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "InputError",
+    "JobResult",
+    "JobSummary",
+    "LeaseHeld",
+    "OrderRef",
+    "OrderResult",
+    "OrderState",
+    "Provenance",
+    "RateLimitError",
+    "RetryPolicy",
+    "SafeCancelError",
+    "SchemaOutOfDate",
+    "StoreError",
+    "SystemClock",
+    "TransportError",
+    "VenueError",
+    "VenueRejected",
+    "credentials_from_env",
+]

@@ -1,0 +1,376 @@
+"""The synchronous entry point: ``Client.cancel()``, ``resume()``, ``job()``, ``history()``.
+
+A client owns its store, its venue links (adapter, credentials, rate buckets, server clock), its
+transport, clock and random source. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from .clock import Clock, SystemClock
+from .engine import JobRunner, RetryPolicy, VenueLink
+from .errors import InputError, LeaseHeld
+from .model import Credentials, HttpRequest, IdKind, JobResult, JobSummary, OrderRef
+from .states import StateTable
+from .store import Database, Journal, fingerprint
+from .transport import RequestsTransport, ServerClock, TokenBucket, Transport
+from .venues import VENUE_NAMES, venue_class
+from .venues.base import redact_query
+
+log = logging.getLogger("safecancel")
+
+MAX_ORDERS_PER_JOB = 1_000_000
+MAX_KEY_LENGTH = 200
+DEFAULT_DEADLINE = 60.0
+
+
+def env_name(venue: str, field: str) -> str:
+    return f"SAFECANCEL_{venue.upper()}_{field.upper()}"
+
+
+def credentials_from_env(venue: str, environ: Mapping[str, str] | None = None) -> Credentials | None:
+    """Credentials from ``SAFECANCEL_<VENUE>_API_KEY`` / ``_API_SECRET`` / ``_PASSPHRASE`` / ``_IDENTITY``."""
+    env = os.environ if environ is None else environ
+    key, secret = env.get(env_name(venue, "api_key")), env.get(env_name(venue, "api_secret"))
+    if not key and not secret:
+        return None
+    return Credentials(
+        api_key=key or "",
+        api_secret=secret or "",
+        passphrase=env.get(env_name(venue, "passphrase")) or None,
+        identity=env.get(env_name(venue, "identity")) or None,
+    )
+
+
+def _check_url(venue: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{venue}: base URL {url!r} is not an http(s) URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InputError(f"{venue}: base URL must not carry a query, fragment or user info")
+    return url.rstrip("/")
+
+
+def _ids(values: Iterable[Any] | None, what: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"{what} must be a list of ids, not a single string")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise InputError(f"{what}: {v!r} is not an id (expected a string or an integer)")
+        s = str(v).strip()
+        if not s:
+            raise InputError(f"{what}: empty id")
+        out.append(s)
+    return out
+
+
+class Client:
+    """Cancel batches of orders with a journal that never loses track of one.
+
+    Args:
+        db: database URL or SQLite path (default ``$SAFECANCEL_DB`` or ``./safecancel.db``).
+        credentials: per-venue :class:`Credentials`; missing venues are read from the environment.
+        base_urls: per-venue base URLs; missing venues use ``SAFECANCEL_<VENUE>_BASE_URL`` or production.
+        batch_sizes: per-venue override of the ids-per-request limit (within what the venue allows).
+        workers: how many requests of a job may be in flight at once (paced per venue and key).
+        deadline: default seconds a ``cancel``/``resume`` call may spend before returning with the
+            job still ``open``.
+    """
+
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        credentials: Mapping[str, Credentials] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        batch_sizes: Mapping[str, int] | None = None,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        workers: int = 4,
+        lease_ttl: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
+        owner: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        on_progress: Callable[[str, dict[str, int]], None] | None = None,
+    ) -> None:
+        for mapping, what in ((credentials, "credentials"), (base_urls, "base_urls"), (batch_sizes, "batch_sizes")):
+            for name in mapping or {}:
+                venue_class(name)  # names the unknown venue
+        if not isinstance(workers, int) or workers < 1 or workers > 64:
+            raise InputError(f"workers must be between 1 and 64, got {workers!r}")
+        self._env = os.environ if environ is None else environ
+        self._credentials = dict(credentials or {})
+        self._base_urls = {k: _check_url(k, v) for k, v in (base_urls or {}).items()}
+        self._batch_sizes = dict(batch_sizes or {})
+        self._clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self._transport = transport or RequestsTransport(clock=self._clock)
+        self._retry = retry
+        self._workers = workers
+        self._lease_ttl_ms = int(lease_ttl * 1000)
+        self._deadline = deadline
+        self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
+        self._table = StateTable()
+        self._db = Database(db)
+        self._journal = Journal(self._db, self._table)
+        self._links: dict[tuple[str, str], VenueLink] = {}
+        self.on_progress = on_progress
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def db_url(self) -> str:
+        return self._db.display_url
+
+    def _base_url(self, venue: str) -> str:
+        url = self._base_urls.get(venue) or self._env.get(env_name(venue, "base_url"))
+        return _check_url(venue, url) if url else venue_class(venue).default_base_url
+
+    def _creds(self, venue: str) -> Credentials:
+        creds = self._credentials.get(venue) or credentials_from_env(venue, self._env)
+        cls = venue_class(venue)
+        if creds is None:
+            raise InputError(
+                f"{venue}: no credentials; pass credentials= or set {env_name(venue, 'api_key')} and "
+                f"{env_name(venue, 'api_secret')}"
+            )
+        for field in cls.requires:
+            if not getattr(creds, field):
+                env_field = {"api_key": "api_key", "api_secret": "api_secret"}.get(field, field)
+                raise InputError(f"{venue}: credential {field} is missing (set {env_name(venue, env_field)})")
+        return creds
+
+    def _link(self, venue: str) -> VenueLink:
+        creds = self._creds(venue)
+        # Rate limits belong to (venue, API key): jobs and threads sharing a key share its buckets.
+        key_id = hashlib.sha256(creds.api_key.encode()).hexdigest()[:16]
+        link = self._links.get((venue, key_id))
+        if link is None:
+            cls = venue_class(venue)
+            adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue))
+            link = VenueLink(
+                adapter=adapter,
+                creds=creds,
+                cancel_bucket=TokenBucket(cls.cancel_rate.per_second, cls.cancel_rate.requests, self._clock),
+                query_bucket=TokenBucket(cls.query_rate.per_second, cls.query_rate.requests, self._clock),
+                server_clock=ServerClock(self._clock),
+            )
+            self._links[(venue, key_id)] = link
+        return link
+
+    # -- input -----------------------------------------------------------------------------
+
+    def _refs(
+        self,
+        venue: str,
+        symbol: str | None,
+        order_ids: Iterable[Any] | None,
+        client_order_ids: Iterable[Any] | None,
+        orders: Iterable[OrderRef] | None,
+    ) -> list[OrderRef]:
+        cls = venue_class(venue)
+        given = [x is not None for x in (order_ids, client_order_ids, orders)]
+        if sum(given) != 1:
+            raise InputError("give exactly one of order_ids, client_order_ids or orders (never both id kinds)")
+        if orders is not None:
+            refs = list(orders)
+            for r in refs:
+                if not isinstance(r, OrderRef) or (r.order_id is None) == (r.client_order_id is None):
+                    raise InputError(f"{r!r}: each order needs exactly one of order_id and client_order_id")
+        else:
+            if not symbol or not isinstance(symbol, str):
+                raise InputError("a symbol is required")
+            if order_ids is not None:
+                refs = [OrderRef(symbol, order_id=i) for i in _ids(order_ids, "order_ids")]
+            else:
+                refs = [OrderRef(symbol, client_order_id=i) for i in _ids(client_order_ids, "client_order_ids")]
+        if not refs:
+            raise InputError("no orders given: the id list is empty")
+        if len(refs) > MAX_ORDERS_PER_JOB:
+            raise InputError(f"{len(refs)} orders in one job; the limit is {MAX_ORDERS_PER_JOB}")
+        seen: set[tuple[str, str, str]] = set()
+        for r in refs:
+            ident = (r.symbol, r.kind.value, r.value)
+            if ident in seen:
+                raise InputError(f"duplicate {r.kind.value} {r.value!r} for {r.symbol}")
+            seen.add(ident)
+            if r.kind not in cls.id_kinds:
+                raise InputError(f"{venue} cannot cancel by {r.kind.value} (it accepts: {', '.join(sorted(k.value for k in cls.id_kinds))})")
+        cls(self._base_url(venue)).validate(refs)
+        return refs
+
+    def _key(self, key: str | None, venue: str, account: str, refs: Sequence[OrderRef]) -> str:
+        if key is None:
+            return "sc-" + hashlib.sha256(f"{venue}|{account}|{fingerprint(refs)}".encode()).hexdigest()[:24]
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise InputError(f"idempotency key must be 1-{MAX_KEY_LENGTH} printable characters, got {key!r}")
+        return key
+
+    def _deadline_at(self, deadline: float | None) -> float:
+        seconds = self._deadline if deadline is None else deadline
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise InputError(f"deadline must be a positive number of seconds, got {deadline!r}")
+        return self._clock.monotonic() + float(seconds)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def cancel(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        order_ids: Iterable[Any] | None = None,
+        client_order_ids: Iterable[Any] | None = None,
+        orders: Iterable[OrderRef] | None = None,
+        key: str | None = None,
+        account: str = "default",
+        deadline: float | None = None,
+    ) -> JobResult:
+        """Cancel a batch of orders and return where each one stands.
+
+        Everything is validated first (nothing is stored on bad input); then the job and all its
+        orders are committed as ``pending`` before the first request. The call returns when every
+        order is ``cancelled`` or ``failed``, or when ``deadline`` seconds have passed -- then the job
+        stays ``open`` and :meth:`resume` continues it.
+
+        Raises:
+            InputError: bad venue, symbol, ids, key or credentials (nothing stored or sent).
+            IdempotencyConflict: ``key`` already names a job with a different set of orders.
+            AuthError: the venue refused the credentials (the job stays open).
+        """
+        venue_class(venue)
+        if not isinstance(account, str) or not account or len(account) > 100:
+            raise InputError(f"account label must be 1-100 characters, got {account!r}")
+        refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
+        link = self._link(venue)  # credentials checked before anything is stored
+        until = self._deadline_at(deadline)
+        job_key = self._key(key, venue, account, refs)
+        job_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
+        job, created = self._journal.create_job(job_id=job_id, key=job_key, venue=venue, account=account, refs=refs, now=self._clock.now())
+        if not created:
+            log.info("key %s names job %s already; continuing it", job_key, job.id)
+        if job.status != "done":
+            self._runner(link).run(job.id, until)
+        return self._journal.job_result(job.id)
+
+    def resume(self, job_id: str | None = None, *, deadline: float | None = None) -> list[JobResult]:
+        """Continue unfinished jobs (one, or every one in the journal) after a crash or a deadline.
+
+        Orders left ``sent`` by a dead run become ``unknown`` and are queried before any re-send.
+        A job whose lease another live runner holds is skipped.
+        """
+        until = self._deadline_at(deadline)
+        ids = [job_id] if job_id else self._journal.unfinished_job_ids()
+        results = []
+        for jid in ids:
+            job = self._journal.get_job(jid)
+            if job is None:
+                raise InputError(f"no job {jid!r} in {self.db_url}")
+            if job.status != "done":
+                try:
+                    self._runner(self._link(job.venue)).run(jid, until)
+                except LeaseHeld as exc:
+                    log.info("skipping %s: %s", jid, exc)
+            results.append(self._journal.job_result(jid))
+        return results
+
+    def job(self, job_id: str) -> JobResult:
+        """A job with its orders and events."""
+        return self._journal.job_result(job_id)
+
+    def history(
+        self,
+        *,
+        venue: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        state: str | None = None,
+        symbol: str | None = None,
+        order_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[JobSummary]:
+        """Jobs, newest first, filtered by venue, creation time (ISO-8601 UTC), order state, symbol or id."""
+        if venue is not None:
+            venue_class(venue)
+        return self._journal.history(venue=venue, since=since, until=until, state=state, symbol=symbol, order_id=order_id, limit=limit)
+
+    def resolve(self, job_id: str, order: str, as_state: str, note: str) -> JobResult:
+        """Record an operator's decision for an ``unknown`` order the venue can no longer answer for."""
+        row = self._journal.find_order(job_id, order)
+        self._journal.resolve(job_id, row.pk, as_state, note, self._clock.now())
+        if not self._journal.orders(job_id, ("pending", "sent", "unknown")):
+            self._journal.set_status(job_id, "done", self._clock.now())
+        return self._journal.job_result(job_id)
+
+    def verify_journal(self) -> tuple[bool, int, str | None]:
+        """Check the hash chain: ``(ok, events_checked, first_problem)``."""
+        return self._journal.verify()
+
+    def plan(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        order_ids: Iterable[Any] | None = None,
+        client_order_ids: Iterable[Any] | None = None,
+        orders: Iterable[OrderRef] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The requests a cancel would send (signatures and keys redacted); nothing is stored or sent."""
+        refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
+        link = self._link(venue)
+        out = []
+        for chunk in link.adapter.plan_chunks(refs):
+            req: HttpRequest = link.adapter.build_cancel(chunk, link.creds, int(self._clock.now() * 1000))
+            out.append(
+                {
+                    "method": req.method,
+                    "url": link.adapter.base_url + req.path,
+                    "query": redact_query(req.query, link.adapter.secret_params),
+                    "body": req.body.decode() if req.body else None,
+                    "orders": [r.value for r in chunk],
+                }
+            )
+        return out
+
+    def close(self) -> None:
+        close = getattr(self._transport, "close", None)
+        if close:
+            close()
+        self._db.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _runner(self, link: VenueLink) -> JobRunner:
+        return JobRunner(
+            self._journal,
+            link,
+            self._transport,
+            self._clock,
+            self._rng,
+            self._retry,
+            self._owner,
+            lease_ttl_ms=self._lease_ttl_ms,
+            workers=self._workers,
+            on_progress=self.on_progress,
+        )
+
+
+__all__ = ["Client", "credentials_from_env", "VENUE_NAMES", "IdKind"]

@@ -1,0 +1,366 @@
+"""Running one job: claim -> recover -> reconcile unknowns -> write ahead -> send -> record, until done.
+
+The rules that keep every order accounted for:
+- ``sent`` is committed before a request leaves; the reply's outcomes are committed after it returns;
+  no transaction spans network I/O.
+- Only a request that provably never reached the venue is sent again blindly. Anything that may have
+  arrived makes its orders ``unknown``, and an ``unknown`` order is settled only by querying the venue.
+- Neither a timer nor running out of retries ever makes an order terminal: when the deadline comes,
+  the job stays ``open`` and ``resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .clock import Clock
+from .errors import AuthError, ConcurrentUpdate, TransportError
+from .model import (
+    REASON_ACCEPTED,
+    REASON_CANCELLING,
+    REASON_NO_REPLY,
+    REASON_REFUSED,
+    Credentials,
+    Failure,
+    FailureKind,
+    HttpRequest,
+    HttpResponse,
+    Outcome,
+    Verdict,
+)
+from .states import OrderState, Provenance
+from .store import Change, Evidence, Journal, OrderRow
+from .transport import ServerClock, TokenBucket, Transport
+from .venues.base import Venue, redact_query
+
+log = logging.getLogger("safecancel.engine")
+S = OrderState
+RESPONSE_LIMIT = 8192
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff and bounds, as data.
+
+    ``max_sends``: cancel requests per order before the job asks for attention (an order the venue
+    keeps reporting open). ``attention_queries``: queries of one ``unknown`` order before the job is
+    flagged ``needs_attention`` (it keeps being queried; it is never settled by giving up).
+    """
+
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    max_retry_after: float = 120.0
+    max_sends: int = 5
+    attention_queries: int = 20
+    async_first_query: float = 0.2  # an asynchronous venue needs a moment before a query can confirm
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        backoff = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1)) * rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            return max(backoff, min(retry_after, self.max_retry_after))  # never sooner than the venue asked
+        return backoff
+
+
+@dataclass
+class VenueLink:
+    """Everything needed to talk to one venue account; shared across jobs of a client."""
+
+    adapter: Venue
+    creds: Credentials
+    cancel_bucket: TokenBucket
+    query_bucket: TokenBucket
+    server_clock: ServerClock
+
+
+class JobRunner:
+    """Runs one job to completion or to its deadline. Create one per run."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        link: VenueLink,
+        transport: Transport,
+        clock: Clock,
+        rng: random.Random,
+        policy: RetryPolicy,
+        owner: str,
+        *,
+        lease_ttl_ms: int = 30_000,
+        workers: int = 4,
+        on_progress: Callable[[str, dict[str, int]], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.link = link
+        self.venue = link.adapter
+        self.transport = transport
+        self.clock = clock
+        self.rng = rng
+        self._rng_lock = threading.Lock()
+        self.policy = policy
+        self.owner = owner
+        self.lease_ttl_ms = lease_ttl_ms
+        self.workers = max(1, workers)
+        self.on_progress = on_progress
+        self._auth_failure: AuthError | None = None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self.clock.now() * 1000)
+
+    def _delay_ms(self, attempt: int, retry_after: float | None = None) -> int:
+        with self._rng_lock:
+            return int(self.policy.delay(attempt, self.rng, retry_after) * 1000)
+
+    def _evidence(self, req: HttpRequest, resp: HttpResponse | None, error: str | None, at: float) -> Evidence:
+        body = req.body.decode("utf-8", "replace") if req.body else None
+        return Evidence(
+            endpoint=req.endpoint,
+            method=req.method,
+            path=req.path,
+            query=redact_query(req.query, self.venue.secret_params),
+            body=body,
+            status=resp.status if resp is not None else None,
+            response=resp.body[:RESPONSE_LIMIT].decode("utf-8", "replace") if resp is not None else None,
+            elapsed_ms=int(resp.elapsed_ms) if resp is not None else None,
+            error=error,
+            at=at,
+        )
+
+    def _exchange(self, job_id: str, req: HttpRequest) -> tuple[HttpResponse | None, TransportError | None, float]:
+        at = self.clock.now()
+        try:
+            return self.transport.send(self.venue.base_url, req, venue=self.venue.name), None, at
+        except TransportError as exc:
+            return None, exc, at
+
+    def _sync_clock(self, job_id: str, failed: HttpResponse | None = None) -> None:
+        """Measure the venue's clock offset (first use, or after a timestamp rejection)."""
+        sc = self.link.server_clock
+        time_req = self.venue.build_time()
+        if time_req is None:
+            # No time endpoint (BitoPro): learn the offset from the rejected reply's own time, if any.
+            if failed is not None:
+                sc.set_from(self.venue.parse_time(failed))
+            return
+        box: dict[str, object] = {}
+
+        def fetch() -> int | None:
+            resp, err, at = self._exchange(job_id, time_req)
+            box.update(resp=resp, err=err, at=at)
+            return self.venue.parse_time(resp) if resp is not None else None
+
+        offset = sc.measure(fetch)
+        resp, err, at = box.get("resp"), box.get("err"), box.get("at")
+        note = f"server time offset {offset} ms" if offset is not None else "server time unavailable; using the local clock"
+        self.journal.record_exchange(
+            job_id, self._evidence(time_req, resp, str(err) if err else None, at), self.clock.now(), note, "clock"  # type: ignore[arg-type]
+        )
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, job_id: str, deadline: float | None) -> None:
+        """Drive the job until every order is terminal or the monotonic ``deadline`` passes."""
+        now = self.clock.now()
+        recovered = self.journal.acquire(job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now)
+        if recovered:
+            log.warning("job %s: %d orders were in flight when the last run stopped; querying them", job_id, recovered)
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="safecancel") if self.workers > 1 else None
+        try:
+            if not self.link.server_clock.measured:
+                self._sync_clock(job_id)
+            while True:
+                if self._auth_failure is not None:
+                    raise self._auth_failure
+                active = self.journal.orders(job_id, (S.PENDING, S.UNKNOWN))
+                self._progress(job_id)
+                if not active:
+                    break
+                if deadline is not None and self.clock.monotonic() >= deadline:
+                    break
+                now_ms = self._now_ms()
+                unknown = [o for o in active if o.state == S.UNKNOWN and o.next_at_ms <= now_ms]
+                pending = [
+                    o for o in active if o.state == S.PENDING and o.next_at_ms <= now_ms and o.attempts < self.policy.max_sends
+                ]
+                if unknown:
+                    self._map(pool, lambda row: self._reconcile(job_id, row), unknown)
+                    continue  # re-read: a reconciled order may have gone back to pending
+                if pending:
+                    by_ref = {o.ref: o for o in pending}
+                    chunks = [[by_ref[r] for r in chunk] for chunk in self.venue.plan_chunks([o.ref for o in pending])]
+                    self._map(pool, lambda rows: self._send_chunk(job_id, rows), chunks)
+                    continue
+                waiting = [o.next_at_ms for o in active if o.state == S.UNKNOWN or o.attempts < self.policy.max_sends]
+                if not waiting:
+                    break  # every remaining order was sent max_sends times and is still open: needs attention
+                wake = (min(waiting) - self._now_ms()) / 1000
+                if deadline is not None:
+                    wake = min(wake, deadline - self.clock.monotonic())
+                self.clock.sleep(max(0.0, min(wake, self.policy.max_delay)))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+            self._finish(job_id)
+
+    def _map(self, pool: ThreadPoolExecutor | None, fn: Callable, items: Sequence) -> None:
+        if pool is None or len(items) == 1:
+            for item in items:
+                fn(item)
+            return
+        for fut in [pool.submit(fn, item) for item in items]:
+            fut.result()
+
+    def _progress(self, job_id: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(job_id, self.journal.counts(job_id))
+
+    def _finish(self, job_id: str) -> None:
+        rows = self.journal.orders(job_id, (S.PENDING, S.SENT, S.UNKNOWN))
+        if not rows:
+            status = "done"
+        elif any(
+            (o.state == S.PENDING and o.attempts >= self.policy.max_sends)
+            or (o.state == S.UNKNOWN and o.queries >= self.policy.attention_queries)
+            for o in rows
+        ):
+            status = "needs_attention"
+        else:
+            status = "open"
+        self.journal.set_status(job_id, status, self.clock.now())
+        self.journal.release(job_id, self.owner)
+        self._progress(job_id)
+
+    # -- one chunk ---------------------------------------------------------------------------
+
+    def _send_chunk(self, job_id: str, rows: list[OrderRow]) -> None:
+        self.link.cancel_bucket.acquire()  # pace before the write-ahead, so `sent` is close to the send
+        now = self.clock.now()
+        try:
+            marked = self.journal.mark_sent(job_id, self.owner, rows, now, int(now * 1000), self.lease_ttl_ms)
+        except ConcurrentUpdate:
+            log.warning("job %s: lease lost; stopping this runner", job_id)
+            raise
+        if not marked:
+            return
+        refs = [r.ref for r in marked]
+        req = self.venue.build_cancel(refs, self.link.creds, self.link.server_clock.now_ms())
+        resp, err, at = self._exchange(job_id, req)
+        ev = self._evidence(req, resp, str(err) if err else None, at)
+        if err is not None:
+            if err.never_reached_venue:
+                changes = [Change(r, "requeue", next_at_ms=self._now_ms() + self._delay_ms(r.attempts), note=str(err)) for r in marked]
+            else:
+                changes = [Change(r, "lose", reason=REASON_NO_REPLY, message=str(err)) for r in marked]
+            self.journal.apply(job_id, changes, self.clock.now(), ev)
+            return
+        assert resp is not None
+        reply = self.venue.parse_cancel(refs, resp)
+        if isinstance(reply, Failure):
+            self._chunk_failure(job_id, marked, reply, resp, ev)
+            return
+        changes = []
+        for row in marked:
+            outcome = reply.get(row.ref) or Outcome(Verdict.UNKNOWN, "omitted")
+            changes.append(self._cancel_change(row, outcome, resp.status))
+        self.journal.apply(job_id, changes, self.clock.now(), ev)
+
+    def _cancel_change(self, row: OrderRow, o: Outcome, status: int) -> Change:
+        common = {"code": o.code, "message": o.message, "http_status": status}
+        if o.verdict is Verdict.CANCELLED:
+            return Change(row, "confirm", reason=o.reason, provenance=Provenance.VENUE_RESPONSE.value, **common)
+        if o.verdict is Verdict.FAILED:
+            return Change(row, "reject", reason=o.reason or REASON_REFUSED, provenance=Provenance.VENUE_RESPONSE.value, **common)
+        if o.verdict is Verdict.OPEN:
+            return Change(row, "requeue", reason=o.reason, next_at_ms=self._now_ms() + self._delay_ms(row.attempts), **common)
+        # unknown: query it; an asynchronous venue's accepted cancel needs a moment to take effect
+        wait = self.policy.async_first_query if o.reason in (REASON_ACCEPTED, REASON_CANCELLING) else 0.0
+        return Change(row, "lose", reason=o.reason, next_at_ms=self._now_ms() + int(wait * 1000), **common)
+
+    def _chunk_failure(self, job_id: str, rows: list[OrderRow], f: Failure, resp: HttpResponse, ev: Evidence) -> None:
+        now_ms = self._now_ms()
+        common = {"code": f.code, "message": f.message, "http_status": f.http_status}
+        kind = f.kind
+        if kind is FailureKind.UNKNOWN_OUTCOME:
+            changes = [Change(r, "lose", reason=REASON_NO_REPLY, **common) for r in rows]
+        elif kind is FailureKind.REJECTED:
+            changes = [Change(r, "reject", reason=REASON_REFUSED, provenance=Provenance.VENUE_RESPONSE.value, **common) for r in rows]
+        else:
+            # Not applied (NOT_PROCESSED, RATE_LIMITED, CLOCK, AUTH): back to pending, to be sent again.
+            retry_after = f.retry_after
+            if kind is FailureKind.RATE_LIMITED:
+                pause = self.policy.delay(rows[0].attempts, self.rng, retry_after) if retry_after is None else min(
+                    retry_after, self.policy.max_retry_after
+                )
+                self.link.cancel_bucket.pause(pause)
+            changes = []
+            for r in rows:
+                wait = 0 if kind is FailureKind.CLOCK else self._delay_ms(r.attempts, retry_after)
+                changes.append(Change(r, "requeue", next_at_ms=now_ms + wait, note=f"not applied: {kind.value}", **common))
+        self.journal.apply(job_id, changes, self.clock.now(), ev)
+        if kind is FailureKind.CLOCK:
+            self.link.server_clock.invalidate()
+            self._sync_clock(job_id, resp)
+        if kind is FailureKind.AUTH:
+            self._auth_failure = AuthError(
+                f"{self.venue.name} refused the credentials ({f.code or f.http_status}: {f.message}); the job stays open",
+                venue=self.venue.name,
+                http_status=f.http_status,
+                venue_code=f.code,
+                venue_message=f.message,
+            )
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def _reconcile(self, job_id: str, row: OrderRow) -> None:
+        if self._auth_failure is not None:
+            return
+        self.link.query_bucket.acquire()
+        req = self.venue.build_query(row.ref, self.link.creds, self.link.server_clock.now_ms())
+        resp, err, at = self._exchange(job_id, req)
+        ev = self._evidence(req, resp, str(err) if err else None, at)
+        again = self._now_ms() + self._delay_ms(row.queries + 1)
+        if err is not None:
+            self.journal.apply(job_id, [Change(row, "query", query=True, next_at_ms=again, message=str(err))], self.clock.now(), ev)
+            return
+        assert resp is not None
+        answer = self.venue.parse_query(row.ref, resp)
+        if isinstance(answer, Failure):
+            common = {"code": answer.code, "message": answer.message, "http_status": answer.http_status}
+            if answer.kind is FailureKind.CLOCK:
+                again = self._now_ms()
+            elif answer.retry_after is not None:
+                again = self._now_ms() + self._delay_ms(row.queries + 1, answer.retry_after)
+            self.journal.apply(job_id, [Change(row, "query", query=True, next_at_ms=again, **common)], self.clock.now(), ev)
+            if answer.kind is FailureKind.CLOCK:
+                self.link.server_clock.invalidate()
+                self._sync_clock(job_id, resp)
+            elif answer.kind is FailureKind.AUTH:
+                self._auth_failure = AuthError(
+                    f"{self.venue.name} refused the credentials on a query ({answer.code or answer.http_status})",
+                    venue=self.venue.name,
+                    http_status=answer.http_status,
+                    venue_code=answer.code,
+                    venue_message=answer.message,
+                )
+            elif answer.kind is FailureKind.RATE_LIMITED:
+                self.link.query_bucket.pause((again - self._now_ms()) / 1000)
+            return
+        common = {"code": answer.code, "message": answer.message, "http_status": resp.status}
+        v = answer.verdict
+        if v is Verdict.CANCELLED:
+            ch = Change(row, "confirm", reason=answer.reason, provenance=Provenance.VENUE_QUERY.value, query=True, **common)
+        elif v is Verdict.FAILED:
+            ch = Change(row, "reject", reason=answer.reason, provenance=Provenance.VENUE_QUERY.value, query=True, **common)
+        elif v is Verdict.OPEN:
+            # Still resting: the cancel never took. Send it again (bounded by max_sends, with backoff).
+            nxt = self._now_ms() + (self._delay_ms(row.attempts) if row.attempts else 0)
+            ch = Change(row, "requeue", reason="still_open", query=True, next_at_ms=nxt, **common)
+        else:
+            ch = Change(row, "query", reason=answer.reason, query=True, next_at_ms=again, **common)
+        self.journal.apply(job_id, [ch], self.clock.now(), ev)

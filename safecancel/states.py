@@ -1,0 +1,85 @@
+"""The order state machine, as a table that the ``transitions`` library validates.
+
+One shared ``Machine(model=None)`` serves every order: a machine per order costs ~270 µs and ~5 KB
+each, which a 100k-order job cannot afford. There are no callbacks, so a transition has no side
+effects; the store applies the resulting state with a compare-and-set and an event in one transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from types import MappingProxyType
+
+from transitions import Machine
+
+from .errors import IllegalTransition
+
+
+class OrderState(enum.StrEnum):
+    PENDING = "pending"  # persisted, not yet sent (or proven safe to send again)
+    SENT = "sent"  # written ahead: a request may be in flight
+    CANCELLED = "cancelled"  # the venue said so (cancel reply or query)
+    FAILED = "failed"  # the venue definitively will not cancel it (filled, never existed, refused)
+    UNKNOWN = "unknown"  # outcome not known: reconcile by query before anything else
+
+
+S = OrderState
+TERMINAL = frozenset({S.CANCELLED, S.FAILED})
+
+
+class Provenance(enum.StrEnum):
+    """Who settled a terminal state."""
+
+    VENUE_RESPONSE = "venue_response"
+    VENUE_QUERY = "venue_query"
+    OPERATOR = "operator"
+
+
+TRANSITIONS: tuple[tuple[str, tuple[OrderState, ...], OrderState], ...] = (
+    # trigger      sources                 dest
+    ("send", (S.PENDING,), S.SENT),  # committed before the request leaves
+    ("confirm", (S.SENT, S.UNKNOWN), S.CANCELLED),  # a reply or a query says cancelled
+    ("reject", (S.SENT, S.UNKNOWN), S.FAILED),  # a reply or a query says it will never be cancelled
+    ("lose", (S.SENT,), S.UNKNOWN),  # no usable reply, or a crash while sent: ask the venue
+    ("requeue", (S.SENT, S.UNKNOWN), S.PENDING),  # proof the request never applied, or the order is still open
+    ("settle", (S.UNKNOWN,), S.CANCELLED),  # an operator's recorded decision (provenance operator)
+    ("settle_failed", (S.UNKNOWN,), S.FAILED),  # an operator's recorded decision (provenance operator)
+)
+
+
+def build_machine() -> Machine:
+    """The one machine; ``auto_transitions=False`` so nothing can bypass the table."""
+    return Machine(
+        model=None,
+        states=OrderState,
+        initial=None,
+        auto_transitions=False,
+        transitions=[[t, [s.value for s in src], dst.value] for t, src, dst in TRANSITIONS],
+    )
+
+
+class StateTable:
+    """Answers "where does this trigger take this state?" from the shared machine.
+
+    The answers are read from the machine's own events once (``transitions`` owns the table and
+    its validation); later lookups are dictionary hits, because the engine asks this for every order.
+    """
+
+    def __init__(self, machine: Machine | None = None) -> None:
+        self.machine = machine or build_machine()
+        table: dict[tuple[str, str], OrderState] = {}
+        for trigger, event in self.machine.events.items():
+            for source, transitions in event.transitions.items():
+                for tr in transitions:
+                    table[(trigger, source)] = OrderState(tr.dest)
+        self._table = MappingProxyType(table)
+
+    def next_state(self, state: str, trigger: str) -> OrderState:
+        """The state ``trigger`` leads to from ``state``; :class:`IllegalTransition` if none."""
+        try:
+            return self._table[(trigger, str(state))]
+        except KeyError:
+            raise IllegalTransition(trigger, str(state)) from None
+
+    def sources(self, trigger: str) -> frozenset[OrderState]:
+        return frozenset(OrderState(s) for (t, s) in self._table if t == trigger)

@@ -1,0 +1,643 @@
+"""The repository: the only writer of jobs, order states, events and evidence.
+
+Every state change is a compare-and-set on ``orders.state`` plus an appended, hash-chained event,
+in one transaction; evidence (the redacted HTTP exchange) is written in the same transaction and its
+hash is part of the event's hash. No transaction is ever held across network I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
+from ..model import EventRecord, JobResult, JobSummary, OrderRef, OrderResult
+from ..states import TERMINAL, OrderState, Provenance, StateTable
+from .db import Database
+from .schema import GENESIS_HASH, events, evidence, jobs, journal_head, orders
+
+S = OrderState
+MESSAGE_LIMIT = 500
+BODY_LIMIT = 16_384
+UNFINISHED = ("open", "needs_attention")
+OBSERVATIONS = frozenset({"query", "defer", "note"})  # triggers recorded without a state change
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds as ISO-8601 UTC with microseconds."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    return None if text is None else text[:limit]
+
+
+def _digest(values: Sequence[Any]) -> str:
+    return hashlib.sha256(json.dumps(list(values), separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+def fingerprint(refs: Iterable[OrderRef]) -> str:
+    """sha256 of the sorted order set: the identity of "the same orders" for idempotency keys."""
+    return _digest(sorted([r.symbol, r.kind.value, r.value] for r in refs))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    pk: int
+    job_id: str
+    seq: int
+    symbol: str
+    order_id: str | None
+    client_order_id: str | None
+    state: str
+    reason: str | None
+    provenance: str | None
+    attempts: int
+    queries: int
+    next_at_ms: int
+
+    @property
+    def ref(self) -> OrderRef:
+        return OrderRef(self.symbol, self.order_id, self.client_order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    key: str
+    venue: str
+    account: str
+    fingerprint: str
+    status: str
+    order_count: int
+    created_at: str
+    finished_at: str | None
+    lease_owner: str | None
+    lease_expires_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One HTTP exchange, already redacted by the caller."""
+
+    endpoint: str
+    method: str
+    path: str
+    query: str
+    body: str | None
+    status: int | None
+    response: str | None
+    elapsed_ms: int | None
+    error: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One order's step: a trigger from the state table (or an observation), and what the venue said."""
+
+    row: OrderRow
+    trigger: str
+    reason: str | None = None
+    provenance: str | None = None
+    code: str | None = None
+    message: str | None = None
+    next_at_ms: int | None = None
+    http_status: int | None = None
+    query: bool = False  # this change comes from a reconciliation query (counts it)
+    note: str | None = None
+
+
+_ORDER_COLS = (
+    orders.c.id,
+    orders.c.job_id,
+    orders.c.seq,
+    orders.c.symbol,
+    orders.c.order_id,
+    orders.c.client_order_id,
+    orders.c.state,
+    orders.c.reason,
+    orders.c.provenance,
+    orders.c.attempts,
+    orders.c.queries,
+    orders.c.next_at_ms,
+)
+_JOB_COLS = (
+    jobs.c.id,
+    jobs.c.key,
+    jobs.c.venue,
+    jobs.c.account,
+    jobs.c.fingerprint,
+    jobs.c.status,
+    jobs.c.order_count,
+    jobs.c.created_at,
+    jobs.c.finished_at,
+    jobs.c.lease_owner,
+    jobs.c.lease_expires_ms,
+)
+
+
+class Journal:
+    """Jobs, orders and their audited history in one database."""
+
+    def __init__(self, db: Database, table: StateTable | None = None) -> None:
+        self.db = db
+        self.table = table or StateTable()
+
+    # -- the chain -------------------------------------------------------------------------
+
+    def _head(self, conn: Connection) -> tuple[int, str]:
+        q = select(journal_head.c.seq, journal_head.c.hash).where(journal_head.c.id == 1)
+        if self.db.dialect == "postgresql":
+            q = q.with_for_update()  # serializes appends across hosts; SQLite's BEGIN IMMEDIATE already does
+        row = conn.execute(q).one()
+        return int(row.seq), str(row.hash)
+
+    def _append(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Hash-chain and insert event rows, then move the head; the caller holds the write transaction."""
+        if not rows:
+            return
+        seq, prev = self._head(conn)
+        for row in rows:
+            seq += 1
+            row["seq"] = seq
+            row["prev_hash"] = prev
+            row["hash"] = prev = event_hash(row)
+        conn.execute(insert(events), rows)
+        conn.execute(update(journal_head).where(journal_head.c.id == 1).values(seq=seq, hash=prev))
+
+    def _insert_evidence(self, conn: Connection, job_id: str, ev: Evidence) -> tuple[int, str]:
+        row = {
+            "job_id": job_id,
+            "at": iso(ev.at),
+            "endpoint": ev.endpoint,
+            "method": ev.method,
+            "path": ev.path[:300],
+            "query": ev.query,
+            "body": _clip(ev.body, BODY_LIMIT),
+            "status": ev.status,
+            "response": _clip(ev.response, BODY_LIMIT),
+            "elapsed_ms": ev.elapsed_ms,
+            "error": _clip(ev.error, 2000),
+        }
+        row["hash"] = evidence_hash(row)
+        pk = conn.execute(insert(evidence).values(**row)).inserted_primary_key[0]
+        return int(pk), row["hash"]
+
+    @staticmethod
+    def _event(job_id: str, at: str, trigger: str, **kw: Any) -> dict[str, Any]:
+        row = dict.fromkeys(
+            (
+                "order_pk",
+                "from_state",
+                "to_state",
+                "attempt",
+                "http_status",
+                "venue_code",
+                "venue_message",
+                "provenance",
+                "reason",
+                "evidence_id",
+                "evidence_hash",
+                "note",
+            )
+        )
+        row.update(job_id=job_id, at=at, trigger=trigger)
+        row.update(kw)
+        row["venue_message"] = _clip(row["venue_message"])
+        return row
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def create_job(
+        self, *, job_id: str, key: str, venue: str, account: str, refs: Sequence[OrderRef], now: float
+    ) -> tuple[JobRow, bool]:
+        """Persist a job and all its orders as ``pending`` in one transaction.
+
+        Returns ``(job, created)``. The same key with the same order set returns the existing job
+        (``created`` False); the same key with a different set raises :class:`IdempotencyConflict`.
+        """
+        fp = fingerprint(refs)
+        at = iso(now)
+        with self.db.write() as conn:
+            existing = conn.execute(select(*_JOB_COLS).where(jobs.c.key == key)).first()
+            if existing is not None:
+                job = JobRow(*existing)
+                if job.fingerprint != fp or job.venue != venue or job.account != account:
+                    raise IdempotencyConflict(key, job.id)
+                return job, False
+            conn.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    key=key,
+                    venue=venue,
+                    account=account,
+                    fingerprint=fp,
+                    status="open",
+                    order_count=len(refs),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            conn.execute(
+                insert(orders),
+                [
+                    {
+                        "job_id": job_id,
+                        "seq": i,
+                        "symbol": r.symbol,
+                        "order_id": r.order_id,
+                        "client_order_id": r.client_order_id,
+                        "state": S.PENDING.value,
+                        "attempts": 0,
+                        "queries": 0,
+                        "next_at_ms": 0,
+                        "updated_at": at,
+                    }
+                    for i, r in enumerate(refs)
+                ],
+            )
+            symbols = sorted({r.symbol for r in refs})
+            note = json.dumps(
+                {"key": key, "venue": venue, "account": account, "symbols": symbols, "orders": len(refs), "fingerprint": fp},
+                separators=(",", ":"),
+            )
+            self._append(conn, [self._event(job_id, at, "create", to_state="open", note=note)])
+        return self.get_job(job_id), True  # type: ignore[return-value]
+
+    def get_job(self, job_id: str) -> JobRow | None:
+        with self.db.read() as conn:
+            row = conn.execute(select(*_JOB_COLS).where(jobs.c.id == job_id)).first()
+        return JobRow(*row) if row else None
+
+    def unfinished_job_ids(self) -> list[str]:
+        with self.db.read() as conn:
+            return list(
+                conn.execute(select(jobs.c.id).where(jobs.c.status.in_(UNFINISHED)).order_by(jobs.c.created_at)).scalars()
+            )
+
+    def acquire(self, job_id: str, owner: str, now_ms: int, ttl_ms: int, now: float) -> int:
+        """Take the job's lease (compare-and-set) and recover what a previous run left in flight.
+
+        Any order still ``sent`` when a lease is taken was sent by a run that is gone (a crash, or a
+        lease that expired): it may have arrived, so it becomes ``unknown`` and is queried before any
+        re-send. Returns how many orders were recovered that way. Raises :class:`LeaseHeld`.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            hit = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    or_(jobs.c.lease_owner.is_(None), jobs.c.lease_owner == owner, jobs.c.lease_expires_ms < now_ms),
+                )
+                .values(lease_owner=owner, lease_expires_ms=now_ms + ttl_ms, updated_at=at)
+            ).rowcount
+            if hit != 1:
+                row = conn.execute(select(jobs.c.lease_owner, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)).first()
+                if row is None:
+                    raise InputError(f"no job {job_id}")
+                raise LeaseHeld(job_id, row.lease_owner or "?", (row.lease_expires_ms or 0) / 1000)
+            stale = [
+                OrderRow(*r)
+                for r in conn.execute(select(*_ORDER_COLS).where(orders.c.job_id == job_id, orders.c.state == S.SENT.value))
+            ]
+            self._apply(
+                conn,
+                job_id,
+                [Change(r, "lose", reason="no_reply", note="found sent when the lease was taken: the request may have arrived") for r in stale],
+                at,
+                None,
+                None,
+            )
+        return len(stale)
+
+    def renew(self, conn: Connection, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
+        hit = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.lease_expires_ms >= now_ms)
+            .values(lease_expires_ms=now_ms + ttl_ms)
+        ).rowcount
+        if hit != 1:
+            raise ConcurrentUpdate(f"lease on job {job_id} was lost by {owner}")
+
+    def release(self, job_id: str, owner: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                update(jobs).where(jobs.c.id == job_id, jobs.c.lease_owner == owner).values(lease_owner=None, lease_expires_ms=None)
+            )
+
+    def set_status(self, job_id: str, status: str, now: float) -> None:
+        """Record the job's status; a change is an event of its own."""
+        at = iso(now)
+        with self.db.write() as conn:
+            current = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
+            if current == status:
+                return
+            finished = at if status == "done" else None
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(status=status, updated_at=at, finished_at=finished))
+            self._append(conn, [self._event(job_id, at, "status", note=f"{current} -> {status}")])
+
+    # -- orders ----------------------------------------------------------------------------
+
+    def orders(self, job_id: str, states: Iterable[str] | None = None) -> list[OrderRow]:
+        q = select(*_ORDER_COLS).where(orders.c.job_id == job_id)
+        if states is not None:
+            q = q.where(orders.c.state.in_([str(s) for s in states]))
+        with self.db.read() as conn:
+            return [OrderRow(*r) for r in conn.execute(q.order_by(orders.c.seq))]
+
+    def counts(self, job_id: str) -> dict[str, int]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(orders.c.state, func.count()).where(orders.c.job_id == job_id).group_by(orders.c.state)
+            ).all()
+        return {state: int(n) for state, n in rows}
+
+    def mark_sent(
+        self, job_id: str, owner: str, rows: Sequence[OrderRow], now: float, now_ms: int, ttl_ms: int
+    ) -> list[OrderRow]:
+        """Write ahead: ``pending`` → ``sent`` (attempt + 1) for a chunk, while holding the lease.
+
+        Committed before the request leaves. Orders another writer moved are left out of the result,
+        so the caller sends only what it marked.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            self.renew(conn, job_id, owner, now_ms, ttl_ms)
+            done = self._apply(conn, job_id, [Change(r, "send") for r in rows], at, None, None)
+        return [
+            OrderRow(r.pk, r.job_id, r.seq, r.symbol, r.order_id, r.client_order_id, S.SENT.value, r.reason,
+                     r.provenance, r.attempts + 1, r.queries, r.next_at_ms)
+            for r, ok in zip(rows, done, strict=True)
+            if ok
+        ]
+
+    def apply(self, job_id: str, changes: Sequence[Change], now: float, ev: Evidence | None = None) -> list[bool]:
+        """Apply order changes (and their evidence) in one transaction; returns which ones took.
+
+        A change whose compare-and-set misses (another runner moved the order first) is skipped,
+        not applied twice: the other writer's record stands.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            return self._apply(conn, job_id, changes, at, ev, None)
+
+    def record_exchange(self, job_id: str, ev: Evidence, now: float, note: str, trigger: str = "note") -> None:
+        """An exchange that concerns the job, not one order (server time): evidence plus a job event."""
+        with self.db.write() as conn:
+            self._apply(conn, job_id, [], iso(now), ev, (trigger, note))
+
+    def _apply(
+        self,
+        conn: Connection,
+        job_id: str,
+        changes: Sequence[Change],
+        at: str,
+        ev: Evidence | None,
+        job_note: tuple[str, str] | None,
+    ) -> list[bool]:
+        ev_id = ev_hash = None
+        if ev is not None:
+            ev_id, ev_hash = self._insert_evidence(conn, job_id, ev)
+        results: list[bool] = []
+        rows: list[dict[str, Any]] = []
+        http_status = ev.status if ev is not None else None
+        for ch in changes:
+            before = ch.row.state
+            if ch.trigger in OBSERVATIONS:
+                after = before
+            else:
+                after = self.table.next_state(before, ch.trigger).value
+            values: dict[str, Any] = {"state": after, "updated_at": at}
+            if ch.trigger == "send":
+                values["attempts"] = orders.c.attempts + 1
+            if ch.query:
+                values["queries"] = orders.c.queries + 1
+            if ch.reason is not None or after in (S.CANCELLED, S.FAILED):
+                values["reason"] = ch.reason
+            if after in TERMINAL:
+                values["provenance"] = ch.provenance
+            if ch.code is not None or ch.message is not None:
+                values["last_code"] = _clip(ch.code, 64)
+                values["last_message"] = _clip(ch.message)
+            if ch.next_at_ms is not None:
+                values["next_at_ms"] = ch.next_at_ms
+            hit = conn.execute(
+                update(orders).where(and_(orders.c.id == ch.row.pk, orders.c.state == before)).values(**values)
+            ).rowcount
+            results.append(hit == 1)
+            if hit != 1:
+                continue
+            rows.append(
+                self._event(
+                    job_id,
+                    at,
+                    ch.trigger,
+                    order_pk=ch.row.pk,
+                    from_state=before,
+                    to_state=after,
+                    attempt=ch.row.attempts + (1 if ch.trigger == "send" else 0),
+                    http_status=ch.http_status if ch.http_status is not None else http_status,
+                    venue_code=_clip(ch.code, 64),
+                    venue_message=ch.message,
+                    provenance=ch.provenance if after in TERMINAL else None,
+                    reason=ch.reason,
+                    evidence_id=ev_id,
+                    evidence_hash=ev_hash,
+                    note=ch.note,
+                )
+            )
+        if job_note is not None or (ev is not None and not rows):
+            trigger, note = job_note or ("note", "exchange without an order change")
+            rows.append(self._event(job_id, at, trigger, evidence_id=ev_id, evidence_hash=ev_hash, http_status=http_status, note=note))
+        self._append(conn, rows)
+        return results
+
+    def resolve(self, job_id: str, order_pk: int, as_state: str, note: str, now: float) -> OrderRow:
+        """An operator settles an ``unknown`` order; recorded with provenance ``operator`` and the note."""
+        trigger = {"cancelled": "settle", "failed": "settle_failed"}.get(as_state)
+        if trigger is None:
+            raise InputError(f"an operator can settle an order as cancelled or failed, not {as_state!r}")
+        if not note or not note.strip():
+            raise InputError("an operator decision needs a --note saying why")
+        with self.db.write() as conn:
+            r = conn.execute(select(*_ORDER_COLS).where(orders.c.id == order_pk, orders.c.job_id == job_id)).first()
+            if r is None:
+                raise InputError(f"job {job_id} has no such order")
+            row = OrderRow(*r)
+            if row.state != S.UNKNOWN:
+                raise InputError(f"order {row.ref} is {row.state}; only unknown orders can be settled by an operator")
+            self._apply(
+                conn,
+                job_id,
+                [Change(row, trigger, reason="operator", provenance=Provenance.OPERATOR.value, note=note)],
+                iso(now),
+                None,
+                None,
+            )
+        return row
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def job_result(self, job_id: str, *, with_events: bool = True) -> JobResult:
+        with self.db.read() as conn:
+            j = conn.execute(select(*_JOB_COLS).where(jobs.c.id == job_id)).first()
+            if j is None:
+                raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+            job = JobRow(*j)
+            rows = conn.execute(
+                select(
+                    orders.c.id, orders.c.symbol, orders.c.order_id, orders.c.client_order_id, orders.c.state, orders.c.reason,
+                    orders.c.provenance, orders.c.attempts, orders.c.last_code, orders.c.last_message,
+                ).where(orders.c.job_id == job_id).order_by(orders.c.seq)
+            ).all()
+            names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id)) for r in rows}
+            evs: tuple[EventRecord, ...] = ()
+            if with_events:
+                evs = tuple(
+                    EventRecord(
+                        e.seq, e.job_id, names.get(e.order_pk), e.trigger, e.from_state, e.to_state, e.attempt, e.at,
+                        e.http_status, e.venue_code, e.venue_message, e.provenance, e.reason, e.evidence_id, e.note,
+                    )
+                    for e in conn.execute(select(events).where(events.c.job_id == job_id).order_by(events.c.seq))
+                )
+        return JobResult(
+            job_id=job.id,
+            key=job.key,
+            venue=job.venue,
+            account=job.account,
+            status=job.status,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            orders=tuple(
+                OrderResult(r.symbol, r.order_id, r.client_order_id, r.state, r.reason, r.provenance, r.attempts, r.last_code, r.last_message)
+                for r in rows
+            ),
+            events=evs,
+        )
+
+    def history(
+        self,
+        *,
+        venue: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        state: str | None = None,
+        symbol: str | None = None,
+        order_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[JobSummary]:
+        q = select(*_JOB_COLS)
+        if venue:
+            q = q.where(jobs.c.venue == venue)
+        if since:
+            q = q.where(jobs.c.created_at >= since)
+        if until:
+            q = q.where(jobs.c.created_at < until)
+        filters = []
+        if state:
+            filters.append(orders.c.state == state)
+        if symbol:
+            filters.append(orders.c.symbol == symbol)
+        if order_id:
+            filters.append(or_(orders.c.order_id == order_id, orders.c.client_order_id == order_id))
+        if filters:
+            q = q.where(jobs.c.id.in_(select(orders.c.job_id).where(*filters)))
+        q = q.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        if limit:
+            q = q.limit(limit)
+        with self.db.read() as conn:
+            found = [JobRow(*r) for r in conn.execute(q)]
+            counts: dict[str, dict[str, int]] = {j.id: {} for j in found}
+            ids = list(counts)
+            for i in range(0, len(ids), 500):
+                for job_id, st, n in conn.execute(
+                    select(orders.c.job_id, orders.c.state, func.count())
+                    .where(orders.c.job_id.in_(ids[i : i + 500]))
+                    .group_by(orders.c.job_id, orders.c.state)
+                ):
+                    counts[job_id][st] = int(n)
+        return [JobSummary(j.id, j.key, j.venue, j.account, j.status, j.created_at, j.finished_at, counts[j.id]) for j in found]
+
+    def find_order(self, job_id: str, ident: str) -> OrderRow:
+        """An order of a job by its order id or client order id."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(*_ORDER_COLS).where(orders.c.job_id == job_id, or_(orders.c.order_id == ident, orders.c.client_order_id == ident))
+            ).all()
+        if not rows:
+            raise InputError(f"job {job_id} has no order {ident!r}")
+        if len(rows) > 1:
+            raise InputError(f"job {job_id} has several orders matching {ident!r}; use the order id")
+        return OrderRow(*rows[0])
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def iter_events(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        last = 0
+        while True:
+            with self.db.read() as conn:
+                chunk = [dict(r._mapping) for r in conn.execute(select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch))]
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1]["seq"]
+
+    def verify(self) -> tuple[bool, int, str | None]:
+        """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event."""
+        prev = GENESIS_HASH
+        expected_seq = 0
+        n = 0
+        with self.db.read() as conn:
+            ev_hashes = {r.id: (r.hash, evidence_hash(dict(r._mapping))) for r in conn.execute(select(evidence))}
+            head_seq, head_hash = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+        referenced: set[int] = set()
+        for row in self.iter_events():
+            n += 1
+            expected_seq += 1
+            seq = row["seq"]
+            if seq != expected_seq:
+                return False, n, f"event {expected_seq} is missing (next is {seq}): a row was deleted"
+            if row["prev_hash"] != prev:
+                return False, n, f"event {seq}: prev_hash does not match event {seq - 1}: rows were edited or reordered"
+            if event_hash(row) != row["hash"]:
+                return False, n, f"event {seq} ({row['trigger']}, job {row['job_id']}) was edited: its hash does not match its content"
+            if row["evidence_id"] is not None:
+                stored = ev_hashes.get(row["evidence_id"])
+                if stored is None:
+                    return False, n, f"event {seq}: its evidence {row['evidence_id']} was deleted"
+                if stored[0] != row["evidence_hash"] or stored[1] != stored[0]:
+                    return False, n, f"event {seq}: its evidence {row['evidence_id']} was edited"
+                referenced.add(row["evidence_id"])
+            prev = row["hash"]
+        if (head_seq, head_hash) != (expected_seq, prev):
+            return False, n, f"the chain ends at event {expected_seq} but its head says {head_seq}: events were deleted at the end"
+        orphans = set(ev_hashes) - referenced
+        if orphans:
+            return False, n, f"evidence {min(orphans)} is not referenced by any event"
+        return True, n, None
+
+
+_EVENT_HASHED = (
+    "seq", "job_id", "order_pk", "trigger", "from_state", "to_state", "attempt", "at", "http_status", "venue_code",
+    "venue_message", "provenance", "reason", "evidence_id", "evidence_hash", "note", "prev_hash",
+)
+_EVIDENCE_HASHED = ("job_id", "at", "endpoint", "method", "path", "query", "body", "status", "response", "elapsed_ms", "error")
+
+
+def event_hash(row: dict[str, Any]) -> str:
+    return _digest([row.get(k) for k in _EVENT_HASHED])
+
+
+def evidence_hash(row: dict[str, Any]) -> str:
+    return _digest([row.get(k) for k in _EVIDENCE_HASHED])
+
+
+__all__ = ["Change", "Evidence", "JobRow", "Journal", "OrderRow", "StoreError", "fingerprint", "iso"]
