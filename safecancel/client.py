@@ -105,7 +105,7 @@ class Client:
         deadline: float = DEFAULT_DEADLINE,
         owner: str | None = None,
         environ: Mapping[str, str] | None = None,
-        on_progress: Callable[[str, dict[str, int]], None] | None = None,
+        on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
     ) -> None:
         for mapping, what in ((credentials, "credentials"), (base_urls, "base_urls"), (batch_sizes, "batch_sizes")):
             for name in mapping or {}:
@@ -125,16 +125,26 @@ class Client:
         self._deadline = deadline
         self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
         self._table = StateTable()
-        self._db = Database(db)
-        self._journal = Journal(self._db, self._table)
+        self._db_arg = db
+        self._db: Database | None = None
+        self._journal_: Journal | None = None
         self._links: dict[tuple[str, str], VenueLink] = {}
         self.on_progress = on_progress
 
     # -- configuration ---------------------------------------------------------------------
 
     @property
+    def _journal(self) -> Journal:
+        # Opened on first use: input is validated before the database is created or touched,
+        # and a dry run never opens it.
+        if self._journal_ is None:
+            self._db = Database(self._db_arg)
+            self._journal_ = Journal(self._db, self._table)
+        return self._journal_
+
+    @property
     def db_url(self) -> str:
-        return self._db.display_url
+        return self._journal.db.display_url
 
     def _base_url(self, venue: str) -> str:
         url = self._base_urls.get(venue) or self._env.get(env_name(venue, "base_url"))
@@ -350,7 +360,8 @@ class Client:
         close = getattr(self._transport, "close", None)
         if close:
             close()
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
     def __enter__(self) -> Client:
         return self

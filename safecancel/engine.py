@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import datetime
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from .model import (
     REASON_ACCEPTED,
     REASON_CANCELLING,
     REASON_NO_REPLY,
+    REASON_NOT_FOUND,
     REASON_REFUSED,
     Credentials,
     Failure,
@@ -41,6 +43,7 @@ from .venues.base import Venue, redact_query
 log = logging.getLogger("safecancel.engine")
 S = OrderState
 RESPONSE_LIMIT = 8192
+REASON_FORGOTTEN = "venue_forgot"  # the venue no longer answers for orders this old: an operator decides
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class JobRunner:
         *,
         lease_ttl_ms: int = 30_000,
         workers: int = 4,
-        on_progress: Callable[[str, dict[str, int]], None] | None = None,
+        on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
     ) -> None:
         self.journal = journal
         self.link = link
@@ -167,6 +170,8 @@ class JobRunner:
     def run(self, job_id: str, deadline: float | None) -> None:
         """Drive the job until every order is terminal or the monotonic ``deadline`` passes."""
         now = self.clock.now()
+        job = self.journal.get_job(job_id)
+        self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
         recovered = self.journal.acquire(job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now)
         if recovered:
             log.warning("job %s: %d orders were in flight when the last run stopped; querying them", job_id, recovered)
@@ -184,7 +189,7 @@ class JobRunner:
                 if deadline is not None and self.clock.monotonic() >= deadline:
                     break
                 now_ms = self._now_ms()
-                unknown = [o for o in active if o.state == S.UNKNOWN and o.next_at_ms <= now_ms]
+                unknown = [o for o in active if o.state == S.UNKNOWN and o.next_at_ms <= now_ms and o.reason != REASON_FORGOTTEN]
                 pending = [
                     o for o in active if o.state == S.PENDING and o.next_at_ms <= now_ms and o.attempts < self.policy.max_sends
                 ]
@@ -196,7 +201,12 @@ class JobRunner:
                     chunks = [[by_ref[r] for r in chunk] for chunk in self.venue.plan_chunks([o.ref for o in pending])]
                     self._map(pool, lambda rows: self._send_chunk(job_id, rows), chunks)
                     continue
-                waiting = [o.next_at_ms for o in active if o.state == S.UNKNOWN or o.attempts < self.policy.max_sends]
+                waiting = [
+                    o.next_at_ms
+                    for o in active
+                    if (o.state == S.UNKNOWN and o.reason != REASON_FORGOTTEN)
+                    or (o.state == S.PENDING and o.attempts < self.policy.max_sends)
+                ]
                 if not waiting:
                     break  # every remaining order was sent max_sends times and is still open: needs attention
                 wake = (min(waiting) - self._now_ms()) / 1000
@@ -218,7 +228,7 @@ class JobRunner:
 
     def _progress(self, job_id: str) -> None:
         if self.on_progress is not None:
-            self.on_progress(job_id, self.journal.counts(job_id))
+            self.on_progress(job_id, self.venue.name, self.journal.counts(job_id))
 
     def _finish(self, job_id: str) -> None:
         rows = self.journal.orders(job_id, (S.PENDING, S.SENT, S.UNKNOWN))
@@ -226,7 +236,7 @@ class JobRunner:
             status = "done"
         elif any(
             (o.state == S.PENDING and o.attempts >= self.policy.max_sends)
-            or (o.state == S.UNKNOWN and o.queries >= self.policy.attention_queries)
+            or (o.state == S.UNKNOWN and (o.queries >= self.policy.attention_queries or o.reason == REASON_FORGOTTEN))
             for o in rows
         ):
             status = "needs_attention"
@@ -317,6 +327,24 @@ class JobRunner:
 
     # -- reconciliation -----------------------------------------------------------------------
 
+    def _not_found(self, job_id: str, row: OrderRow, again: int, common: dict) -> Change:
+        """"No such order" settles an order as failed/not_found only when the venue can be believed.
+
+        Venues forget old orders (Binance: unfilled cancelled orders after 3 days; HTX: API orders 2 h
+        after cancel), so past ``forget_after_s`` the answer proves nothing and an operator decides.
+        Some venues also say "not found" transiently for fresh orders (HTX ``base-record-invalid``),
+        so ``not_found_confirmations`` consecutive answers are required.
+        """
+        forget = getattr(self.venue, "forget_after_s", None)
+        if forget is not None and self.clock.now() - self._job_created > forget:
+            return Change(row, "query", reason=REASON_FORGOTTEN, query=True, not_found=True, next_at_ms=again,
+                          note="the venue no longer answers for orders this old; settle with `safecancel resolve`", **common)
+        needed = getattr(self.venue, "not_found_confirmations", 1)
+        if row.not_found_seen + 1 < needed:
+            return Change(row, "query", reason=REASON_NOT_FOUND, query=True, not_found=True, next_at_ms=again,
+                          note=f"not found {row.not_found_seen + 1}/{needed}", **common)
+        return Change(row, "reject", reason=REASON_NOT_FOUND, provenance=Provenance.VENUE_QUERY.value, query=True, not_found=True, **common)
+
     def _reconcile(self, job_id: str, row: OrderRow) -> None:
         if self._auth_failure is not None:
             return
@@ -355,6 +383,8 @@ class JobRunner:
         v = answer.verdict
         if v is Verdict.CANCELLED:
             ch = Change(row, "confirm", reason=answer.reason, provenance=Provenance.VENUE_QUERY.value, query=True, **common)
+        elif v is Verdict.FAILED and answer.reason == REASON_NOT_FOUND:
+            ch = self._not_found(job_id, row, again, common)
         elif v is Verdict.FAILED:
             ch = Change(row, "reject", reason=answer.reason, provenance=Provenance.VENUE_QUERY.value, query=True, **common)
         elif v is Verdict.OPEN:

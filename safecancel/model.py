@@ -64,8 +64,9 @@ class OrderRef:
 class HttpRequest:
     """A fully built, signed request, relative to the venue's base URL.
 
-    ``query`` is the exact (already encoded) query string that was signed, without ``?``;
-    ``body`` the exact bytes that were signed. The transport sends both unchanged.
+    ``query`` is the exact (already encoded) query string sent, without ``?``, and ``body`` the
+    exact bytes sent; the transport sends both unchanged. (What is signed is the venue's business:
+    BingX signs the unencoded form of this query.)
     """
 
     method: str

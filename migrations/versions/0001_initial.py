@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("provenance", sa.String(20)),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("queries", sa.Integer, nullable=False),
+        sa.Column("not_found_seen", sa.Integer, nullable=False),
         sa.Column("last_code", sa.String(64)),
         sa.Column("last_message", sa.String(500)),
         sa.Column("next_at_ms", sa.BigInteger, nullable=False),

@@ -61,6 +61,7 @@ class OrderRow:
     attempts: int
     queries: int
     next_at_ms: int
+    not_found_seen: int = 0
 
     @property
     def ref(self) -> OrderRef:
@@ -112,6 +113,7 @@ class Change:
     http_status: int | None = None
     query: bool = False  # this change comes from a reconciliation query (counts it)
     note: str | None = None
+    not_found: bool = False  # the venue answered "no such order" (consecutive answers are counted)
 
 
 _ORDER_COLS = (
@@ -127,6 +129,7 @@ _ORDER_COLS = (
     orders.c.attempts,
     orders.c.queries,
     orders.c.next_at_ms,
+    orders.c.not_found_seen,
 )
 _JOB_COLS = (
     jobs.c.id,
@@ -257,6 +260,7 @@ class Journal:
                         "state": S.PENDING.value,
                         "attempts": 0,
                         "queries": 0,
+                        "not_found_seen": 0,
                         "next_at_ms": 0,
                         "updated_at": at,
                     }
@@ -374,7 +378,7 @@ class Journal:
             done = self._apply(conn, job_id, [Change(r, "send") for r in rows], at, None, None)
         return [
             OrderRow(r.pk, r.job_id, r.seq, r.symbol, r.order_id, r.client_order_id, S.SENT.value, r.reason,
-                     r.provenance, r.attempts + 1, r.queries, r.next_at_ms)
+                     r.provenance, r.attempts + 1, r.queries, r.next_at_ms, r.not_found_seen)
             for r, ok in zip(rows, done, strict=True)
             if ok
         ]
@@ -420,6 +424,7 @@ class Journal:
                 values["attempts"] = orders.c.attempts + 1
             if ch.query:
                 values["queries"] = orders.c.queries + 1
+                values["not_found_seen"] = orders.c.not_found_seen + 1 if ch.not_found else 0
             if ch.reason is not None or after in (S.CANCELLED, S.FAILED):
                 values["reason"] = ch.reason
             if after in TERMINAL:

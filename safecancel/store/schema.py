@@ -45,6 +45,7 @@ orders = Table(
     Column("provenance", String(20)),
     Column("attempts", Integer, nullable=False, default=0),  # cancel requests sent for this order
     Column("queries", Integer, nullable=False, default=0),  # reconciliation queries made
+    Column("not_found_seen", Integer, nullable=False, default=0),  # consecutive "no such order" answers
     Column("last_code", String(64)),
     Column("last_message", String(500)),
     Column("next_at_ms", BigInteger, nullable=False, default=0),  # not before (backoff)

@@ -189,16 +189,25 @@ class FakeVenue:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def bind(self) -> FakeVenue:
+        """Open the listening socket (so ``url`` is known) without serving yet."""
+        if self._httpd is None:
+            self._httpd = _Server((self.host, self.port), _make_handler(self))
+            self.port = self._httpd.server_address[1]
+        return self
+
     def start(self) -> FakeVenue:
-        self._httpd = _Server((self.host, self.port), _make_handler(self))
-        self.port = self._httpd.server_address[1]
+        """Serve on a background thread."""
+        self.bind()
+        assert self._httpd is not None
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-venue", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd = _Server((self.host, self.port), _make_handler(self))
-        self.port = self._httpd.server_address[1]
+        """Serve on this thread until interrupted."""
+        self.bind()
+        assert self._httpd is not None
         self._httpd.serve_forever()
 
     def stop(self) -> None:
@@ -396,9 +405,11 @@ def _make_handler(fake: FakeVenue) -> type[BaseHTTPRequestHandler]:
 
         def _write(self, reply: Reply) -> None:
             headers = {"Content-Type": "application/json", **reply.headers, "Content-Length": str(len(reply.body))}
+            if not any(k.lower() == "date" for k in headers):  # a dialect may send its venue's (skewed) clock
+                headers["Date"] = self.date_time_string()
             head = f"HTTP/1.1 {reply.status} {_reason(reply.status)}\r\n"
             head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-            head += f"Date: {self.date_time_string()}\r\n\r\n"
+            head += "\r\n"
             self.wfile.write(head.encode("latin-1") + reply.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve

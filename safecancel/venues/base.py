@@ -54,6 +54,10 @@ class Venue(Protocol):
     cancel_rate: ClassVar[Rate]
     query_rate: ClassVar[Rate]
     requires: ClassVar[tuple[str, ...]]  # credential fields that must be present
+    # Optional (read with getattr; defaults 1 and None): consecutive "no such order" answers needed
+    # before an order is settled failed/not_found, and the age past which the venue forgets orders.
+    not_found_confirmations: ClassVar[int]
+    forget_after_s: ClassVar[float | None]
 
     base_url: str
     max_batch: int
@@ -103,7 +107,7 @@ def load_json(resp: HttpResponse) -> Any:
     """The body as JSON, or ``None`` when it is empty, truncated or not JSON."""
     try:
         return resp.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: hostile nesting like [[[[...
         return None
 
 

@@ -80,6 +80,10 @@ class BinanceCoinM:
     cancel_rate: ClassVar[Rate] = Rate(1200, 60.0)
     query_rate: ClassVar[Rate] = Rate(1200, 60.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
+    # -2013 is definitive for a live job, but dapi drops cancelled/expired orders without fills
+    # 3 days after creation (§2.6): past that, "not found" proves nothing.
+    not_found_confirmations: ClassVar[int] = 1
+    forget_after_s: ClassVar[float | None] = 3 * 24 * 3600.0
 
     def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")

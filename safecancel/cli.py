@@ -1,0 +1,338 @@
+"""The ``safecancel`` command: parse, make one client call, render. Exit codes are mapped in one place.
+
+Exit codes: 0 every order cancelled; 1 finished, some failed; 2 bad input (nothing stored);
+3 some orders still unknown or pending (resumable; also when the venue refused the credentials);
+4 another venue or transport error; 5 the journal database could not be used.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from .errors import AuthError, InputError, SafeCancelError, StoreError, VenueError
+from .model import JobResult
+from .venues import VENUE_NAMES
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNFINISHED, EXIT_VENUE, EXIT_STORE = 0, 1, 2, 3, 4, 5
+ERROR_EXITS = ((InputError, EXIT_INPUT), (AuthError, EXIT_UNFINISHED), (VenueError, EXIT_VENUE), (StoreError, EXIT_STORE))
+
+
+def exit_code(results: list[JobResult]) -> int:
+    """The worst over the jobs: unfinished (3) beats failed (1) beats all cancelled (0)."""
+    code = EXIT_OK
+    for r in results:
+        if not r.finished:
+            return EXIT_UNFINISHED
+        if not r.all_cancelled:
+            code = EXIT_FAILED
+    return code
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    try:
+        yield
+    except SafeCancelError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(next((code for kind, code in ERROR_EXITS if isinstance(exc, kind)), EXIT_VENUE)) from None
+
+
+def _split(values: str | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for v in values.split(",")] if values.strip() else []
+
+
+def _dump(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+db_option = click.option("--db", "db", metavar="URL", help="Journal database: a SQLite path or URL (default $SAFECANCEL_DB or ./safecancel.db).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="safecancel")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug). Secrets are never logged.")
+def cli(verbose: int) -> None:
+    """Cancel many orders at once on crypto venues without losing track of one.
+
+    Every batch is a job journaled in a database before anything is sent; `resume` finishes
+    jobs that a crash or a deadline left open; `history`, `show` and `audit verify` answer what happened.
+    """
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _progress_printer(enabled: bool):
+    """A rich progress bar on stderr, one task per job; returns (callback, stop)."""
+    if not enabled:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+    )
+    tasks: dict[str, Any] = {}
+    progress.start()
+
+    def update(job_id: str, venue: str, counts: dict[str, int]) -> None:
+        total = sum(counts.values())
+        done = counts.get("cancelled", 0) + counts.get("failed", 0)
+        detail = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        if job_id not in tasks:
+            tasks[job_id] = progress.add_task(f"{venue:<14}", total=total, detail=detail)
+        progress.update(tasks[job_id], completed=done, total=total, detail=detail)
+
+    return update, progress.stop
+
+
+@cli.command()
+@click.option("--venue", required=True, type=click.Choice(VENUE_NAMES), help="Venue name.")
+@click.option("--symbol", required=True, help="Symbol in the venue's own format (e.g. BTCUSD_PERP, BTC-USDT, btcusdt).")
+@click.option("--ids", help="Exchange order ids, comma-separated.")
+@click.option("--client-ids", help="Client order ids, comma-separated.")
+@click.option("--key", help="Idempotency key (default: derived from venue, account and the order set).")
+@click.option("--account", default="default", show_default=True, help="Account label recorded with the job.")
+@db_option
+@click.option("--base-url", help="Venue base URL (default $SAFECANCEL_<VENUE>_BASE_URL or production).")
+@click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend before returning with the job open.")
+@click.option("--batch-size", type=int, help="Ids per request (within the venue's limit).")
+@click.option("--workers", type=int, default=4, show_default=True, help="Requests in flight at once (paced per venue).")
+@click.option("--dry-run", is_flag=True, help="Print the planned requests (redacted); store and send nothing.")
+@json_option
+def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline, batch_size, workers, dry_run, as_json) -> None:
+    """Cancel a batch of orders on one venue and symbol.
+
+    Exit 0: every order cancelled. 1: finished, some failed. 3: some still unknown or pending
+    (run `safecancel resume`). 2: bad input, nothing stored.
+
+    Example:
+
+        safecancel cancel --venue binance_coinm --symbol BTCUSD_PERP --ids 101,102,103
+    """
+    from .client import Client
+
+    with cli_errors():
+        if (ids is None) == (client_ids is None):
+            raise InputError("give exactly one of --ids or --client-ids")
+        kw: dict[str, Any] = {"base_urls": {venue: base_url} if base_url else None,
+                              "batch_sizes": {venue: batch_size} if batch_size else None, "workers": workers}
+        if dry_run:
+            # The journal is opened lazily, so a dry run neither creates nor touches it.
+            with Client(db, **kw) as client:
+                plan = client.plan(venue, symbol, order_ids=_split(ids), client_order_ids=_split(client_ids))
+            if as_json:
+                _dump({"dry_run": True, "requests": plan})
+            else:
+                for i, req in enumerate(plan, 1):
+                    click.echo(f"{i}. {req['method']} {req['url']}" + (f"?{req['query']}" if req["query"] else ""))
+                    if req["body"]:
+                        click.echo(f"   body: {req['body']}")
+                click.echo(f"{len(plan)} request(s); nothing stored, nothing sent.")
+            return
+        show_progress = not as_json and sys.stderr.isatty()
+        update, stop = _progress_printer(show_progress)
+        with Client(db, on_progress=update, **kw) as client:
+            try:
+                result = client.cancel(venue, symbol, order_ids=_split(ids), client_order_ids=_split(client_ids),
+                                       key=key, account=account, deadline=deadline)
+            finally:
+                stop()
+        if as_json:
+            _dump(result.to_json())
+        else:
+            from .render import print_job
+
+            print_job(result, events=False)
+        raise SystemExit(exit_code([result]))
+
+
+@cli.command()
+@db_option
+@click.option("--job", "job_id", help="Resume one job only.")
+@click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend before returning.")
+@json_option
+def resume(db, job_id, deadline, as_json) -> None:
+    """Continue every unfinished job (after a crash, a deadline or an outage).
+
+    Orders a dead run left in flight are queried at the venue before anything is sent again.
+    Exit codes as for `cancel`, the worst over the jobs.
+    """
+    from .client import Client
+
+    with cli_errors():
+        update, stop = _progress_printer(not as_json and sys.stderr.isatty())
+        with Client(db, on_progress=update) as client:
+            try:
+                results = client.resume(job_id, deadline=deadline)
+            finally:
+                stop()
+        if as_json:
+            _dump([r.to_json() for r in results])
+        else:
+            from .render import print_job
+
+            if not results:
+                click.echo("nothing to resume: every job is finished")
+            for r in results:
+                print_job(r, events=False)
+        raise SystemExit(exit_code(results))
+
+
+@cli.command()
+@db_option
+@click.option("--venue", type=click.Choice(VENUE_NAMES), help="Only this venue.")
+@click.option("--since", metavar="ISO", help="Only jobs created at or after this UTC time (e.g. 2026-11-23 or 2026-11-23T14:00).")
+@click.option("--until", metavar="ISO", help="Only jobs created before this UTC time.")
+@click.option("--state", type=click.Choice(["pending", "sent", "cancelled", "failed", "unknown"]), help="Only jobs with an order in this state.")
+@click.option("--symbol", help="Only jobs with an order on this symbol.")
+@click.option("--order", "order_id", help="Only jobs that touched this order id or client order id.")
+@click.option("--limit", type=int, help="At most this many jobs.")
+@json_option
+def history(db, venue, since, until, state, symbol, order_id, limit, as_json) -> None:
+    """List jobs, newest first."""
+    from .client import Client
+    from .render import iso_arg, print_history
+
+    with cli_errors(), Client(db) as client:
+        rows = client.history(venue=venue, since=iso_arg(since, "--since"), until=iso_arg(until, "--until"),
+                              state=state, symbol=symbol, order_id=order_id, limit=limit)
+    if as_json:
+        _dump([r.to_json() for r in rows])
+    else:
+        print_history(rows)
+
+
+@cli.command()
+@click.argument("job_id", required=False)
+@db_option
+@click.option("--order", "order_id", help="Show every job that touched this order id or client order id.")
+@click.option("--timeline", type=click.Path(dir_okay=False, writable=True), help="Also draw the job's timeline to a .svg or .html file.")
+@json_option
+def show(job_id, db, order_id, timeline, as_json) -> None:
+    """Show a job: its orders, and every event with what the venue answered."""
+    from .client import Client
+    from .render import print_job
+
+    with cli_errors(), Client(db) as client:
+        if (job_id is None) == (order_id is None):
+            raise InputError("give a JOB_ID or --order ORDER_ID")
+        if order_id is not None:
+            results = [client.job(s.job_id) for s in client.history(order_id=order_id)]
+            if not results:
+                raise InputError(f"no job touched order {order_id!r}")
+        else:
+            results = [client.job(job_id)]
+        if timeline:
+            from .timeline import write_timeline
+
+            write_timeline(client, results[0].job_id, timeline)
+    if as_json:
+        _dump(results[0].to_json() if job_id else [r.to_json() for r in results])
+    else:
+        for r in results:
+            print_job(r, events=True, only_order=order_id)
+        if timeline:
+            click.echo(f"timeline written to {timeline}")
+
+
+@cli.command()
+@click.argument("job_id")
+@click.argument("order")
+@click.option("--as", "as_state", required=True, type=click.Choice(["cancelled", "failed"]), help="The operator's decision.")
+@click.option("--note", required=True, help="Why (recorded in the journal with provenance `operator`).")
+@db_option
+@json_option
+def resolve(job_id, order, as_state, note, db, as_json) -> None:
+    """Settle an `unknown` order by an operator's decision (never done automatically).
+
+    For orders the venue can no longer answer for (Binance forgets unfilled cancelled orders after
+    3 days, HTX API orders 2 hours after cancel). Refused for any order that is not `unknown`.
+    """
+    from .client import Client
+    from .render import print_job
+
+    with cli_errors(), Client(db) as client:
+        result = client.resolve(job_id, order, as_state, note)
+    if as_json:
+        _dump(result.to_json())
+    else:
+        print_job(result, events=False)
+
+
+@cli.group()
+def audit() -> None:
+    """Check the journal's integrity."""
+
+
+@audit.command()
+@db_option
+def verify(db) -> None:
+    """Walk the hash chain of every event. Exit 0 if intact; 1 naming the first broken event."""
+    from .client import Client
+
+    with cli_errors(), Client(db) as client:
+        ok, n, problem = client.verify_journal()
+    if ok:
+        click.echo(f"journal intact: {n} events verified")
+        raise SystemExit(0)
+    click.echo(f"journal BROKEN after checking {n} events: {problem}", err=True)
+    raise SystemExit(1)
+
+
+@cli.command("fake-venue")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--latency-ms", type=int, default=0, show_default=True, help="Added to every venue request.")
+@click.option("--enforce-rate-limits", is_flag=True, help="Answer over-limit requests as each venue does.")
+@click.option("--async-delay-ms", type=int, default=150, show_default=True, help="How long HTX/Bitget take to apply an accepted cancel.")
+def fake_venue(host, port, latency_ms, enforce_rate_limits, async_delay_ms) -> None:
+    """Serve the fake venue (all five venues' endpoints plus /_fake/ control) until killed.
+
+    Accepts key `test-key`, secret `test-secret`, passphrase `test-pass`.
+    """
+    from .testing import FakeVenue
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.BadParameter("the fake venue serves loopback only", param_hint="--host")
+    fake = FakeVenue(host, port, latency_ms=latency_ms, enforce_rate_limits=enforce_rate_limits, async_delay_ms=async_delay_ms)
+    fake.bind()
+    click.echo(f"listening on {fake.url}")
+    sys.stdout.flush()
+    try:
+        fake.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+@db_option
+@click.option("--orders", "per_venue", type=int, default=40, show_default=True, help="Open orders seeded per venue.")
+@click.option("--latency-ms", type=int, default=5, show_default=True, help="Latency the fake venue adds.")
+def demo(db, per_venue, latency_ms) -> None:
+    """The main job on embedded defaults: a fake venue in-process, open orders on every venue,
+    cancelled through real HTTP with injected faults; progress, a per-venue summary, then the history."""
+    from .demo import run_demo
+
+    with cli_errors():
+        raise SystemExit(run_demo(db, per_venue=per_venue, latency_ms=latency_ms))
+
+
+def main() -> None:
+    cli(prog_name="safecancel")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Human-readable output for the CLI (rich tables). Machine-readable output is ``--json``, not this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InputError
+from .model import JobResult, JobSummary
+
+MAX_ROWS = 200
+STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def iso_arg(value: str | None, name: str) -> str | None:
+    """An ISO-8601 date or time from the command line as the journal's UTC format."""
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{name}: {value!r} is not an ISO-8601 date or time (e.g. 2026-11-23 or 2026-11-23T14:00:00Z)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)  # times without a zone are UTC, like the journal's
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    order = ("cancelled", "failed", "unknown", "pending", "sent")
+    return "  ".join(f"[{STATE_STYLE[k]}]{k} {counts[k]}[/]" for k in order if counts.get(k))
+
+
+def print_job(result: JobResult, *, events: bool, only_order: str | None = None) -> None:
+    con = _console()
+    con.print(
+        f"[bold]job {result.job_id}[/]  venue [bold]{result.venue}[/]  account {result.account}  "
+        f"status [bold]{result.status}[/]  created {result.created_at}"
+        + (f"  finished {result.finished_at}" if result.finished_at else "")
+    )
+    con.print(f"key {result.key}   {_counts(result.counts)}")
+    orders = [o for o in result.orders if only_order is None or only_order in (o.order_id, o.client_order_id)]
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("symbol", "order id", "client id", "state", "reason", "provenance", "sends", "venue said"):
+        table.add_column(col)
+    for o in orders[:MAX_ROWS]:
+        said = " ".join(x for x in (o.venue_code, o.venue_message) if x)
+        table.add_row(
+            o.symbol, o.order_id or "", o.client_order_id or "", f"[{STATE_STYLE.get(o.state, '')}]{o.state}[/]",
+            o.reason or "", o.provenance or "", str(o.attempts), said[:60],
+        )
+    con.print(table)
+    if len(orders) > MAX_ROWS:
+        con.print(f"... {len(orders) - MAX_ROWS} more orders (use --json for all)")
+    if events:
+        evs = [e for e in result.events if only_order is None or e.order is None or only_order in e.order]
+        et = Table(title="events", show_edge=False, pad_edge=False)
+        for col in ("#", "at", "order", "trigger", "from → to", "http", "venue said", "note"):
+            et.add_column(col)
+        for e in evs[:MAX_ROWS]:
+            move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
+            said = " ".join(x for x in (e.venue_code, e.venue_message) if x)
+            et.add_row(
+                str(e.seq), e.at[11:23], e.order or "(job)", e.trigger, move, str(e.http_status or ""), said[:50],
+                (e.note or e.reason or "")[:60],
+            )
+        con.print(et)
+        if len(evs) > MAX_ROWS:
+            con.print(f"... {len(evs) - MAX_ROWS} more events (use --json for all)")
+
+
+def print_history(rows: Sequence[JobSummary]) -> None:
+    con = _console()
+    if not rows:
+        con.print("no jobs")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("created", "job", "venue", "status", "orders", "key"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.created_at[:19].replace("T", " "), r.job_id, r.venue, r.status, _counts(dict(r.counts)), r.key[:40])
+    con.print(table)

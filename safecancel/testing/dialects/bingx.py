@@ -1,0 +1,291 @@
+"""BingX spot as the fake venue speaks it (``shared/venues.md`` §3).
+
+Verification follows BingX's docs and the clients that evidently work against it, not our adapter:
+- Query-string mode (official demo, ccxt): the signed text is the query as received, in received
+  order, minus ``signature``, each key and value percent-decoded, joined ``k=v&...``. ccxt signs
+  the raw string and sends it percent-encoded (``%2C``); the official demo signs and sends the
+  same unencoded string in its own (unsorted) order. Both verify; a client that signs the
+  *encoded* text does not, as on the real venue.
+- JSON-body mode (§3.2 mode 2): parameters in a JSON object with ``signature`` inside; the signed
+  text is the other keys sorted a-z, ``k=v&...``.
+Signature: ``hex(HMAC-SHA256(secret, text))``, header ``X-BX-APIKEY``. Business errors come back as
+HTTP 200 with ``{"code": <non-zero>, "msg": ..., "debugMsg": "", "data": {}, "timestamp": ms}``
+(the ``timestamp`` field is what BingX error bodies carry, e.g. ccxt#24131); only status faults
+get a real HTTP 429/5xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import unquote_plus
+
+from ..ledger import FakeOrder
+from ..server import Context, FakeRequest, Reply, json_reply
+
+VENUE = "bingx"
+SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
+MAX_IDS = 100  # the real limit is undocumented; the fake refuses more than any client should send
+DEFAULT_RECV_WINDOW_MS = 5000
+CLIENT_ID_QUERY_WINDOW_MS = 2 * 60 * 60 * 1000  # trade/query: "Only supports a query range of 2 hours"
+
+STATUS = {"open": "NEW", "cancelling": "NEW", "filled": "FILLED", "cancelled": "CANCELED"}
+
+MSG_NULL_KEY = "Null apiKey"
+MSG_BAD_KEY = "Incorrect apiKey"
+MSG_NULL_SIGNATURE = "Null signature"
+MSG_BAD_SIGNATURE = "Signature verification failed"
+MSG_TIMESTAMP = (
+    "Null timestamp or timestamp mismatch, try to run our sample code from the link "
+    "https://bingx-api.github.io/docs/#/en-us/spot/account-api.html#Query%20Assets"
+)
+MSG_TIMESTAMP_INVALID = "timestamp is invalid"
+MSG_ORDER_NOT_EXIST = " order not exist"
+MSG_NOT_CANCELLABLE = (
+    "the order you want to cancel is FILLED or CANCELLED already, or is not a valid order id ,please verify"
+)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _envelope(code: int, msg: str, data: Any, now_ms: int) -> dict[str, Any]:
+    return {"code": code, "msg": msg, "debugMsg": "", "data": data, "timestamp": now_ms}
+
+
+def _err(code: int, msg: str, now_ms: int, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return json_reply(_envelope(code, msg, {}, now_ms), status, headers)
+
+
+def _ok(data: Any, now_ms: int) -> Reply:
+    return json_reply(_envelope(0, "", data, now_ms))
+
+
+class BingXDialect:
+    venue = VENUE
+    rate = (2, 1.0)  # cancelOrders: "rate limitation by UID: 2/s"
+
+    def routes(self):
+        return [
+            ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOrders"), "cancel", self.batch_cancel),
+            ("GET", re.compile(r"/openApi/spot/v1/trade/query"), "query", self.query),
+            ("GET", re.compile(r"/openApi/spot/v1/server/time"), "time", self.time),
+            ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOpenOrders"), "cancel_all", self.cancel_all),
+        ]
+
+    def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
+        now = _now_ms()
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        if status in (429, 418):
+            if retry_after is None:
+                return _err(100410, "rate limited", now, status, headers)
+            unblock = now + int(retry_after * 1000)
+            msg = (
+                "The endpoint trigger frequency limit rule is currently in the disabled period "
+                f"and will be unblocked after {unblock}"
+            )
+            return _err(100410, msg, now, status, headers)
+        if status == 503:
+            return _err(100503, "Server busy", now, status, headers)
+        if status >= 500:
+            # A gateway fault, not BingX's application: no JSON envelope.
+            page = f"<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center></body></html>"
+            return Reply(status, page.encode(), {"Content-Type": "text/html", **headers})
+        if status in (401, 403):
+            return _err(100413, MSG_BAD_KEY, now, status, headers)
+        return _err(100400, "Invalid parameter", now, status, headers)
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def _signed_text(self, req: FakeRequest) -> tuple[dict[str, str], str | None, str | None]:
+        """(parameters, the text that should have been signed, the signature sent)."""
+        ctype = req.headers.get("content-type", "")
+        if req.body.strip() and "signature=" not in req.query and "json" in ctype.lower():
+            try:
+                obj = json.loads(req.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return {}, None, None
+            if not isinstance(obj, dict):
+                return {}, None, None
+            given = obj.pop("signature", None)
+            params = {str(k): _text(v) for k, v in obj.items()}
+            text = "&".join(f"{k}={params[k]}" for k in sorted(params))
+            return params, text, given if isinstance(given, str) else None
+        pairs: list[tuple[str, str]] = []
+        given: str | None = None
+        signatures = 0
+        for part in req.query.split("&") if req.query else []:
+            key, _, value = part.partition("=")
+            key, value = unquote_plus(key), unquote_plus(value)
+            if key == "signature":
+                signatures += 1
+                given = value
+            else:
+                pairs.append((key, value))
+        if signatures > 1:
+            given = None
+        text = "&".join(f"{k}={v}" for k, v in pairs)
+        return dict(pairs), text, given
+
+    def _authenticate(self, req: FakeRequest, ctx: Context) -> tuple[dict[str, str], Reply | None]:
+        now = ctx.now_ms()
+        params, text, given = self._signed_text(req)
+        key = req.headers.get("x-bx-apikey")
+        if not key:
+            return params, _err(100413, MSG_NULL_KEY, now)
+        if key != ctx.creds.api_key:
+            return params, _err(100413, MSG_BAD_KEY, now)
+        if not given:
+            return params, _err(100412, MSG_NULL_SIGNATURE, now)
+        expected = hmac.new(ctx.creds.api_secret.encode(), (text or "").encode(), hashlib.sha256).hexdigest()
+        if text is None or not hmac.compare_digest(expected, given.lower()):
+            return params, _err(100001, MSG_BAD_SIGNATURE, now)
+        ts = params.get("timestamp", "")
+        if not ts:
+            return params, _err(100421, MSG_TIMESTAMP, now)
+        if not ts.isdigit():
+            return params, _err(80014, MSG_TIMESTAMP_INVALID, now)
+        try:
+            window = float(params.get("recvWindow") or DEFAULT_RECV_WINDOW_MS)
+        except ValueError:
+            return params, _err(100400, "Invalid parameter recvWindow", now)
+        if window <= 0:
+            window = DEFAULT_RECV_WINDOW_MS
+        if abs(now - int(ts)) > window:
+            return params, _err(100421, MSG_TIMESTAMP, now)
+        return params, None
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def _order_json(self, o: FakeOrder, status: str, now_ms: int) -> dict[str, Any]:
+        filled = status == "FILLED"
+        return {
+            "symbol": o.symbol,
+            "orderId": int(o.order_id) if o.order_id.isdigit() else o.order_id,  # a JSON number
+            "transactTime": now_ms,
+            "price": o.price,
+            "stopPrice": "0",
+            "origQty": o.qty,
+            "executedQty": o.qty if filled else "0",
+            "cummulativeQuoteQty": str(float(o.qty) * float(o.price)) if filled else "0",
+            "status": status,
+            "type": "LIMIT",
+            "side": o.side,
+            "clientOrderID": o.client_order_id or "",
+            "origClientOrderId": o.client_order_id or "",
+        }
+
+    def batch_cancel(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        symbol = params.get("symbol", "")
+        if not SYMBOL_RE.fullmatch(symbol):
+            return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
+        process = params.get("process", "0")
+        if process not in ("0", "1"):
+            return _err(100400, "Invalid parameter process", now)
+        ids_raw, cids_raw = params.get("orderIds"), params.get("clientOrderIDs")
+        if ids_raw and cids_raw:
+            return _err(100400, "orderIds and clientOrderIDs cannot be sent together", now)
+        if not ids_raw and not cids_raw:
+            return _err(100400, "miss arguments", now)
+        by_client = not ids_raw
+        idents = (cids_raw if by_client else ids_raw).split(",")  # type: ignore[union-attr]
+        if any(not i for i in idents) or (not by_client and not all(i.isdigit() for i in idents)):
+            return _err(100400, "Invalid parameter orderIds", now)
+        if len(idents) > MAX_IDS:
+            return _err(100400, f"the number of orders exceeds the limit of {MAX_IDS}", now)
+        found: list[FakeOrder | None] = [
+            ctx.ledger.find(VENUE, symbol, client_order_id=i)
+            if by_client
+            else ctx.ledger.find(VENUE, symbol, order_id=i)
+            for i in idents
+        ]
+        if process == "0" and any(o is None or o.status != "open" for o in found):
+            # process=0: "if one of orderIds invalid, will all fail" -- nothing is applied.
+            return _err(100404, MSG_NOT_CANCELLABLE, now)
+        orders: list[dict[str, Any]] = []
+        fails: list[dict[str, Any]] = []
+        label = "clientOrderID" if by_client else "orderId"
+        for ident, order in zip(idents, found, strict=False):
+            if order is not None and ctx.cancel(order) == "open":
+                orders.append(self._order_json(order, "CANCELED", now))
+                continue
+            # As captured live (JK-25): the id as a string and free text, no code; the same text
+            # for unknown, filled and already-cancelled orders.
+            fails.append(
+                {
+                    "orderId": ident,
+                    "error": f"can not find order for {label}:{ident} for symbol: {symbol}, "
+                    "please verify and retry later",
+                }
+            )
+        if ctx.omit and orders:
+            del orders[0]  # applied, but left out of the reply
+        return _ok({"orders": orders, "fails": fails}, now)
+
+    def query(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        symbol = params.get("symbol", "")
+        if not SYMBOL_RE.fullmatch(symbol):
+            return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
+        if params.get("orderId"):
+            order = ctx.ledger.find(VENUE, symbol, order_id=params["orderId"])
+        elif params.get("clientOrderID"):
+            order = ctx.ledger.find(VENUE, symbol, client_order_id=params["clientOrderID"])
+            if order is not None and now - order.created_ms > CLIENT_ID_QUERY_WINDOW_MS:
+                order = None  # clientOrderID lookups only reach 2 hours back
+        else:
+            return _err(100400, "miss arguments", now)
+        if order is None:
+            return _err(100404, MSG_ORDER_NOT_EXIST, now)
+        body = self._order_json(order, STATUS[order.status], now)
+        del body["transactTime"], body["origClientOrderId"]
+        body.update(
+            {
+                "time": order.created_ms,
+                "updateTime": order.updated_ms,
+                "origQuoteOrderQty": "0",
+                "fee": "0",
+                "feeAsset": symbol.split("-")[1],
+                "avgPrice": order.price if order.status == "filled" else "0",
+            }
+        )
+        return _ok(body, now)
+
+    def time(self, req: FakeRequest, ctx: Context) -> Reply:
+        now = ctx.now_ms()
+        return _ok({"serverTime": now}, now)
+
+    def cancel_all(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        symbol = params.get("symbol") or None  # optional: omitted means every symbol
+        if symbol is not None and not SYMBOL_RE.fullmatch(symbol):
+            return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
+        orders = []
+        for order in ctx.ledger.open_orders(VENUE, symbol):
+            if ctx.cancel(order) == "open":
+                orders.append(self._order_json(order, "CANCELED", now))
+        return _ok({"orders": orders}, now)
+
+
+def _text(value: Any) -> str:
+    """How a JSON value reads in the signed ``k=v`` text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)

@@ -1,0 +1,365 @@
+"""BitoPro: ``PUT /v3/orders`` (cancel batch orders).
+
+Docs: https://github.com/bitoex/bitopro-offical-api-docs/blob/master/api/v3/private/cancel_batch_orders.md
+(``shared/venues.md`` §1; seed 000).
+
+Endpoint and base URL
+    ``PUT /v3/orders`` with a JSON body ``{"BTC_USDT": ["12234566", ...], "ETH_USDT": [...]}``: several
+    pairs may share one request, and :meth:`BitoPro.plan_chunks` packs them up to the batch limit. The
+    docs give the REST root as ``https://api.bitopro.com/v3``; this adapter keeps the ``/v3`` in every
+    request path and strips a trailing ``/v3`` from the base URL it is given, so both
+    ``https://api.bitopro.com/v3`` (the documented root) and a bare ``http://127.0.0.1:PORT`` (the fake
+    venue) work. :attr:`BitoPro.default_base_url` is therefore ``https://api.bitopro.com``.
+
+Signing (README "API Security Protocol")
+    ``X-BITOPRO-PAYLOAD`` is standard base64 of a JSON text, ``X-BITOPRO-SIGNATURE`` is
+    ``hex(HMAC-SHA384(secret, payload))``, ``X-BITOPRO-APIKEY`` the key. For the PUT the JSON text is
+    the body itself: it is serialised once and the very same bytes are encoded and sent, with no nonce
+    (neither the official SDK nor ccxt adds one). For GET/DELETE the payload is
+    ``{"identity": <e-mail or "">, "nonce": <ms>}``. The identity (the account e-mail) is a secret: it
+    only ever travels inside the payload header, which is in :attr:`BitoPro.secret_headers`.
+
+Reply mapping (§1.5, §6)
+    A 200 reply ``{"data": {PAIR: [ids]}}`` lists the ids that *were cancelled*; an order is
+    ``CANCELLED`` only when its id appears under its own pair. Every other requested order is
+    ``UNKNOWN`` (reason ``omitted``) and is settled by ``GET /v3/orders/{pair}/{orderId}``. Non-2xx
+    replies carry ``{"error": "..."}`` and are classified by HTTP status: 409 (local time mismatch) is
+    CLOCK, 429 RATE_LIMITED, 401/403 and "Invalid Signature" AUTH, 408 and 5xx UNKNOWN_OUTCOME, other
+    4xx REJECTED. Pairs are compared case-insensitively (the body carries ``BTC_USDT``, the query path
+    ``btc_usdt``, as ccxt does).
+
+Server time
+    BitoPro documents no time endpoint (ccxt: ``fetchTime: False``), so :meth:`BitoPro.build_time`
+    returns ``None`` and :meth:`BitoPro.parse_time` reads the HTTP ``Date`` header of *any* reply. That
+    header has one-second resolution; the estimate is the middle of that second
+    (:data:`DATE_HEADER_MIDPOINT_MS`), which halves the worst-case error. Not sourced by BitoPro.
+
+UNCONFIRMED choices (each a named constant below)
+    - Max ids per request is not documented: :data:`DEFAULT_MAX_BATCH` (10) by default, a caller may
+      raise it up to :data:`HARD_MAX_BATCH`.
+    - Per-order failures are not documented; assumed silently absent from the reply. Absent ->
+      ``unknown`` -> query, which is safe whatever the venue does with them.
+    - Stop-limit ids (``SL-9014867155``) may not be cancellable through the batch endpoint:
+      :data:`ALLOW_STOP_LIMIT_IDS` is False, so :meth:`BitoPro.validate` rejects them with a clear
+      message rather than sending a request whose effect is unknown.
+    - How the query reports an unknown order is not documented: only a 404 whose message names an
+      order as not found (:data:`QUERY_NOT_FOUND_FRAGMENTS`) is read as ``not_found``; any other 404 is
+      a refusal (it could be a wrong path) and the order stays unknown.
+    - Status 3 "Completed (partial deal)" does not say "cancelled": it is reported as ``failed`` /
+      ``filled`` (:data:`QUERY_STATUS`), never as ``cancelled``.
+    - ``Retry-After`` on 429 is not documented; honoured when present.
+    - 409 is CLOCK everywhere (current README: "Local Machine Time Mismatch"). The older v3-1 doc read
+      it as "same request more than once"; the PUT carries no nonce, so under that reading a re-sent
+      identical batch could keep getting 409. No verdict is ever inferred from it, so it stays safe.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+from ..errors import InputError
+from ..model import (
+    REASON_AMBIGUOUS,
+    REASON_FILLED,
+    REASON_NOT_FOUND,
+    REASON_OMITTED,
+    CancelReply,
+    Credentials,
+    Failure,
+    FailureKind,
+    HttpRequest,
+    HttpResponse,
+    IdKind,
+    OrderRef,
+    Outcome,
+    QueryReply,
+    Verdict,
+)
+from .base import Rate, batch_size, compact_json, hmac_hex, load_json, retry_after_seconds
+
+# -- endpoint constants ---------------------------------------------------------------------------
+
+API_PREFIX = "/v3"  # README "API Endpoint": the REST service is hosted at https://api.bitopro.com/v3
+CANCEL_PATH = API_PREFIX + "/orders"  # cancel_batch_orders.md (the official Python SDK adds a trailing "/")
+QUERY_PATH = API_PREFIX + "/orders/{pair}/{order_id}"  # get_an_order_data.md
+
+# Pairs are {BASE}_{QUOTE} ("bito_eth", "BTC_USDT"); the body uses upper case (docs' sample, ccxt's
+# uppercaseId), the query path lower case (ccxt's market id).
+SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{1,20}_[A-Za-z0-9]{1,20}$")
+ORDER_ID_RE = re.compile(r"^[0-9]{1,20}$")  # exchange order ids are digit strings ("2959906694")
+STOP_LIMIT_ID_RE = re.compile(r"^SL-[0-9]{1,20}$")  # get_an_order_data.md example: "SL-9014867155"
+
+# UNCONFIRMED (venues.md §1.4): whether "SL-" ids can be cancelled through PUT /orders. Rejecting them
+# up front is the conservative reading: the caller gets a clear error instead of a request whose effect
+# on a stop order nobody has documented.
+ALLOW_STOP_LIMIT_IDS = False
+
+# UNCONFIRMED (venues.md §1.4): the batch limit is not documented. 10 is a conservative default; a
+# caller may raise it up to 200, the per-pair open-order limit the venue reports ("orderOpenLimit":
+# "200" in /provisioning/trading-pairs), beyond which a batch cannot usefully grow.
+DEFAULT_MAX_BATCH = 10
+HARD_MAX_BATCH = 200
+
+# HTTP statuses, README "HTTP Status Code & Error Response".
+STATUS_CLOCK = 409  # "Conflict: Local Machine Time Mismatch" (the older v3-1 doc: "same request more than once")
+STATUS_RATE_LIMITED = 429
+AUTH_STATUSES = frozenset({401, 403})  # API key deleted / no permission
+UNKNOWN_OUTCOME_STATUSES = frozenset({408})  # "Send Request Takes Too Long": may have been applied
+# ccxt maps {"error":"Invalid Signature"} to AuthenticationError whatever the status; so do we.
+AUTH_MESSAGE_FRAGMENTS = ("invalid signature", "api key", "apikey")
+CLOCK_MESSAGE_FRAGMENTS = ("time mismatch",)
+
+# UNCONFIRMED: the query's reply for an unknown order is not documented. Only a 404 that says an order
+# was not found means "not found"; a bare 404 may be a wrong path and must not fail the order.
+STATUS_NOT_FOUND = 404
+QUERY_NOT_FOUND_FRAGMENTS = ("order not found", "order does not exist", "order is not found")
+
+# Order status ints, model.md "Order Status Enum" (the official Python SDK's OrderStatus is identical).
+QUERY_STATUS: Mapping[int, Outcome] = {
+    -1: Outcome(Verdict.OPEN),  # Not triggered (stop-limit): still resting
+    0: Outcome(Verdict.OPEN),  # In progress
+    1: Outcome(Verdict.OPEN),  # In progress (partial deal)
+    2: Outcome(Verdict.FAILED, REASON_FILLED, "2", "completed"),
+    # "Completed (partial deal)" is terminal and traded, but does not say "cancelled" (UNCONFIRMED whether
+    # a cancel after a partial fill ends here): never claim a cancel the venue did not state.
+    3: Outcome(Verdict.FAILED, REASON_FILLED, "3", "completed (partial deal)"),
+    4: Outcome(Verdict.CANCELLED, None, "4", "cancelled"),
+    6: Outcome(Verdict.CANCELLED, None, "6", "post-only cancelled"),
+}
+
+# No server-time endpoint: parse_time reads the Date header (RFC 7231 IMF-fixdate, second resolution).
+DATE_HEADER_MIDPOINT_MS = 500
+# One IMF-fixdate; a proxy (or a test server) may send the header twice, which clients join with ", ".
+_IMF_FIXDATE_RE = re.compile(r"[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
+
+
+# -- signing (pure functions, unit-tested against the official vectors) -------------------------------
+
+
+def payload_of(text: bytes) -> str:
+    """``X-BITOPRO-PAYLOAD``: standard base64 of the exact JSON bytes (the Go SDK's ``StdEncoding``).
+
+    The Python SDK uses the url-safe alphabet (UNCONFIRMED which the server accepts). The two differ
+    only where ``+``/``/`` appear, which needs a ``>``, ``?``, ``~`` or non-ASCII byte in the JSON: never
+    in a batch body (pairs and digit ids), only in an unusual identity e-mail.
+    """
+    return base64.b64encode(text).decode("ascii")
+
+
+def signature_of(secret: str, payload: str) -> str:
+    """``X-BITOPRO-SIGNATURE``: lower-case hex of HMAC-SHA384 over the payload text."""
+    return hmac_hex(secret, payload, "sha384")
+
+
+def canonical_pair(symbol: str) -> str:
+    """The pair as the batch body spells it (upper case); replies are matched on this form."""
+    return symbol.upper()
+
+
+class BitoPro:
+    """Adapter for BitoPro spot (REST v3)."""
+
+    name: ClassVar[str] = "bitopro"
+    default_base_url: ClassVar[str] = "https://api.bitopro.com"  # paths carry /v3 (see module docstring)
+    id_kinds: ClassVar[frozenset[IdKind]] = frozenset({IdKind.ORDER_ID})
+    # The payload carries the account e-mail on GET/DELETE; the signature is redacted too, so that
+    # evidence and cassettes hold nothing derived from the secret.
+    secret_headers: ClassVar[frozenset[str]] = frozenset(
+        {"x-bitopro-apikey", "x-bitopro-payload", "x-bitopro-signature"}
+    )
+    secret_params: ClassVar[frozenset[str]] = frozenset()
+    # "Allow 2 requests per second per IP" (cancel_batch_orders.md; ccxt weights it 2/s as well).
+    cancel_rate: ClassVar[Rate] = Rate(2, 1.0)
+    # The single-order query has no own limit: the README's 600 per minute per IP and per account.
+    query_rate: ClassVar[Rate] = Rate(600, 60.0)
+    requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")  # identity is optional ("" in the SDK)
+    allow_stop_limit_ids: ClassVar[bool] = ALLOW_STOP_LIMIT_IDS
+
+    def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
+        url = (base_url or self.default_base_url).rstrip("/")
+        # The docs' root ends in /v3 and every path here starts with it: drop it once from the base.
+        if url.endswith(API_PREFIX):
+            url = url[: -len(API_PREFIX)]
+        self.base_url = url
+        self.max_batch = batch_size(self.name, max_batch, default=DEFAULT_MAX_BATCH, hard_max=HARD_MAX_BATCH)
+
+    # -- input -------------------------------------------------------------------------------
+
+    def validate(self, refs: Sequence[OrderRef]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for ref in refs:
+            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
+                raise InputError(f"bitopro: malformed pair {ref.symbol!r} (expected BASE_QUOTE, e.g. BTC_USDT)")
+            if ref.client_order_id is not None:
+                raise InputError(
+                    f"bitopro: client order ids are not supported ({ref.client_order_id!r} on {ref.symbol}); "
+                    "BitoPro cancels by exchange order id only"
+                )
+            oid = ref.order_id
+            if not isinstance(oid, str):
+                raise InputError(f"bitopro: missing order id for {ref.symbol}")
+            if STOP_LIMIT_ID_RE.fullmatch(oid) and not self.allow_stop_limit_ids:
+                raise InputError(
+                    f"bitopro: stop-limit order id {oid!r} on {ref.symbol} is not accepted: whether the batch "
+                    "endpoint can cancel stop-limit orders is undocumented; cancel it on its own"
+                )
+            if not (ORDER_ID_RE.fullmatch(oid) or (self.allow_stop_limit_ids and STOP_LIMIT_ID_RE.fullmatch(oid))):
+                raise InputError(f"bitopro: malformed order id {oid!r} on {ref.symbol} (expected digits)")
+            key = (canonical_pair(ref.symbol), oid)
+            if key in seen:
+                raise InputError(f"bitopro: order id {oid!r} on {ref.symbol} appears twice")
+            seen.add(key)
+
+    def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
+        # Several pairs may share one request, so orders are grouped by pair (first-seen order kept,
+        # which keeps each pair's ids together) and the run is cut every max_batch ids.
+        groups: dict[str, list[OrderRef]] = {}
+        for ref in refs:
+            groups.setdefault(canonical_pair(ref.symbol), []).append(ref)
+        ordered = [ref for group in groups.values() for ref in group]
+        return [ordered[i : i + self.max_batch] for i in range(0, len(ordered), self.max_batch)]
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _headers(self, creds: Credentials, payload: str) -> dict[str, str]:
+        return {
+            "X-BITOPRO-APIKEY": creds.api_key,
+            "X-BITOPRO-PAYLOAD": payload,
+            "X-BITOPRO-SIGNATURE": signature_of(creds.api_secret, payload),
+        }
+
+    def _nonce_payload(self, creds: Credentials, now_ms: int) -> str:
+        # README: GET/DELETE sign {identity: USER_EMAIL, nonce: TIMESTAMP}; the official SDK sends
+        # identity "" (so the server evidently does not require it).
+        return payload_of(compact_json({"identity": creds.identity or "", "nonce": int(now_ms)}).encode("utf-8"))
+
+    def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        # now_ms is unused: the PUT payload is the body alone, with no nonce (official SDK and ccxt).
+        listing: dict[str, list[str]] = {}
+        for ref in refs:
+            listing.setdefault(canonical_pair(ref.symbol), []).append(str(ref.order_id))
+        body = compact_json(listing).encode("utf-8")  # serialised once: these bytes are signed and sent
+        headers = {**self._headers(creds, payload_of(body)), "Content-Type": "application/json"}
+        return HttpRequest("PUT", CANCEL_PATH, "", body, headers, "cancel")
+
+    def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        path = QUERY_PATH.format(pair=ref.symbol.lower(), order_id=ref.order_id)
+        return HttpRequest("GET", path, "", None, self._headers(creds, self._nonce_payload(creds, now_ms)), "query")
+
+    def build_time(self) -> None:
+        return None  # no server-time endpoint (ccxt: fetchTime False); see parse_time
+
+    # -- replies -----------------------------------------------------------------------------
+
+    def parse_time(self, resp: HttpResponse) -> int | None:
+        """Server time from the ``Date`` header of any reply, in ms (middle of the stated second)."""
+        try:
+            raw = resp.header("date")
+            if not isinstance(raw, str):
+                return None
+            m = _IMF_FIXDATE_RE.search(raw)
+            if m is None:
+                return None
+            stamp = parsedate_to_datetime(m.group(0))
+            return int(stamp.timestamp()) * 1000 + DATE_HEADER_MIDPOINT_MS
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            return None
+
+    def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        data = _load_json(resp)
+        listing = data.get("data") if isinstance(data, dict) else None
+        if resp.status != 200 or not isinstance(listing, dict):
+            return self._failure(resp, data)
+        cancelled: dict[str, set[str]] = {}
+        malformed: set[str] = set()
+        for pair, ids in listing.items():
+            if not isinstance(pair, str):
+                continue
+            key = canonical_pair(pair)
+            if not isinstance(ids, list):
+                malformed.add(key)
+                continue
+            # Only strings and plain ints can be order ids; anything else can never match a ref.
+            bucket = cancelled.setdefault(key, set())
+            bucket.update(str(i) for i in ids if isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool)))
+        out: dict[OrderRef, Outcome] = {}
+        for ref in refs:
+            key = canonical_pair(ref.symbol) if isinstance(ref.symbol, str) else ""
+            if ref.order_id is not None and ref.order_id in cancelled.get(key, ()):
+                out[ref] = Outcome(Verdict.CANCELLED)
+            elif key in malformed:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"unreadable id list for {key}")
+            else:
+                # BitoPro lists only what it cancelled: an absent id may be filled, already cancelled,
+                # unknown, or cancelled and left out. Only a query can tell.
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED, None, "not listed as cancelled in the reply")
+        return out
+
+    def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        data = _load_json(resp)
+        if resp.status == 200 and isinstance(data, dict):
+            # The docs show the order at top level; accept a {"data": {...}} envelope as well.
+            order = data.get("data") if isinstance(data.get("data"), dict) else data
+            if "status" in order:
+                return self._order_outcome(ref, order)
+        if resp.status == STATUS_NOT_FOUND and isinstance(data, dict):
+            message = data.get("error")
+            if isinstance(message, str) and any(f in message.lower() for f in QUERY_NOT_FOUND_FRAGMENTS):
+                return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(STATUS_NOT_FOUND), message[:200])
+        return self._failure(resp, data)
+
+    def _order_outcome(self, ref: OrderRef, order: dict[str, Any]) -> Outcome:
+        returned_id = order.get("id", order.get("orderId"))
+        if returned_id is not None and str(returned_id) != str(ref.order_id):
+            # A reply about another order settles nothing about this one.
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"reply is about order {str(returned_id)[:40]!r}")
+        status = _status_int(order.get("status"))
+        outcome = QUERY_STATUS.get(status) if status is not None else None
+        if outcome is None:  # a status we do not know: keep asking, never guess
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(order.get('status'))[:40]!r}")
+        return outcome
+
+    def _failure(self, resp: HttpResponse, data: Any) -> Failure:
+        status = resp.status
+        error = data.get("error") if isinstance(data, dict) else None
+        msg = str(error)[:200] if error is not None else resp.text(200)
+        lowered = msg.lower()
+        if 200 <= status < 300:
+            # A success status whose body we cannot read may have been applied: query.
+            return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "unreadable reply", status)
+        if status == STATUS_RATE_LIMITED:
+            return Failure(FailureKind.RATE_LIMITED, None, msg, status, retry_after_seconds(resp))
+        if status == STATUS_CLOCK or any(f in lowered for f in CLOCK_MESSAGE_FRAGMENTS):
+            return Failure(FailureKind.CLOCK, None, msg, status)
+        if status in AUTH_STATUSES or any(f in lowered for f in AUTH_MESSAGE_FRAGMENTS):
+            return Failure(FailureKind.AUTH, None, msg, status)
+        if status >= 500 or status in UNKNOWN_OUTCOME_STATUSES or not 400 <= status < 500:
+            # 5xx (a gateway may fail after the backend acted), a timeout, or an odd status: query.
+            return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "unreadable reply", status)
+        return Failure(FailureKind.REJECTED, None, msg, status)
+
+
+def _load_json(resp: HttpResponse) -> Any:
+    """The body as JSON, or None. ``base.load_json`` lets RecursionError (deeply nested arrays) escape."""
+    try:
+        return load_json(resp)
+    except RecursionError:
+        return None
+
+
+def _status_int(value: Any) -> int | None:
+    """The order status as an int: the docs send an int; a numeric string is tolerated."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,3}", value.strip()):
+        return int(value.strip())
+    return None
+
+
+__all__ = ["BitoPro", "canonical_pair", "payload_of", "signature_of"]

@@ -1,0 +1,64 @@
+"""Shared fixtures: one loopback fake venue for the session (reset per test), a journal path per test,
+and a client factory wired to the fake with its default credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from safecancel import Client, Credentials
+from safecancel.engine import RetryPolicy
+from safecancel.testing import FakeVenue
+
+ROOT = Path(__file__).resolve().parent.parent
+CREDS = Credentials("test-key", "test-secret", passphrase="test-pass", identity="trader@example.invalid")
+SECRETS = ("test-secret", "test-pass", "trader@example.invalid")
+VENUES = ("bitopro", "binance_coinm", "bingx", "htx", "bitget")
+SYMBOLS = {"bitopro": "BTC_USDT", "binance_coinm": "BTCUSD_PERP", "bingx": "BTC-USDT", "htx": "btcusdt", "bitget": "BTCUSDT"}
+# Fast retries for tests: the logic is the same, the waits are short.
+FAST = RetryPolicy(base_delay=0.01, max_delay=0.2, async_first_query=0.05)
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeVenue]:
+    with FakeVenue(async_delay_ms=30) as fv:
+        yield fv
+
+
+@pytest.fixture
+def fake(fake_server: FakeVenue) -> Iterator[FakeVenue]:
+    fake_server.reset()
+    yield fake_server
+    fake_server.reset()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "journal.db")
+
+
+@pytest.fixture
+def make_client(fake: FakeVenue, db_path: str) -> Iterator[Callable[..., Client]]:
+    made: list[Client] = []
+
+    def factory(**kw) -> Client:
+        kw.setdefault("credentials", dict.fromkeys(VENUES, CREDS))
+        kw.setdefault("base_urls", dict.fromkeys(VENUES, fake.url))
+        kw.setdefault("retry", FAST)
+        kw.setdefault("deadline", 20.0)
+        kw.setdefault("environ", {})
+        c = Client(kw.pop("db", db_path), **kw)
+        made.append(c)
+        return c
+
+    yield factory
+    for c in made:
+        c.close()
+
+
+def seed_open(fake: FakeVenue, venue: str, n: int, start: int = 1000, status: str = "open") -> list[str]:
+    ids = [str(start + i) for i in range(n)]
+    fake.seed(venue, SYMBOLS[venue], [{"order_id": i, "status": status} for i in ids])
+    return ids
