@@ -264,6 +264,11 @@ class FakeVenue:
         with self._lock:
             return [dict(r) for r in self._requests if venue is None or r["venue"] == venue]
 
+    def clear_faults(self) -> None:
+        """Drop pending faults (the venue "comes back"); the ledger and the request log stay."""
+        with self._lock:
+            self._faults.clear()
+
     def reset(self) -> None:
         with self._lock:
             self._faults.clear()

@@ -6,10 +6,10 @@ import importlib
 
 DIALECTS = (
     "safecancel.testing.dialects.binance_coinm:BinanceCoinMDialect",
-    # bitopro
-    # bingx
-    # htx
-    # bitget
+    "safecancel.testing.dialects.bitopro:BitoProDialect",
+    "safecancel.testing.dialects.bingx:BingXDialect",
+    "safecancel.testing.dialects.htx:HTXDialect",
+    "safecancel.testing.dialects.bitget:BitgetDialect",
 )
 
 

@@ -1,0 +1,249 @@
+"""Bitget spot v2 as the fake venue speaks it (``shared/venues.md`` §5, seed 004).
+
+Verification follows Bitget's signature page, not our adapter: ``ACCESS-SIGN`` must equal
+``base64(HMAC-SHA256(secret, ACCESS-TIMESTAMP + METHOD + path [+ "?" + query] + body))`` where the
+query and body are the bytes received. The query is accepted as received (what ccxt signs: it sends the
+percent-encoded query it signed) or percent-decoded (what venues.md reports for ccxt and the official SDK
+with plain ids), since both clients evidently work. The key, passphrase and a 30 s timestamp window are
+checked first; any failure gets Bitget's own error body and changes nothing.
+
+Batch cancel accepts the body with or without ``batchMode`` (ccxt sends none; the docs default to
+``single``) and ``multiple`` mode with a per-item ``symbol``. Cancels are asynchronous
+(``ctx.cancel(order, asynchronous=True)``): the order reads ``live`` until the cancel is due.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from ..ledger import FakeOrder
+from ..server import Context, FakeRequest, Reply, json_reply
+
+MAX_ORDERS = 50
+# Bitget does not document its window (UNCONFIRMED); 30 s either way is what this fake enforces.
+TIMESTAMP_TOLERANCE_MS = 30_000
+# The same orderId may be cancelled once per second (45129).
+SAME_ORDER_CANCEL_INTERVAL_MS = 1_000
+
+NOT_CANCELLABLE_MSG = "The current order status cannot be cancelled"
+TOO_FREQUENT_MSG = "Cancel order is too frequent, the same orderId is only allowed to be canceled once in a second"
+
+STATUS_NAMES = {"open": "live", "cancelling": "live", "filled": "filled", "cancelled": "cancelled"}
+
+
+def _reply(ctx: Context | None, status: int, code: str, msg: str, data: Any, headers: dict[str, str] | None) -> Reply:
+    # requestTime is the venue's clock (moved by a clock_skew fault): clients may re-measure from it.
+    now = ctx.now_ms() if ctx is not None else int(time.time() * 1000)
+    return json_reply({"code": code, "msg": msg, "requestTime": now, "data": data}, status, headers)
+
+
+def _err(ctx: Context | None, status: int, code: str, msg: str, headers: dict[str, str] | None = None) -> Reply:
+    return _reply(ctx, status, code, msg, None, headers)
+
+
+def _ok(ctx: Context, data: Any) -> Reply:
+    return _reply(ctx, 200, "00000", "success", data, None)
+
+
+def _id_or_none(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+class BitgetDialect:
+    """The fake Bitget.
+
+    Args:
+        unknown_order: How orderInfo answers an id it does not know: ``"empty"`` (``data: []``) or
+            ``"43001"`` (an error body). The real behaviour is UNCONFIRMED; tests run both.
+    """
+
+    venue = "bitget"
+    rate = (10, 1.0)  # batch-cancel-order: 10 requests / 1 s per UID
+
+    def __init__(self, unknown_order: str = "empty") -> None:
+        if unknown_order not in ("empty", "43001"):
+            raise ValueError(f"unknown_order must be 'empty' or '43001', got {unknown_order!r}")
+        self.unknown_order = unknown_order
+
+    def routes(self):
+        return [
+            ("POST", re.compile(r"/api/v2/spot/trade/batch-cancel-order"), "cancel", self.batch_cancel),
+            ("GET", re.compile(r"/api/v2/spot/trade/orderInfo"), "query", self.query),
+            ("GET", re.compile(r"/api/v2/public/time"), "time", self.time),
+            ("POST", re.compile(r"/api/v2/spot/trade/cancel-symbol-order"), "cancel_all", self.cancel_all),
+        ]
+
+    def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        if status == 429:
+            return _err(None, 429, "429", "Too Many Requests", headers)
+        if status >= 500:
+            return _err(None, status, "40015", "System is abnormal, please try again later", headers)
+        if status == 401:
+            return _err(None, 401, "40012", "apikey/password is incorrect", headers)
+        if status == 403:
+            return _err(None, 403, "40014", "Incorrect permissions, need trade permissions", headers)
+        return _err(None, status, "40017", "Parameter verification failed", headers)
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def _authenticate(self, req: FakeRequest, ctx: Context) -> Reply | None:
+        h = req.headers
+        names = ("access-key", "access-sign", "access-timestamp", "access-passphrase")
+        key, sign, ts, phrase = (h.get(n) for n in names)
+        if not key:
+            return _err(ctx, 400, "40001", "ACCESS_KEY cannot be empty")
+        if not sign:
+            return _err(ctx, 400, "40002", "ACCESS_SIGN cannot be empty")
+        if not phrase:
+            return _err(ctx, 400, "40011", "ACCESS_PASSPHRASE cannot be empty")
+        if not ts or not ts.isascii() or not ts.isdigit():
+            return _err(ctx, 400, "40005", "Invalid ACCESS_TIMESTAMP")
+        if not hmac.compare_digest(key.encode(), ctx.creds.api_key.encode()):
+            return _err(ctx, 400, "40006", "Invalid ACCESS_KEY")
+        if not hmac.compare_digest(phrase.encode(), ctx.creds.passphrase.encode()):
+            return _err(ctx, 400, "40012", "apikey/password is incorrect")
+        if abs(ctx.now_ms() - int(ts)) > TIMESTAMP_TOLERANCE_MS:
+            return _err(ctx, 400, "40008", "Request timestamp expired")
+        body = req.body.decode("utf-8", "replace")
+        queries = [req.query, unquote(req.query)] if req.query else [""]
+        for query in queries:
+            prehash = ts + req.method.upper() + req.path + ("?" + query if query else "") + body
+            digest = hmac.new(ctx.creds.api_secret.encode(), prehash.encode(), hashlib.sha256).digest()
+            if hmac.compare_digest(base64.b64encode(digest), sign.encode()):
+                break
+        else:
+            return _err(ctx, 400, "40009", "sign signature error")
+        if req.method == "POST" and not h.get("content-type", "").lower().startswith("application/json"):
+            return _err(ctx, 400, "40007", "Invalid Content_Type")
+        return None
+
+    def _json_body(self, req: FakeRequest) -> dict[str, Any] | None:
+        try:
+            data = req.json()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def batch_cancel(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        data = self._json_body(req)
+        if data is None:
+            return _err(ctx, 400, "40017", "Parameter verification failed")
+        mode = data.get("batchMode") or "single"  # absent or empty: the documented default
+        if mode not in ("single", "multiple"):
+            return _err(ctx, 400, "40020", "Parameter batchMode error")
+        items = data.get("orderList")
+        if not isinstance(items, list) or not items:
+            return _err(ctx, 400, "40019", "Parameter orderList cannot be empty")
+        if len(items) > MAX_ORDERS:
+            return _err(ctx, 400, "40912", "single cancel cannot exceed 50")
+        if not all(isinstance(item, dict) for item in items):
+            return _err(ctx, 400, "40017", "Parameter verification failed")
+        top_symbol = data.get("symbol")
+        if mode == "single" and not (isinstance(top_symbol, str) and top_symbol):
+            return _err(ctx, 400, "40019", "Parameter symbol cannot be empty")
+        if mode == "multiple" and not all(isinstance(i.get("symbol"), str) and i["symbol"] for i in items):
+            return _err(ctx, 400, "40019", "Parameter symbol cannot be empty")
+        # Mixing id kinds: "orders that only submit a clientOid will fail to be cancelled" (seed 004).
+        by_order_id = any(item.get("orderId") not in (None, "") for item in items)
+        success: list[dict[str, Any]] = []
+        failure: list[dict[str, Any]] = []
+        for item in items:
+            symbol = top_symbol if mode == "single" else item["symbol"]
+            oid, cid = item.get("orderId"), item.get("clientOid")
+            echo = {"orderId": _id_or_none(oid), "clientOid": _id_or_none(cid)}
+            if echo["orderId"] is None and echo["clientOid"] is None:
+                failure.append({**echo, "errorCode": "40913", "errorMsg": "Either orderId or clientOid is required"})
+                continue
+            if echo["orderId"] is not None:
+                order = ctx.ledger.find(self.venue, symbol, order_id=echo["orderId"])
+            elif by_order_id:
+                order = None
+            else:
+                order = ctx.ledger.find(self.venue, symbol, client_order_id=echo["clientOid"])
+            if order is None:
+                failure.append({**echo, "errorCode": "43001", "errorMsg": "The order does not exist"})
+                continue
+            echo = {"orderId": order.order_id, "clientOid": order.client_order_id}
+            if order.status == "cancelling" and ctx.now_ms() - order.updated_ms < SAME_ORDER_CANCEL_INTERVAL_MS:
+                ctx.cancel(order, asynchronous=True)  # counted as a cancel attempt; changes nothing
+                failure.append({**echo, "errorCode": "45129", "errorMsg": TOO_FREQUENT_MSG})
+                continue
+            before = ctx.cancel(order, asynchronous=True)
+            if before in ("open", "cancelling"):
+                success.append(echo)
+            elif before == "filled":
+                failure.append({**echo, "errorCode": "45055", "errorMsg": NOT_CANCELLABLE_MSG})
+            else:
+                failure.append({**echo, "errorCode": "50062", "errorMsg": "order status is cancelled or fullFill"})
+        if ctx.omit:
+            # Leave one order out: an accepted one if any (its cancel was applied), else a failed one.
+            (success if success else failure).pop(0)
+        return _ok(ctx, {"successList": success, "failureList": failure})
+
+    def query(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        params = dict(parse_qsl(req.query, keep_blank_values=True))
+        if params.get("orderId"):
+            order = ctx.ledger.find(self.venue, order_id=params["orderId"])
+        elif params.get("clientOid"):
+            order = ctx.ledger.find(self.venue, client_order_id=params["clientOid"])
+        else:
+            return _err(ctx, 400, "40913", "Either orderId or clientOid is required")
+        if order is None:
+            if self.unknown_order == "43001":
+                return _err(ctx, 400, "43001", "The order does not exist")
+            return _ok(ctx, [])
+        return _ok(ctx, [self._order_json(order)])
+
+    def time(self, req: FakeRequest, ctx: Context) -> Reply:
+        return _ok(ctx, {"serverTime": str(ctx.now_ms())})
+
+    def cancel_all(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        data = self._json_body(req)
+        symbol = data.get("symbol") if data else None
+        if not isinstance(symbol, str) or not symbol:
+            return _err(ctx, 400, "40019", "Parameter symbol cannot be empty")
+        # Documented as asynchronous: the reply only echoes the symbol.
+        for order in ctx.ledger.open_orders(self.venue, symbol):
+            ctx.cancel(order, asynchronous=True)
+        return _ok(ctx, {"symbol": symbol})
+
+    def _order_json(self, o: FakeOrder) -> dict[str, Any]:
+        status = STATUS_NAMES[o.status]
+        return {
+            "userId": "1000000001",
+            "symbol": o.symbol,
+            "orderId": o.order_id,
+            "clientOid": o.client_order_id or "",
+            "price": o.price,
+            "size": o.qty,
+            "orderType": "limit",
+            "side": o.side.lower(),
+            "status": status,
+            "priceAvg": o.price if status == "filled" else "0",
+            "baseVolume": o.qty if status == "filled" else "0",
+            "quoteVolume": "0",
+            "enterPointSource": "API",
+            "feeDetail": "",
+            "orderSource": "normal",
+            "cancelReason": "normal_cancel" if status == "cancelled" else "",
+            "cTime": str(o.created_ms),
+            "uTime": str(o.updated_ms),
+        }

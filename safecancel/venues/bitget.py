@@ -1,0 +1,423 @@
+"""Bitget spot v2: ``POST /api/v2/spot/trade/batch-cancel-order``.
+
+Docs: https://www.bitget.com/api-doc/spot/trade/Batch-Cancel-Orders (``shared/venues.md`` §5, seed 004).
+
+Request: a compact JSON body ``{"symbol": S, "orderList": [{"orderId": ...}, ...]}`` (or ``clientOid``
+items), at most 50 items, one symbol and one id kind per request -- the docs forbid mixing ``orderId``
+and ``clientOid`` ("orders that only submit a clientOid will fail to be cancelled"). No ``batchMode`` is
+sent: the documented default is ``single``, and ccxt sends none in production (:data:`BATCH_MODE`).
+
+Signing: ``ACCESS-SIGN = base64(HMAC-SHA256(secret, ts + METHOD + path [+ "?" + query] + body))`` over
+the exact bytes sent, with ``ACCESS-KEY``, ``ACCESS-TIMESTAMP`` (ms), ``ACCESS-PASSPHRASE`` (required:
+:attr:`Bitget.requires` names it), ``Content-Type: application/json`` and ``locale: en-US``.
+
+Reply mapping (§5.5, §6):
+
+- ``code == "00000"``: ``data.successList`` / ``data.failureList`` are matched to our orders by id
+  (``orderId`` or ``clientOid``, whichever kind the request carried), never by position.
+  - In ``successList`` only: **UNCONFIRMED** whether that means "cancelled" or "cancel accepted"
+    (``cancel-symbol-order`` is documented as asynchronous). The default is ``unknown`` with reason
+    ``accepted``, so a query confirms it. ``Bitget(trust_success_list=True)`` reports it as
+    ``cancelled`` instead: one request fewer per order, at the risk of recording ``cancelled`` for an
+    order that a racing fill completes before the accepted cancel takes effect.
+  - In ``failureList``: always ``unknown`` (reason ``ambiguous``), code and message kept. The
+    "not found / already terminal" codes (``43001 43004 45055 45057 50062 ...``) cannot tell filled from
+    cancelled from never-existed, and ``45129`` ("only once per second") does not say whether the
+    earlier cancel of that order took effect: the query decides. Which codes appear there is UNCONFIRMED.
+  - In both lists (the docs' own sample shows one ``orderId`` in both): ``unknown`` ambiguous, even with
+    ``trust_success_list``. In neither: ``unknown`` omitted.
+- Any other ``code``: a whole-request :class:`~safecancel.model.Failure` (``40008`` clock,
+  ``400xx`` auth, ``429`` rate limit, ``40912``/parameter codes rejected). ``40010`` "Request timed out"
+  (ccxt calls it a sign error) and ``40015`` "System is abnormal" may have been applied, as may any code
+  we do not know: unknown outcome, so every order is queried rather than resent or written off.
+
+Query: ``GET /api/v2/spot/trade/orderInfo?orderId=...`` (or ``clientOid``), signed with the query in
+the pre-hash; ``data`` is an array. ``live``/``partially_filled`` -> open, ``filled`` -> failed filled,
+``cancelled`` -> cancelled. UNCONFIRMED whether an unknown order gives ``data: []`` or ``43001``: both
+mean not found (:data:`EMPTY_QUERY_IS_NOT_FOUND`), believed only after two consecutive answers
+(:attr:`Bitget.not_found_confirmations`) and for orders younger than 90 days
+(:attr:`Bitget.forget_after_s`). An order whose cancel was just accepted still shows ``live`` (Bitget
+has no "cancelling" status), so it reads as open and is re-sent after backoff; a second cancel is
+harmless (at worst ``45129``, which is queried again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from ..errors import InputError
+from ..model import (
+    REASON_ACCEPTED,
+    REASON_AMBIGUOUS,
+    REASON_FILLED,
+    REASON_NOT_FOUND,
+    REASON_OMITTED,
+    CancelReply,
+    Credentials,
+    Failure,
+    FailureKind,
+    HttpRequest,
+    HttpResponse,
+    IdKind,
+    OrderRef,
+    Outcome,
+    QueryReply,
+    Verdict,
+)
+from .base import (
+    Rate,
+    batch_size,
+    chunk_by,
+    compact_json,
+    generic_http_failure,
+    hmac_b64,
+    load_json,
+    retry_after_seconds,
+    str_or_none,
+)
+
+CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
+QUERY_PATH = "/api/v2/spot/trade/orderInfo"
+TIME_PATH = "/api/v2/public/time"
+
+MAX_BATCH = 50  # "orderList ... maximum length: 50"; more gets 40912 (seed 004, §5.4)
+# ``batchMode`` is optional and defaults to "single" (top-level symbol). ccxt omits it in production,
+# so omitting it is evidently accepted; set to "single" here if Bitget ever changes the default.
+BATCH_MODE: str | None = None
+LOCALE = "en-US"  # without it, messages may come back in Chinese (ccxt#24559)
+
+SUCCESS_CODE = "00000"
+
+# Spot symbols are the exchange's concatenated upper-case pair: BTCUSDT, ETHBTC.
+SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
+ORDER_ID_RE = re.compile(r"^[0-9]{1,32}$")  # Bitget order ids are numeric strings
+# Client ids are limited to URL-unreserved characters. Whether Bitget verifies a GET signature over
+# the percent-encoded query as sent (what ccxt signs) or over the decoded one is not documented; with
+# these characters the two are the same bytes, so the query is safe under both readings. Bitget caps
+# clientOid at 50 characters (error 40305).
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,50}$")
+
+# Error codes: https://www.bitget.com/api-doc/spot/error-code/restapi (§5.5) and ccxt's map.
+RATE_LIMIT_CODES = frozenset({"429"})
+CLOCK_CODES = frozenset(
+    {
+        "40008",  # Request timestamp expired
+        "40005",  # Invalid ACCESS_TIMESTAMP (ccxt: InvalidNonce)
+        "40004",  # Request timestamp expired (older table)
+        "40911",  # Request timestamp expired (futures table)
+    }
+)
+AUTH_CODES = frozenset(
+    {
+        "40001",  # ACCESS_KEY cannot be empty
+        "40002",  # ACCESS_SIGN cannot be empty
+        "40003",  # Signature cannot be empty
+        "40006",  # Invalid ACCESS_KEY
+        "40009",  # sign signature error
+        "40011",  # ACCESS_PASSPHRASE cannot be empty
+        "40012",  # apikey/password is incorrect
+        "40013",  # User status is abnormal
+        "40014",  # Incorrect permissions
+        "40018",  # Invalid IP
+        "40022",  # The business of this account has been restricted
+        "40023",  # API service has been restricted
+        "40026",  # User is disabled
+        "40036",  # passphrase is error
+        "40037",  # Apikey does not exist
+        "40038",  # The current ip is not in the apikey ip whitelist
+        "40041",  # User's ApiKey does not exist
+    }
+)
+# May have been applied: the orders are queried, never blindly resent.
+UNKNOWN_OUTCOME_CODES = frozenset(
+    {
+        "40010",  # "Request timed out" in Bitget's table, "sign signature error" in ccxt's: query either way
+        "40015",  # System is abnormal, please try again later
+        "40910",  # Operation timed out
+        "45001",  # Unknown error
+    }
+)
+# A definite refusal of the whole request before anything was applied.
+REJECTED_CODES = frozenset(
+    {
+        "00171",  # Parameter verification failed
+        "00172",  # Parameter verification failed
+        "40007",  # Invalid Content_Type
+        "40017",  # Parameter verification failed
+        "40019",  # Parameter {0} cannot be empty
+        "40020",  # Parameter {0} error
+        "40034",  # Parameter {0} does not exist
+        "40912",  # single cancel cannot exceed 50
+        "40913",  # Either orderId or clientId is required (ccxt)
+    }
+)
+# Per-order "not found / already terminal": filled, cancelled or never existed -- only a query can tell.
+ORDER_STATE_CODES = frozenset(
+    {
+        "43001",  # The order does not exist
+        "43004",  # There is no order to cancel
+        "45031",  # The order is finalized
+        "45055",  # The current order status cannot be cancelled
+        "45057",  # The order does not exist!
+        "45134",  # The order {0}:{1} have filled or cancelled
+        "50062",  # order status is cancelled or fullFill
+    }
+)
+# "Cancel order is too frequent, the same orderId is only allowed to be canceled once in a second."
+# The order was open a moment ago, but the earlier cancel that triggered this may be taking effect:
+# claiming OPEN could re-send for nothing and claiming anything terminal would be a guess, so query.
+TRANSIENT_ORDER_CODES = frozenset({"45129"})
+# The query's "no such order" codes (futures has 40109/40768; spot documents 43001).
+QUERY_NOT_FOUND_CODES = frozenset({"43001", "45057"})
+# UNCONFIRMED (§5.6): the docs do not say whether orderInfo answers an unknown id with ``data: []`` or
+# with 43001. Both are read as "not found"; set False to keep an empty array ``unknown`` instead.
+EMPTY_QUERY_IS_NOT_FOUND = True
+
+QUERY_STATUS: Mapping[str, Outcome] = {
+    "live": Outcome(Verdict.OPEN),
+    "partially_filled": Outcome(Verdict.OPEN),
+    "filled": Outcome(Verdict.FAILED, REASON_FILLED),
+    "cancelled": Outcome(Verdict.CANCELLED),
+}
+
+
+class Bitget:
+    """Adapter for Bitget spot (API v2).
+
+    Args:
+        base_url: Defaults to production, ``https://api.bitget.com``.
+        max_batch: Orders per request, 1..50 (default 50).
+        trust_success_list: Report orders in ``successList`` as ``cancelled`` without a query. Off by
+            default because the docs do not say the cancel has taken effect when the reply is sent.
+    """
+
+    name: ClassVar[str] = "bitget"
+    default_base_url: ClassVar[str] = "https://api.bitget.com"
+    id_kinds: ClassVar[frozenset[IdKind]] = frozenset(IdKind)
+    secret_headers: ClassVar[frozenset[str]] = frozenset({"access-key", "access-sign", "access-passphrase"})
+    secret_params: ClassVar[frozenset[str]] = frozenset()  # nothing secret travels in the query
+    cancel_rate: ClassVar[Rate] = Rate(10, 1.0)  # 10/s per UID (seed 004)
+    query_rate: ClassVar[Rate] = Rate(20, 1.0)  # orderInfo: 20/s per UID (§5.6)
+    requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret", "passphrase")
+    # "Not found" is read from two shapes, neither documented for unknown ids (UNCONFIRMED, §5.6), and a
+    # fresh order may not be visible yet: two consecutive answers before an order is settled not_found.
+    not_found_confirmations: ClassVar[int] = 2
+    # History queries "only support data within 90 days" (§5.6 [BG-HIST]); that orderInfo keeps orders
+    # as long is UNCONFIRMED, so past this a "not found" proves nothing and an operator decides.
+    forget_after_s: ClassVar[float | None] = 90 * 24 * 3600.0
+
+    def __init__(
+        self, base_url: str | None = None, *, max_batch: int | None = None, trust_success_list: bool = False
+    ) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.max_batch = batch_size(self.name, max_batch, default=MAX_BATCH, hard_max=MAX_BATCH)
+        self.trust_success_list = bool(trust_success_list)
+
+    # -- input -------------------------------------------------------------------------------
+
+    def validate(self, refs: Sequence[OrderRef]) -> None:
+        for ref in refs:
+            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
+                raise InputError(f"bitget: malformed symbol {ref.symbol!r} (expected e.g. BTCUSDT)")
+            if ref.kind is IdKind.ORDER_ID:
+                if not isinstance(ref.order_id, str) or not ORDER_ID_RE.fullmatch(ref.order_id):
+                    raise InputError(f"bitget: orderId must be numeric, got {ref.order_id!r}")
+            elif not isinstance(ref.client_order_id, str) or not CLIENT_ID_RE.fullmatch(ref.client_order_id):
+                raise InputError(
+                    f"bitget: malformed clientOid {ref.client_order_id!r} (1-50 of A-Z a-z 0-9 _ . -)"
+                )
+
+    def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
+        # One symbol (single batch mode) and one id kind (mixing is refused) per request.
+        return chunk_by(refs, self.max_batch)
+
+    # -- signing -----------------------------------------------------------------------------
+
+    def _headers(self, creds: Credentials, now_ms: int, prehash_tail: str) -> dict[str, str]:
+        if not creds.passphrase:
+            raise InputError("bitget: credentials need a passphrase (SAFECANCEL_BITGET_PASSPHRASE)")
+        ts = str(now_ms)
+        return {
+            "ACCESS-KEY": creds.api_key,
+            "ACCESS-SIGN": hmac_b64(creds.api_secret, ts + prehash_tail),
+            "ACCESS-TIMESTAMP": ts,
+            "ACCESS-PASSPHRASE": creds.passphrase,
+            "Content-Type": "application/json",
+            "locale": LOCALE,
+        }
+
+    def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        if not refs or len(refs) > self.max_batch:
+            raise InputError(f"bitget: a batch holds 1..{self.max_batch} orders, got {len(refs)}")
+        kind, symbol = refs[0].kind, refs[0].symbol
+        if any(r.kind is not kind or r.symbol != symbol for r in refs):
+            raise InputError("bitget: one request carries one symbol and one id kind (use plan_chunks)")
+        key = "orderId" if kind is IdKind.ORDER_ID else "clientOid"
+        payload: dict[str, Any] = {"symbol": symbol}
+        if BATCH_MODE is not None:
+            payload["batchMode"] = BATCH_MODE
+        payload["orderList"] = [{key: r.value} for r in refs]
+        body = compact_json(payload)
+        headers = self._headers(creds, now_ms, "POST" + CANCEL_PATH + body)
+        return HttpRequest("POST", CANCEL_PATH, "", body.encode("utf-8"), headers, "cancel")
+
+    def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        key = "orderId" if ref.kind is IdKind.ORDER_ID else "clientOid"
+        query = urlencode([(key, ref.value)])  # unreserved characters only: encoded == raw
+        headers = self._headers(creds, now_ms, "GET" + QUERY_PATH + "?" + query)
+        return HttpRequest("GET", QUERY_PATH, query, None, headers, "query")
+
+    def build_time(self) -> HttpRequest:
+        return HttpRequest("GET", TIME_PATH, endpoint="time")
+
+    # -- replies -----------------------------------------------------------------------------
+
+    def parse_time(self, resp: HttpResponse) -> int | None:
+        data = load_json(resp)
+        if not isinstance(data, dict):
+            return None
+        inner = data.get("data")
+        ok = resp.status == 200 and _code(data) == SUCCESS_CODE
+        server = inner.get("serverTime") if ok and isinstance(inner, dict) else None
+        # Every Bitget reply, errors included, also carries the server's ``requestTime``: a fallback
+        # that lets a 40008 reply re-measure the clock without another request.
+        for value in (server, data.get("requestTime")):
+            ms = _as_ms(value)
+            if ms is not None:
+                return ms
+        return None
+
+    def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        data = load_json(resp)
+        code = _code(data)
+        if code in ORDER_STATE_CODES or code in TRANSIENT_ORDER_CODES:
+            # A per-order answer given to the whole request: it settles nothing about any one order.
+            msg = _msg(data)
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, msg) for ref in refs}
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        inner = data.get("data")
+        if not isinstance(inner, dict):
+            return Failure(FailureKind.UNKNOWN_OUTCOME, code, "success reply without data", resp.status)
+        success = _index(inner.get("successList"))
+        failure = _index(inner.get("failureList"))
+        out: dict[OrderRef, Outcome] = {}
+        for ref in refs:
+            key = ("orderId" if ref.kind is IdKind.ORDER_ID else "clientOid", ref.value)
+            failed = failure.get(key)
+            if failed is not None:
+                fcode = str_or_none(failed.get("errorCode"))
+                fmsg = str_or_none(failed.get("errorMsg"))
+                if key in success:
+                    fmsg = f"in both successList and failureList: {fmsg}"
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, fcode, fmsg)
+            elif key in success:
+                if self.trust_success_list:
+                    out[ref] = Outcome(Verdict.CANCELLED, None, code)
+                else:
+                    out[ref] = Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, code, "in successList")
+            else:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED, code, "in neither successList nor failureList")
+        return out
+
+    def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        data = load_json(resp)
+        code = _code(data)
+        if code in QUERY_NOT_FOUND_CODES:
+            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, _msg(data))
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        entries = data.get("data")
+        if isinstance(entries, dict):  # documented as an array; a bare object says the same thing
+            entries = [entries]
+        if not isinstance(entries, list):
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo reply without data")
+        if not entries:
+            if EMPTY_QUERY_IS_NOT_FOUND:
+                return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, "orderInfo returned no order")
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo returned no order")
+        key = "orderId" if ref.kind is IdKind.ORDER_ID else "clientOid"
+        mine = [e for e in entries if isinstance(e, dict) and str_or_none(e.get(key)) == ref.value]
+        if not mine:
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo returned other orders only")
+        here = [e for e in mine if not isinstance(e.get("symbol"), str) or e["symbol"].upper() == ref.symbol.upper()]
+        if not here:
+            # The id exists, but on another symbol: the order as given does not exist, and cancelling
+            # with this symbol can never succeed. Failing loudly beats re-sending forever.
+            other = mine[0].get("symbol")
+            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, f"order is on {other}, not {ref.symbol}")
+        outcomes = {self._status_outcome(e) for e in here}
+        if len(outcomes) == 1:
+            return outcomes.pop()
+        return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo returned conflicting orders")
+
+    @staticmethod
+    def _status_outcome(entry: Mapping[str, Any]) -> Outcome:
+        status = entry.get("status")
+        outcome = QUERY_STATUS.get(status) if isinstance(status, str) else None
+        if outcome is None:  # a status we do not know: keep asking, never guess
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {status!r}")
+        return outcome
+
+    def _failure(self, resp: HttpResponse, data: Any, code: str | None) -> Failure:
+        msg = _msg(data) if isinstance(data, dict) else resp.text(200)
+        status = resp.status
+        if status == 429 or code in RATE_LIMIT_CODES:
+            return Failure(FailureKind.RATE_LIMITED, code, msg, status, retry_after_seconds(resp))
+        if code in CLOCK_CODES:
+            return Failure(FailureKind.CLOCK, code, msg, status)
+        if code in AUTH_CODES:
+            return Failure(FailureKind.AUTH, code, msg, status)
+        if code in REJECTED_CODES:
+            return Failure(FailureKind.REJECTED, code, msg, status)
+        if code is None or code == SUCCESS_CODE:
+            # No Bitget code to go by (a proxy page, a truncated body, "00000" on a non-200): the
+            # HTTP status decides; 5xx, 200 and unreadable bodies are unknown outcomes.
+            return generic_http_failure(resp, code, msg or "unreadable reply")
+        # UNKNOWN_OUTCOME_CODES and every code we do not know: it may have been applied, so query.
+        return Failure(FailureKind.UNKNOWN_OUTCOME, code, msg, status)
+
+
+# -- small pure helpers ----------------------------------------------------------------------
+
+
+def _code(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    code = data.get("code")
+    return None if code is None or isinstance(code, (dict, list, bool)) else str(code)
+
+
+def _msg(data: Any) -> str | None:
+    return str_or_none(data.get("msg")) if isinstance(data, dict) else None
+
+
+_DIGITS = re.compile(r"[0-9]{1,16}")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
+
+
+def _as_ms(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _index(entries: Any) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """List entries keyed by ``("orderId", id)`` and ``("clientOid", id)``; anything malformed is skipped."""
+    out: dict[tuple[str, str], Mapping[str, Any]] = {}
+    if not isinstance(entries, list):
+        return out
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for key in ("orderId", "clientOid"):
+            value = entry.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                out.setdefault((key, str(value)), entry)
+    return out
