@@ -50,8 +50,8 @@ REASON_FORGOTTEN = "venue_forgot"  # the venue no longer answers for orders this
 class RetryPolicy:
     """Backoff and bounds, as data.
 
-    ``max_sends``: cancel requests per order before the job asks for attention (an order the venue
-    keeps reporting open). ``attention_queries``: queries of one ``unknown`` order before the job is
+    ``max_sends``: how often, in one run, the venue may report an order still open after a cancel
+    before the job asks for attention (sends that never reached the venue do not count). ``attention_queries``: queries of one ``unknown`` order before the job is
     flagged ``needs_attention`` (it keeps being queried; it is never settled by giving up).
     """
 
@@ -110,6 +110,11 @@ class JobRunner:
         self.workers = max(1, workers)
         self.on_progress = on_progress
         self._auth_failure: AuthError | None = None
+        # "The venue says it is still open" answers per order in this run. Only these count against
+        # max_sends: a send that never reached the venue is no evidence that cancelling fails, and
+        # a resume starts with a fresh budget.
+        self._reopened: dict[int, int] = {}
+        self._reopened_lock = threading.Lock()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -190,9 +195,7 @@ class JobRunner:
                     break
                 now_ms = self._now_ms()
                 unknown = [o for o in active if o.state == S.UNKNOWN and o.next_at_ms <= now_ms and o.reason != REASON_FORGOTTEN]
-                pending = [
-                    o for o in active if o.state == S.PENDING and o.next_at_ms <= now_ms and o.attempts < self.policy.max_sends
-                ]
+                pending = [o for o in active if o.state == S.PENDING and o.next_at_ms <= now_ms and self._may_send(o)]
                 if unknown:
                     self._map(pool, lambda row: self._reconcile(job_id, row), unknown)
                     continue  # re-read: a reconciled order may have gone back to pending
@@ -205,7 +208,7 @@ class JobRunner:
                     o.next_at_ms
                     for o in active
                     if (o.state == S.UNKNOWN and o.reason != REASON_FORGOTTEN)
-                    or (o.state == S.PENDING and o.attempts < self.policy.max_sends)
+                    or (o.state == S.PENDING and self._may_send(o))
                 ]
                 if not waiting:
                     break  # every remaining order was sent max_sends times and is still open: needs attention
@@ -217,6 +220,9 @@ class JobRunner:
             if pool is not None:
                 pool.shutdown(wait=True)
             self._finish(job_id)
+
+    def _may_send(self, row: OrderRow) -> bool:
+        return self._reopened.get(row.pk, 0) < self.policy.max_sends
 
     def _map(self, pool: ThreadPoolExecutor | None, fn: Callable, items: Sequence) -> None:
         if pool is None or len(items) == 1:
@@ -235,7 +241,7 @@ class JobRunner:
         if not rows:
             status = "done"
         elif any(
-            (o.state == S.PENDING and o.attempts >= self.policy.max_sends)
+            (o.state == S.PENDING and not self._may_send(o))
             or (o.state == S.UNKNOWN and (o.queries >= self.policy.attention_queries or o.reason == REASON_FORGOTTEN))
             for o in rows
         ):
@@ -264,7 +270,9 @@ class JobRunner:
         ev = self._evidence(req, resp, str(err) if err else None, at)
         if err is not None:
             if err.never_reached_venue:
-                changes = [Change(r, "requeue", next_at_ms=self._now_ms() + self._delay_ms(r.attempts), note=str(err)) for r in marked]
+                # One delay for the whole chunk, so it goes out again as one request.
+                again = self._now_ms() + self._delay_ms(max(r.attempts for r in marked))
+                changes = [Change(r, "requeue", next_at_ms=again, note=str(err)) for r in marked]
             else:
                 changes = [Change(r, "lose", reason=REASON_NO_REPLY, message=str(err)) for r in marked]
             self.journal.apply(job_id, changes, self.clock.now(), ev)
@@ -308,10 +316,9 @@ class JobRunner:
                     retry_after, self.policy.max_retry_after
                 )
                 self.link.cancel_bucket.pause(pause)
-            changes = []
-            for r in rows:
-                wait = 0 if kind is FailureKind.CLOCK else self._delay_ms(r.attempts, retry_after)
-                changes.append(Change(r, "requeue", next_at_ms=now_ms + wait, note=f"not applied: {kind.value}", **common))
+            # One delay for the whole chunk, so it goes out again as one request.
+            wait = 0 if kind is FailureKind.CLOCK else self._delay_ms(max(r.attempts for r in rows), retry_after)
+            changes = [Change(r, "requeue", next_at_ms=now_ms + wait, note=f"not applied: {kind.value}", **common) for r in rows]
         self.journal.apply(job_id, changes, self.clock.now(), ev)
         if kind is FailureKind.CLOCK:
             self.link.server_clock.invalidate()
@@ -389,6 +396,8 @@ class JobRunner:
             ch = Change(row, "reject", reason=answer.reason, provenance=Provenance.VENUE_QUERY.value, query=True, **common)
         elif v is Verdict.OPEN:
             # Still resting: the cancel never took. Send it again (bounded by max_sends, with backoff).
+            with self._reopened_lock:
+                self._reopened[row.pk] = self._reopened.get(row.pk, 0) + 1
             nxt = self._now_ms() + (self._delay_ms(row.attempts) if row.attempts else 0)
             ch = Change(row, "requeue", reason="still_open", query=True, next_at_ms=nxt, **common)
         else:
