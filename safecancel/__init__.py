@@ -32,7 +32,6 @@ from .venues import VENUE_NAMES
 __version__ = "0.1.0"
 
 __all__ = [
-    "VENUE_NAMES",
     "AuthError",
     "Client",
     "Clock",
@@ -57,6 +56,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TransportError",
+    "VENUE_NAMES",
     "VenueError",
     "VenueRejected",
     "credentials_from_env",

@@ -84,6 +84,7 @@ class Client:
         credentials: per-venue :class:`Credentials`; missing venues are read from the environment.
         base_urls: per-venue base URLs; missing venues use ``SAFECANCEL_<VENUE>_BASE_URL`` or production.
         batch_sizes: per-venue override of the ids-per-request limit (within what the venue allows).
+        venue_options: per-venue adapter options, e.g. ``{"bitget": {"trust_success_list": True}}``.
         workers: how many requests of a job may be in flight at once (paced per venue and key).
         deadline: default seconds a ``cancel``/``resume`` call may spend before returning with the
             job still ``open``.
@@ -96,6 +97,7 @@ class Client:
         credentials: Mapping[str, Credentials] | None = None,
         base_urls: Mapping[str, str] | None = None,
         batch_sizes: Mapping[str, int] | None = None,
+        venue_options: Mapping[str, Mapping[str, Any]] | None = None,
         transport: Transport | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -107,7 +109,7 @@ class Client:
         environ: Mapping[str, str] | None = None,
         on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
     ) -> None:
-        for mapping, what in ((credentials, "credentials"), (base_urls, "base_urls"), (batch_sizes, "batch_sizes")):
+        for mapping in (credentials, base_urls, batch_sizes, venue_options):
             for name in mapping or {}:
                 venue_class(name)  # names the unknown venue
         if not isinstance(workers, int) or workers < 1 or workers > 64:
@@ -116,6 +118,7 @@ class Client:
         self._credentials = dict(credentials or {})
         self._base_urls = {k: _check_url(k, v) for k, v in (base_urls or {}).items()}
         self._batch_sizes = dict(batch_sizes or {})
+        self._venue_options = {k: dict(v) for k, v in (venue_options or {}).items()}
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._transport = transport or RequestsTransport(clock=self._clock)
@@ -171,7 +174,10 @@ class Client:
         link = self._links.get((venue, key_id))
         if link is None:
             cls = venue_class(venue)
-            adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue))
+            try:
+                adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
+            except TypeError as exc:
+                raise InputError(f"{venue}: bad venue option: {exc}") from None
             link = VenueLink(
                 adapter=adapter,
                 creds=creds,

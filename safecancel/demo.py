@@ -44,10 +44,10 @@ def _agrees(order: Any, ledger: dict[str, str]) -> bool:
 
 def run_demo(db: str | None, *, per_venue: int = 40, latency_ms: int = 5) -> int:
     from .cli import _progress_printer
-    from .render import print_history
+    from .render import console, print_history
     from .testing import FakeVenue
 
-    con = Console(highlight=False)
+    con = console()
     fake = FakeVenue(latency_ms=latency_ms).start()
     run = time.strftime("%Y%m%dT%H%M%S")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -15,8 +16,10 @@ MAX_ROWS = 200
 STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+def console(stderr: bool = False) -> Console:
+    """A console; when output is not a terminal (a pipe, a log), wide enough that tables don't fold."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(highlight=False, soft_wrap=False, stderr=stderr, width=None if stream.isatty() else 160)
 
 
 def iso_arg(value: str | None, name: str) -> str | None:
@@ -38,7 +41,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def print_job(result: JobResult, *, events: bool, only_order: str | None = None) -> None:
-    con = _console()
+    con = console()
     con.print(
         f"[bold]job {result.job_id}[/]  venue [bold]{result.venue}[/]  account {result.account}  "
         f"status [bold]{result.status}[/]  created {result.created_at}"
@@ -76,7 +79,7 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
 
 
 def print_history(rows: Sequence[JobSummary]) -> None:
-    con = _console()
+    con = console()
     if not rows:
         con.print("no jobs")
         return
