@@ -285,11 +285,73 @@ def verify(db) -> None:
 
     with cli_errors(), Client(db) as client:
         ok, n, problem = client.verify_journal()
+        seq, head = client.journal_head()
     if ok:
-        click.echo(f"journal intact: {n} events verified")
+        click.echo(f"journal intact: {n} events verified; head {seq} {head}")
         raise SystemExit(0)
     click.echo(f"journal BROKEN after checking {n} events: {problem}", err=True)
     raise SystemExit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--table", type=click.Choice(["jobs", "orders", "events", "all"]), default="all", show_default=True,
+              help="What to export; `all` (JSON lines only) writes jobs, then orders, then events, each with a `type`.")
+@click.option("--since", metavar="ISO", help="Only jobs created at or after this UTC time.")
+@click.option("--until", metavar="ISO", help="Only jobs created before this UTC time.")
+@click.option("--venue", type=click.Choice(VENUE_NAMES), help="Only this venue.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write here instead of stdout.")
+def export(db, fmt, table, since, until, venue, output) -> None:
+    """Stream jobs, orders and events for a compliance archive (bounded memory).
+
+    Stable column names, times in ISO-8601 UTC (see the README for the columns).
+
+    Example:
+
+        safecancel export --format csv --table events --since 2026-11-01 -o events.csv
+    """
+    import csv
+
+    from .client import Client
+    from .render import iso_arg
+
+    with cli_errors(), Client(db) as client:
+        if fmt == "csv" and table == "all":
+            raise InputError("CSV holds one table at a time: choose --table jobs, orders or events")
+        s, u = iso_arg(since, "--since"), iso_arg(until, "--until")
+        tables = ["jobs", "orders", "events"] if table == "all" else [table]
+        if fmt == "csv":
+            writer = csv.DictWriter(output, fieldnames=client.export_columns(table), lineterminator="\n")
+            writer.writeheader()
+            for row in client.export(table, since=s, until=u, venue=venue):
+                writer.writerow(row)
+            return
+        for t in tables:
+            for row in client.export(t, since=s, until=u, venue=venue):
+                output.write(json.dumps({"type": t[:-1], **row}, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+@cli.command()
+@db_option
+@click.option("--before", required=True, metavar="DATE", help="Remove finished jobs created before this UTC date/time.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def prune(db, before, yes) -> None:
+    """Remove finished jobs older than a date; the hash chain keeps verifying (a checkpoint records the cut).
+
+    Unfinished jobs are never removed, and a journal that does not verify is never pruned.
+    """
+    from .client import Client
+    from .render import iso_arg
+
+    with cli_errors(), Client(db) as client:
+        cut = iso_arg(before, "--before")
+        if not yes and not click.confirm(f"remove every finished job created before {cut} from {client.db_url}?"):
+            raise SystemExit(1)
+        jobs_removed, events_removed = client.prune(cut)
+        ok, n, problem = client.verify_journal()
+    click.echo(f"removed {jobs_removed} jobs and {events_removed} events; journal {'intact' if ok else 'BROKEN: ' + str(problem)} ({n} events)")
+    raise SystemExit(0 if ok else 1)
 
 
 @cli.command("fake-venue")

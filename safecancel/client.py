@@ -12,7 +12,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -335,6 +335,28 @@ class Client:
     def verify_journal(self) -> tuple[bool, int, str | None]:
         """Check the hash chain: ``(ok, events_checked, first_problem)``."""
         return self._journal.verify()
+
+    def journal_head(self) -> tuple[int, str]:
+        """The chain head ``(seq, hash)``; kept somewhere else, it anchors the journal against rewrites."""
+        return self._journal.head()
+
+    def export(
+        self, table: str = "events", *, since: str | None = None, until: str | None = None, venue: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Stream ``jobs``, ``orders`` or ``events`` of jobs created in [since, until) as flat dicts."""
+        if venue is not None:
+            venue_class(venue)
+        return self._journal.export(table, since=since, until=until, venue=venue)
+
+    def export_columns(self, table: str) -> list[str]:
+        return self._journal.export_columns(table)
+
+    def prune(self, before: str) -> tuple[int, int]:
+        """Remove finished jobs created before ``before`` (ISO UTC); the chain keeps verifying.
+
+        Returns ``(jobs_removed, events_removed)``. Unfinished jobs are never removed.
+        """
+        return self._journal.prune(before, self._clock.now())
 
     def plan(
         self,

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
 from ..model import EventRecord, JobResult, JobSummary, OrderRef, OrderResult
 from ..states import TERMINAL, OrderState, Provenance, StateTable
 from .db import Database
-from .schema import GENESIS_HASH, events, evidence, jobs, journal_head, orders
+from .schema import GENESIS_HASH, chain_checkpoint, events, evidence, jobs, journal_head, orders
 
 S = OrderState
 MESSAGE_LIMIT = 500
@@ -143,6 +143,29 @@ _JOB_COLS = (
     jobs.c.finished_at,
     jobs.c.lease_owner,
     jobs.c.lease_expires_ms,
+)
+
+
+_CAS_READ = (
+    orders.c.id, orders.c.state, orders.c.reason, orders.c.provenance, orders.c.attempts, orders.c.queries,
+    orders.c.not_found_seen, orders.c.last_code, orders.c.last_message, orders.c.next_at_ms,
+)
+# One compiled statement for every compare-and-set: executed as a batch (executemany).
+_CAS_UPDATE = (
+    update(orders)
+    .where(orders.c.id == bindparam("b_pk"), orders.c.state == bindparam("b_state"))
+    .values(
+        state=bindparam("n_state"),
+        updated_at=bindparam("n_updated_at"),
+        attempts=bindparam("n_attempts"),
+        queries=bindparam("n_queries"),
+        not_found_seen=bindparam("n_not_found_seen"),
+        reason=bindparam("n_reason"),
+        provenance=bindparam("n_provenance"),
+        last_code=bindparam("n_last_code"),
+        last_message=bindparam("n_last_message"),
+        next_at_ms=bindparam("n_next_at_ms"),
+    )
 )
 
 
@@ -398,6 +421,16 @@ class Journal:
         with self.db.write() as conn:
             self._apply(conn, job_id, [], iso(now), ev, (trigger, note))
 
+    def _current(self, conn: Connection, pks: list[int]) -> dict[int, Any]:
+        """The rows as they are now, inside the caller's write transaction (locked on PostgreSQL)."""
+        out: dict[int, Any] = {}
+        for i in range(0, len(pks), 900):  # stay under every backend's bound-parameter limit
+            q = select(*_CAS_READ).where(orders.c.id.in_(pks[i : i + 900]))
+            if self.db.dialect == "postgresql":
+                q = q.with_for_update()
+            out.update((r.id, r) for r in conn.execute(q))
+        return out
+
     def _apply(
         self,
         conn: Connection,
@@ -407,58 +440,69 @@ class Journal:
         ev: Evidence | None,
         job_note: tuple[str, str] | None,
     ) -> list[bool]:
+        """Compare-and-set every change, append their events; one read, one batched update, one insert.
+
+        A change whose order is no longer in the state the caller saw is skipped (``False``): the
+        write lock is held, so what is read here is what the update will find.
+        """
         ev_id = ev_hash = None
         if ev is not None:
             ev_id, ev_hash = self._insert_evidence(conn, job_id, ev)
+        current = self._current(conn, [ch.row.pk for ch in changes]) if changes else {}
         results: list[bool] = []
+        params: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
         http_status = ev.status if ev is not None else None
         for ch in changes:
             before = ch.row.state
-            if ch.trigger in OBSERVATIONS:
-                after = before
-            else:
-                after = self.table.next_state(before, ch.trigger).value
-            values: dict[str, Any] = {"state": after, "updated_at": at}
-            if ch.trigger == "send":
-                values["attempts"] = orders.c.attempts + 1
-            if ch.query:
-                values["queries"] = orders.c.queries + 1
-                values["not_found_seen"] = orders.c.not_found_seen + 1 if ch.not_found else 0
-            if ch.reason is not None or after in (S.CANCELLED, S.FAILED):
-                values["reason"] = ch.reason
-            if after in TERMINAL:
-                values["provenance"] = ch.provenance
-            if ch.code is not None or ch.message is not None:
-                values["last_code"] = _clip(ch.code, 64)
-                values["last_message"] = _clip(ch.message)
-            if ch.next_at_ms is not None:
-                values["next_at_ms"] = ch.next_at_ms
-            hit = conn.execute(
-                update(orders).where(and_(orders.c.id == ch.row.pk, orders.c.state == before)).values(**values)
-            ).rowcount
-            results.append(hit == 1)
-            if hit != 1:
+            cur = current.get(ch.row.pk)
+            if cur is None or cur.state != before:
+                results.append(False)
                 continue
+            after = before if ch.trigger in OBSERVATIONS else self.table.next_state(before, ch.trigger).value
+            terminal = after in TERMINAL
+            attempts = cur.attempts + (1 if ch.trigger == "send" else 0)
+            said = ch.code is not None or ch.message is not None
+            params.append(
+                {
+                    "b_pk": cur.id,
+                    "b_state": before,
+                    "n_state": after,
+                    "n_updated_at": at,
+                    "n_attempts": attempts,
+                    "n_queries": cur.queries + (1 if ch.query else 0),
+                    "n_not_found_seen": (cur.not_found_seen + 1 if ch.not_found else 0) if ch.query else cur.not_found_seen,
+                    "n_reason": ch.reason if (ch.reason is not None or terminal) else cur.reason,
+                    "n_provenance": ch.provenance if terminal else cur.provenance,
+                    "n_last_code": _clip(ch.code, 64) if said else cur.last_code,
+                    "n_last_message": _clip(ch.message) if said else cur.last_message,
+                    "n_next_at_ms": ch.next_at_ms if ch.next_at_ms is not None else cur.next_at_ms,
+                }
+            )
+            results.append(True)
             rows.append(
                 self._event(
                     job_id,
                     at,
                     ch.trigger,
-                    order_pk=ch.row.pk,
+                    order_pk=cur.id,
                     from_state=before,
                     to_state=after,
-                    attempt=ch.row.attempts + (1 if ch.trigger == "send" else 0),
+                    attempt=attempts,
                     http_status=ch.http_status if ch.http_status is not None else http_status,
                     venue_code=_clip(ch.code, 64),
                     venue_message=ch.message,
-                    provenance=ch.provenance if after in TERMINAL else None,
+                    provenance=ch.provenance if terminal else None,
                     reason=ch.reason,
                     evidence_id=ev_id,
                     evidence_hash=ev_hash,
                     note=ch.note,
                 )
             )
+        if params:
+            hit = conn.execute(_CAS_UPDATE, params).rowcount
+            if conn.dialect.supports_sane_multi_rowcount and hit != len(params):
+                raise ConcurrentUpdate(f"job {job_id}: {len(params) - hit} orders changed under the write lock")
         if job_note is not None or (ev is not None and not rows):
             trigger, note = job_note or ("note", "exchange without an order change")
             rows.append(self._event(job_id, at, trigger, evidence_id=ev_id, evidence_hash=ev_hash, http_status=http_status, note=note))
@@ -595,14 +639,23 @@ class Journal:
             yield from chunk
             last = chunk[-1]["seq"]
 
+    def head(self) -> tuple[int, str]:
+        """The chain head (last sequence number, its hash): record it elsewhere to anchor the journal."""
+        with self.db.read() as conn:
+            seq, h = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+        return int(seq), str(h)
+
     def verify(self) -> tuple[bool, int, str | None]:
         """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event."""
-        prev = GENESIS_HASH
-        expected_seq = 0
-        n = 0
         with self.db.read() as conn:
             ev_hashes = {r.id: (r.hash, evidence_hash(dict(r._mapping))) for r in conn.execute(select(evidence))}
             head_seq, head_hash = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+            cp = conn.execute(select(chain_checkpoint).order_by(chain_checkpoint.c.id.desc()).limit(1)).first()
+        # After a prune the chain starts at its checkpoint; the checkpoint is itself announced by a
+        # "prune" event further down the chain, so an edited checkpoint shows.
+        prev, expected_seq = (cp.hash, cp.seq) if cp is not None else (GENESIS_HASH, 0)
+        announced = cp is None
+        n = 0
         referenced: set[int] = set()
         for row in self.iter_events():
             n += 1
@@ -621,13 +674,142 @@ class Journal:
                 if stored[0] != row["evidence_hash"] or stored[1] != stored[0]:
                     return False, n, f"event {seq}: its evidence {row['evidence_id']} was edited"
                 referenced.add(row["evidence_id"])
+            if cp is not None and row["trigger"] == "prune" and row["note"]:
+                note = json.loads(row["note"])
+                announced = announced or (note.get("checkpoint_seq"), note.get("checkpoint_hash")) == (cp.seq, cp.hash)
             prev = row["hash"]
         if (head_seq, head_hash) != (expected_seq, prev):
             return False, n, f"the chain ends at event {expected_seq} but its head says {head_seq}: events were deleted at the end"
+        if not announced:
+            return False, n, f"checkpoint at event {cp.seq} matches no prune event: it was edited"
         orphans = set(ev_hashes) - referenced
         if orphans:
             return False, n, f"evidence {min(orphans)} is not referenced by any event"
         return True, n, None
+
+    # -- retention -------------------------------------------------------------------------
+
+    def prune(self, before: str, now: float) -> tuple[int, int]:
+        """Remove finished jobs created before ``before`` (ISO UTC), keeping the chain verifiable.
+
+        Only a prefix of the chain can go: the cut is placed before the first event of any job that
+        stays, and a finished job with events after the cut stays whole. The cut's hash is kept as a
+        checkpoint and announced by a ``prune`` event. A broken chain is never pruned (that would
+        hide the evidence of the tampering). Returns ``(jobs_removed, events_removed)``.
+        """
+        ok, _, problem = self.verify()
+        if not ok:
+            raise StoreError(f"refusing to prune a journal that does not verify: {problem}")
+        at = iso(now)
+        with self.db.write() as conn:
+            head_seq, _ = self._head(conn)
+            candidates = set(conn.execute(select(jobs.c.id).where(jobs.c.status == "done", jobs.c.created_at < before)).scalars())
+            if not candidates:
+                return 0, 0
+            spans = {
+                job_id: (lo, hi)
+                for job_id, lo, hi in conn.execute(select(events.c.job_id, func.min(events.c.seq), func.max(events.c.seq)).group_by(events.c.job_id))
+            }
+            kept_firsts = [lo for job_id, (lo, _) in spans.items() if job_id not in candidates]
+            removable = set(candidates)
+            while True:  # a candidate reaching past the cut stays, which may move the cut earlier
+                cut = (min(kept_firsts) - 1) if kept_firsts else head_seq
+                late = {j for j in removable if spans.get(j, (0, 0))[1] > cut}
+                if not late:
+                    break
+                removable -= late
+                kept_firsts += [spans[j][0] for j in late]
+            if not removable or cut <= 0:
+                return 0, 0
+            cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
+            removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
+            ids = sorted(removable)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                conn.execute(delete(evidence).where(evidence.c.job_id.in_(part)))
+                conn.execute(delete(orders).where(orders.c.job_id.in_(part)))
+                conn.execute(delete(jobs).where(jobs.c.id.in_(part)))
+            conn.execute(
+                insert(chain_checkpoint).values(
+                    seq=cut, hash=cut_hash, at=at, before=before, jobs_removed=len(ids), events_removed=removed_events
+                )
+            )
+            note = json.dumps(
+                {"checkpoint_seq": cut, "checkpoint_hash": cut_hash, "before": before, "jobs_removed": len(ids), "events_removed": removed_events},
+                separators=(",", ":"),
+            )
+            # A job-level event needs a job: the prune is announced on the oldest job that stays.
+            anchor = conn.execute(select(jobs.c.id).order_by(jobs.c.created_at).limit(1)).scalar()
+            if anchor is None:
+                raise StoreError("prune would remove every job; keep at least one (the chain needs an anchor)")
+            self._append(conn, [self._event(anchor, at, "prune", note=note)])
+        return len(ids), removed_events
+
+    # -- export ----------------------------------------------------------------------------
+
+    def export_columns(self, table: str) -> list[str]:
+        """The column names of an export table, in order (stable: documented in the README)."""
+        return list(self._export_query(table, None, None, None)[0].selected_columns.keys())
+
+    def export(
+        self, table: str, *, since: str | None = None, until: str | None = None, venue: str | None = None, batch: int = 2000
+    ) -> Iterator[dict[str, Any]]:
+        """Stream ``jobs``, ``orders`` or ``events`` rows (flat dicts, stable keys) in bounded memory."""
+        q, cursor_col, label = self._export_query(table, since, until, venue)
+        last: Any = None
+        while True:
+            page_q = q if last is None else q.where(cursor_col > last)
+            with self.db.read() as conn:
+                page = [dict(r._mapping) for r in conn.execute(page_q.order_by(cursor_col).limit(batch))]
+            if not page:
+                return
+            yield from page
+            last = page[-1][label]
+
+    def _export_query(self, table: str, since: str | None, until: str | None, venue: str | None) -> tuple[Any, Any, str]:
+        job_filter = []
+        if since:
+            job_filter.append(jobs.c.created_at >= since)
+        if until:
+            job_filter.append(jobs.c.created_at < until)
+        if venue:
+            job_filter.append(jobs.c.venue == venue)
+        if table == "jobs":
+            q = select(
+                jobs.c.id.label("job_id"), jobs.c.key, jobs.c.venue, jobs.c.account, jobs.c.status, jobs.c.order_count,
+                jobs.c.created_at, jobs.c.finished_at, jobs.c.fingerprint,
+            ).where(*job_filter)
+            cursor_col, label = jobs.c.id, "job_id"
+        elif table == "orders":
+            q = (
+                select(
+                    orders.c.id.label("row"), orders.c.job_id, jobs.c.venue, orders.c.symbol, orders.c.order_id, orders.c.client_order_id,
+                    orders.c.state, orders.c.reason, orders.c.provenance, orders.c.attempts, orders.c.queries, orders.c.last_code,
+                    orders.c.last_message, orders.c.updated_at,
+                )
+                .join(jobs, jobs.c.id == orders.c.job_id)
+                .where(*job_filter)
+            )
+            cursor_col, label = orders.c.id, "row"
+        elif table == "events":
+            q = (
+                select(
+                    events.c.seq, events.c.job_id, jobs.c.venue, orders.c.symbol, orders.c.order_id, orders.c.client_order_id,
+                    events.c.trigger, events.c.from_state, events.c.to_state, events.c.attempt, events.c.at, events.c.http_status,
+                    events.c.venue_code, events.c.venue_message, events.c.provenance, events.c.reason, events.c.note,
+                    events.c.evidence_id, evidence.c.method.label("evidence_method"), evidence.c.path.label("evidence_path"),
+                    evidence.c.query.label("evidence_query"), evidence.c.status.label("evidence_status"),
+                    evidence.c.response.label("evidence_response"), events.c.prev_hash, events.c.hash,
+                )
+                .join(jobs, jobs.c.id == events.c.job_id)
+                .outerjoin(orders, orders.c.id == events.c.order_pk)
+                .outerjoin(evidence, evidence.c.id == events.c.evidence_id)
+                .where(*job_filter)
+            )
+            cursor_col, label = events.c.seq, "seq"
+        else:
+            raise InputError(f"unknown export table {table!r}; use jobs, orders or events")
+        return q, cursor_col, label
 
 
 _EVENT_HASHED = (

@@ -109,4 +109,18 @@ journal_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Where `prune` cut the chain: verification starts from the newest checkpoint instead of genesis.
+# Each checkpoint is also announced by a "prune" event in the chain, so it cannot be edited unseen.
+chain_checkpoint = Table(
+    "chain_checkpoint",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),  # the last removed event
+    Column("hash", String(64), nullable=False),  # its hash: the next event's prev_hash
+    Column("at", String(32), nullable=False),
+    Column("before", String(32), nullable=False),
+    Column("jobs_removed", Integer, nullable=False),
+    Column("events_removed", Integer, nullable=False),
+)
+
 GENESIS_HASH = "0" * 64
