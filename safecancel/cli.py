@@ -60,7 +60,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="safecancel")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug). Secrets are never logged.")
-def cli(verbose: int) -> None:
+@click.option("--profile", is_flag=True, help="Profile the command (cProfile) and print where the time went to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, profile: bool) -> None:
     """Cancel many orders at once on crypto venues without losing track of one.
 
     Every batch is a job journaled in a database before anything is sent; `resume` finishes
@@ -71,6 +73,22 @@ def cli(verbose: int) -> None:
 
         logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+        ctx.call_on_close(lambda: _print_profile(prof))
+
+
+def _print_profile(prof) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import pstats
+
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+    click.echo(out.getvalue(), err=True)
 
 
 def _progress_printer(enabled: bool):

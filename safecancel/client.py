@@ -283,6 +283,30 @@ class Client:
             self._runner(link).run(job.id, until)
         return self._journal.job_result(job.id)
 
+    def cancel_many(self, batches: Sequence[Mapping[str, Any]], *, deadline: float | None = None, max_jobs: int = 8) -> list[JobResult]:
+        """Run several cancels at once (e.g. every symbol on every venue), one job each, concurrently.
+
+        Each batch is the keyword arguments of :meth:`cancel` (``venue``, ``symbol``, ``order_ids`` ...).
+        Every batch is validated before any job is stored, so one bad batch stores and sends nothing.
+        Requests to one venue and key share its rate limit across all the jobs. Results come back in
+        the order of ``batches``.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        allowed = {"venue", "symbol", "order_ids", "client_order_ids", "orders", "key", "account"}
+        for i, b in enumerate(batches):
+            extra = set(b) - allowed
+            if extra or "venue" not in b:
+                raise InputError(f"batch {i}: expected keys {sorted(allowed)} with a venue, got {sorted(b)}")
+            venue_class(b["venue"])
+            self._refs(b["venue"], b.get("symbol"), b.get("order_ids"), b.get("client_order_ids"), b.get("orders"))
+            self._link(b["venue"])
+        if not batches:
+            raise InputError("no batches given")
+        with ThreadPoolExecutor(max_workers=max(1, min(max_jobs, len(batches))), thread_name_prefix="safecancel-job") as pool:
+            futures = [pool.submit(self.cancel, **b, deadline=deadline) for b in batches]
+            return [f.result() for f in futures]
+
     def resume(self, job_id: str | None = None, *, deadline: float | None = None) -> list[JobResult]:
         """Continue unfinished jobs (one, or every one in the journal) after a crash or a deadline.
 

@@ -290,3 +290,17 @@ def test_secrets_never_reach_the_database(fake, make_client, db_path):
     for secret in ("test-secret", "test-pass", "trader@example.invalid", "test-key"):
         assert secret.encode() not in blob, secret
     assert CREDS.api_key == "test-key"
+
+
+def test_cancel_many_runs_jobs_concurrently_and_validates_all_first(fake, make_client):
+    client = make_client()
+    batches = [
+        {"venue": v, "symbol": SYMBOLS[v], "order_ids": seed_open(fake, v, 12, start=100 * (i + 1))}
+        for i, v in enumerate(VENUES)
+    ]
+    with pytest.raises(InputError, match="duplicate"):
+        client.cancel_many([*batches, {"venue": BN, "symbol": SYM, "order_ids": ["5", "5"]}])
+    assert fake.requests() == [] and client.history() == []
+    results = client.cancel_many(batches)
+    assert [r.venue for r in results] == list(VENUES)
+    assert all(r.status == "done" and r.counts == {"cancelled": 12} for r in results)
