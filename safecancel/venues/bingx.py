@@ -233,7 +233,7 @@ class BingX:
     # -- replies -----------------------------------------------------------------------------
 
     def parse_time(self, resp: HttpResponse) -> int | None:
-        data = _load(resp)
+        data = load_json(resp)
         if resp.status != 200 or not isinstance(data, dict):
             return None
         inner = data.get("data")
@@ -245,7 +245,7 @@ class BingX:
         return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
-        data = _load(resp)
+        data = load_json(resp)
         code = _code(data)
         if resp.status != 200 or code != CODE_OK:
             if resp.status == 200 and code in ORDER_NOT_FOUND_CODES:
@@ -302,7 +302,7 @@ class BingX:
         return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {status!r}")
 
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
-        data = _load(resp)
+        data = load_json(resp)
         code = _code(data)
         if resp.status == 200 and code in ORDER_NOT_FOUND_CODES:
             found = QUERY_NOT_FOUND[ref.kind]
@@ -358,15 +358,6 @@ class BingX:
 
 
 # -- small pure helpers --------------------------------------------------------------------------
-
-
-def _load(resp: HttpResponse) -> Any:
-    """The body as JSON, or None. Also None for absurdly nested JSON, which ``json`` answers
-    with ``RecursionError`` (not a ``ValueError``, so ``base.load_json`` lets it through)."""
-    try:
-        return load_json(resp)
-    except RecursionError:
-        return None
 
 
 def _as_int(value: Any) -> int | None:

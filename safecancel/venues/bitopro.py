@@ -270,7 +270,7 @@ class BitoPro:
             return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
-        data = _load_json(resp)
+        data = load_json(resp)
         listing = data.get("data") if isinstance(data, dict) else None
         if resp.status != 200 or not isinstance(listing, dict):
             return self._failure(resp, data)
@@ -300,7 +300,7 @@ class BitoPro:
         return out
 
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
-        data = _load_json(resp)
+        data = load_json(resp)
         if resp.status == 200 and isinstance(data, dict):
             # The docs show the order at top level; accept a {"data": {...}} envelope as well.
             order = data.get("data") if isinstance(data.get("data"), dict) else data
@@ -341,14 +341,6 @@ class BitoPro:
             # 5xx (a gateway may fail after the backend acted), a timeout, or an odd status: query.
             return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "unreadable reply", status)
         return Failure(FailureKind.REJECTED, None, msg, status)
-
-
-def _load_json(resp: HttpResponse) -> Any:
-    """The body as JSON, or None. ``base.load_json`` lets RecursionError (deeply nested arrays) escape."""
-    try:
-        return load_json(resp)
-    except RecursionError:
-        return None
 
 
 def _status_int(value: Any) -> int | None:
