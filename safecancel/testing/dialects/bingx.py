@@ -75,6 +75,10 @@ class BingXDialect:
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOrders"), "cancel", self.batch_cancel),
             ("GET", re.compile(r"/openApi/spot/v1/trade/query"), "query", self.query),
             ("GET", re.compile(r"/openApi/spot/v1/server/time"), "time", self.time),
+            # The same clock as BingX's swap API serves it: ccxt's fetch_time reads this one (venues.md
+            # §3.7, ``{"code":0,"msg":"","data":{"serverTime":ms}}``), so a client that measures the
+            # clock the ccxt way gets an answer instead of a 404.
+            ("GET", re.compile(r"/openApi/swap/v2/server/time"), "time", self.time),
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOpenOrders"), "cancel_all", self.cancel_all),
         ]
 

@@ -1,0 +1,1 @@
+"""Conformance: independent clients (ccxt) driven against the loopback fake venue (extra ``conformance``)."""
