@@ -43,6 +43,7 @@ from .venues.base import Venue, redact_query
 log = logging.getLogger("safecancel.engine")
 S = OrderState
 RESPONSE_LIMIT = 8192
+COALESCE_MS = 250  # pending orders due within this window of one another are sent together
 REASON_FORGOTTEN = "venue_forgot"  # the venue no longer answers for orders this old: an operator decides
 
 
@@ -196,6 +197,15 @@ class JobRunner:
                 now_ms = self._now_ms()
                 unknown = [o for o in active if o.state == S.UNKNOWN and o.next_at_ms <= now_ms and o.reason != REASON_FORGOTTEN]
                 pending = [o for o in active if o.state == S.PENDING and o.next_at_ms <= now_ms and self._may_send(o)]
+                if pending:
+                    # Orders requeued one by one (each after its own query) have jittered due times a
+                    # few ms apart: take those due very soon too, so they go out as one request.
+                    # Rate limits are still enforced by the bucket (and its Retry-After pause).
+                    soon = now_ms + COALESCE_MS
+                    pending += [
+                        o for o in active
+                        if o.state == S.PENDING and now_ms < o.next_at_ms <= soon and self._may_send(o)
+                    ]
                 if unknown:
                     self._map(pool, lambda row: self._reconcile(job_id, row), unknown)
                     continue  # re-read: a reconciled order may have gone back to pending
