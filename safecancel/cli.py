@@ -168,9 +168,9 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
                                        key=key, account=account, deadline=deadline)
             finally:
                 stop()
-        if as_json:
-            _dump(result.to_json())
-        else:
+            if as_json:
+                _dump(client.job(result.job_id).to_json())  # the `show --json` shape, events included
+        if not as_json:
             from .render import print_job
 
             print_job(result, events=False)
@@ -197,9 +197,9 @@ def resume(db, job_id, deadline, as_json) -> None:
                 results = client.resume(job_id, deadline=deadline)
             finally:
                 stop()
-        if as_json:
-            _dump([r.to_json() for r in results])
-        else:
+            if as_json:
+                _dump([client.job(r.job_id).to_json() for r in results])
+        if not as_json:
             from .render import print_job
 
             if not results:

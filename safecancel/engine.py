@@ -265,7 +265,6 @@ class JobRunner:
     # -- one chunk ---------------------------------------------------------------------------
 
     def _send_chunk(self, job_id: str, rows: list[OrderRow]) -> None:
-        self.link.cancel_bucket.acquire()  # pace before the write-ahead, so `sent` is close to the send
         now = self.clock.now()
         try:
             marked = self.journal.mark_sent(job_id, self.owner, rows, now, int(now * 1000), self.lease_ttl_ms)
@@ -275,6 +274,9 @@ class JobRunner:
         if not marked:
             return
         refs = [r.ref for r in marked]
+        # Paced after the write-ahead commit, right before the send: the commit's variable duration
+        # must not bunch requests up at the venue (fixed-window venues block on a burst).
+        self.link.cancel_bucket.acquire()
         req = self.venue.build_cancel(refs, self.link.creds, self.link.server_clock.now_ms())
         resp, err, at = self._exchange(job_id, req)
         ev = self._evidence(req, resp, str(err) if err else None, at)

@@ -137,11 +137,13 @@ class TokenBucket:
                 self._stamp = now
                 wait = self._paused_until - now
                 if wait <= 0:
-                    if self._tokens >= 1.0:
-                        self._tokens -= 1.0
+                    # The epsilon absorbs float rounding: after sleeping exactly (1 - tokens) / rate the
+                    # refill can land a hair under 1.0, and re-sleeping ~1e-16 s never gets there.
+                    if self._tokens >= 1.0 - 1e-9:
+                        self._tokens = max(0.0, self._tokens - 1.0)
                         return
                     wait = (1.0 - self._tokens) / self.rate
-            self._clock.sleep(wait)
+            self._clock.sleep(max(wait, 1e-4))
 
     def pause(self, seconds: float) -> None:
         """The venue asked us to wait (429/418 with Retry-After): nobody sends until then."""

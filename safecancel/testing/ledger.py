@@ -52,10 +52,18 @@ class Ledger:
     lock: threading.RLock = field(default_factory=threading.RLock)
     orders: dict[str, list[FakeOrder]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(9_000_000_001))
+    # Indexes, so a lookup costs the same with 10 or 100,000 orders (the fake must not be the
+    # bottleneck the benchmark measures): (venue, id) -> orders with that id, oldest first.
+    _by_id: dict[tuple[str, str], list[FakeOrder]] = field(default_factory=dict)
+    _by_cid: dict[tuple[str, str], list[FakeOrder]] = field(default_factory=dict)
+    _cancelling: list[FakeOrder] = field(default_factory=list)
 
     def reset(self) -> None:
         with self.lock:
             self.orders.clear()
+            self._by_id.clear()
+            self._by_cid.clear()
+            self._cancelling.clear()
 
     def seed(self, venue: str, symbol: str, specs: list[dict[str, Any]], now_ms: int) -> list[FakeOrder]:
         """Add orders; an order without ``order_id`` gets a fresh numeric one."""
@@ -77,17 +85,34 @@ class Ledger:
                     updated_ms=now_ms,
                 )
                 bucket.append(order)
+                self._by_id.setdefault((venue, order.order_id), []).append(order)
+                if order.client_order_id is not None:
+                    self._by_cid.setdefault((venue, order.client_order_id), []).append(order)
                 added.append(order)
         return added
+
+    def start_cancel(self, order: FakeOrder, due_ms: int) -> None:
+        """An asynchronous venue accepted a cancel: it takes effect at ``due_ms``."""
+        with self.lock:
+            order.status = "cancelling"
+            order.cancel_due_ms = due_ms
+            self._cancelling.append(order)
 
     def settle(self, now_ms: int) -> None:
         """Let accepted asynchronous cancels take effect once they are due."""
         with self.lock:
-            for bucket in self.orders.values():
-                for o in bucket:
-                    if o.status == "cancelling" and o.cancel_due_ms is not None and o.cancel_due_ms <= now_ms:
-                        o.status = "cancelled"
-                        o.updated_ms = o.cancel_due_ms
+            if not self._cancelling:
+                return
+            waiting = []
+            for o in self._cancelling:
+                if o.status != "cancelling":
+                    continue
+                if o.cancel_due_ms is not None and o.cancel_due_ms <= now_ms:
+                    o.status = "cancelled"
+                    o.updated_ms = o.cancel_due_ms
+                else:
+                    waiting.append(o)
+            self._cancelling = waiting
 
     def find(
         self,
@@ -99,12 +124,15 @@ class Ledger:
     ) -> FakeOrder | None:
         """The newest order matching the id (and the symbol, when given)."""
         with self.lock:
-            for o in reversed(self.orders.get(venue, [])):
-                if symbol is not None and symbol_key(o.symbol) != symbol_key(symbol):
-                    continue
-                if order_id is not None and o.order_id == str(order_id):
-                    return o
-                if client_order_id is not None and o.client_order_id == client_order_id:
+            if order_id is not None:
+                candidates = self._by_id.get((venue, str(order_id)), [])
+            elif client_order_id is not None:
+                candidates = self._by_cid.get((venue, client_order_id), [])
+            else:
+                return None
+            want = None if symbol is None else symbol_key(symbol)
+            for o in reversed(candidates):
+                if want is None or symbol_key(o.symbol) == want:
                     return o
         return None
 

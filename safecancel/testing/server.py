@@ -113,8 +113,7 @@ class Context:
             now = self.now_ms()
             if before == "open":
                 if asynchronous:
-                    order.status = "cancelling"
-                    order.cancel_due_ms = now + self.server.async_delay_ms
+                    self.ledger.start_cancel(order, now + self.server.async_delay_ms)
                 else:
                     order.status = "cancelled"
                 order.updated_ms = now
@@ -125,6 +124,17 @@ Handler = Callable[[FakeRequest, Context], Reply]
 
 
 class Dialect(Protocol):
+    """A venue as the fake speaks it.
+
+    Rate limits (``--enforce-rate-limits``): ``rate`` is the batch-cancel endpoint's documented budget,
+    (requests, per seconds). A dialect may also set ``rates``, a mapping endpoint -> (requests, per
+    seconds), when the venue budgets its endpoints separately (BingX: cancel 2/s, query 10/s); an
+    endpoint missing from ``rates`` is not limited. Without ``rates`` one budget of ``rate`` is shared
+    by all its endpoints (Binance's request weight). A dialect may define
+    ``rate_limited_reply(endpoint, retry_after)`` when its venue answers over-limit requests other than
+    with ``error_reply(endpoint, 429, None)`` (BingX names the unblock time in the message).
+    """
+
     venue: str
     rate: tuple[int, float]  # requests per seconds, for --enforce-rate-limits
 
@@ -143,15 +153,16 @@ class _Bucket:
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
-    def take(self) -> bool:
+    def take(self) -> float | None:
+        """Spend a token: ``None`` if there was one, else the seconds until there will be."""
         with self.lock:
             now = time.monotonic()
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
             if self.tokens >= 1.0:
                 self.tokens -= 1.0
-                return True
-            return False
+                return None
+            return (1.0 - self.tokens) / self.rate
 
 
 class FakeVenue:
@@ -297,13 +308,22 @@ class FakeVenue:
                         self._faults.remove(f)
         return taken
 
-    def _rate_ok(self, venue: str) -> bool:
+    def _rate_wait(self, venue: str, endpoint: str) -> float | None:
+        """``None`` if the request is within the venue's budget, else seconds until it would be."""
         if not self.enforce_rate_limits:
-            return True
+            return None
+        dialect = self.dialects[venue]
+        rates = getattr(dialect, "rates", None)
+        if rates is None:
+            key, rate = venue, dialect.rate  # one budget for every endpoint of the venue
+        else:
+            key, rate = f"{venue}:{endpoint}", rates.get(endpoint)
+            if rate is None:
+                return None
         with self._lock:
-            bucket = self._buckets.get(venue)
+            bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[venue] = _Bucket(*self.dialects[venue].rate)
+                bucket = self._buckets[key] = _Bucket(*rate)
         return bucket.take()
 
     def handle(self, req: FakeRequest) -> Reply | None:
@@ -313,13 +333,20 @@ class FakeVenue:
                 break
         else:
             return json_reply({"error": f"no such endpoint {req.method} {req.path}"}, 404)
+        # The budget is spent on arrival, as the venue counts it; the added latency then delays the
+        # reply either way, so a refused request costs the client its round trip too.
+        wait = self._rate_wait(venue, endpoint)
         with self._lock:
-            self._requests.append({"venue": venue, "method": req.method, "path": req.path, "endpoint": endpoint, "time": time.time()})
+            self._requests.append(
+                {"venue": venue, "method": req.method, "path": req.path, "endpoint": endpoint, "time": time.time(),
+                 "rate_limited": wait is not None}
+            )
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         dialect = self.dialects[venue]
-        if not self._rate_ok(venue):
-            return dialect.error_reply(endpoint, 429, None)
+        if wait is not None:
+            limited = getattr(dialect, "rate_limited_reply", None)
+            return limited(endpoint, wait) if limited is not None else dialect.error_reply(endpoint, 429, None)
         faults = self._take_faults(venue, endpoint)
         kinds = {f.kind: f for f in faults}
         if "status" in kinds:

@@ -140,11 +140,13 @@ def test_slow_venue_read_timeout_makes_orders_unknown_then_query_settles(fake, m
 
     ids = seed_open(fake, BN, 2)
     fake.fault(BN, "cancel", "delay", delay_ms=800)
-    r = make_client(transport=RequestsTransport(read_timeout=0.3)).cancel(BN, SYM, order_ids=ids)
+    client = make_client(transport=RequestsTransport(read_timeout=0.3))
+    r = client.cancel(BN, SYM, order_ids=ids)
     # The timed-out request may still apply later; the query decides, and it may find the orders
     # still open and send again. Either way nothing is guessed: each order ends cancelled as the venue says.
     assert r.counts == {"cancelled": 2}
-    assert [e.trigger for e in r.events if e.order and e.order.endswith("=1000")][:2] == ["send", "lose"]
+    events = client.job(r.job_id).events
+    assert [e.trigger for e in events if e.order and e.order.endswith("=1000")][:2] == ["send", "lose"]
     assert set(fake.order_status(BN).values()) == {"cancelled"}
 
 
@@ -270,7 +272,7 @@ def test_client_order_ids(fake, make_client):
 def test_every_transition_is_journaled_and_the_chain_verifies(fake, make_client):
     ids = seed_open(fake, BN, 3)
     client = make_client()
-    r = client.cancel(BN, SYM, order_ids=ids + ["424242"])
+    r = client.job(client.cancel(BN, SYM, order_ids=ids + ["424242"]).job_id)
     triggers = [e.trigger for e in r.events]
     assert triggers[0] == "create" and triggers.count("send") == 4
     assert triggers.count("confirm") == 3 and triggers.count("reject") == 1

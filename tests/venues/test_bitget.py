@@ -684,7 +684,8 @@ def test_rate_limit_enforced_like_bitget(strict_fake, http):
     strict_fake.reset()
     a = Bitget(strict_fake.url)
     strict_fake.seed(VENUE, "BTCUSDT", [{"order_id": "1"}])
-    replies = [query(http, strict_fake, a, oid("1")) for _ in range(12)]
+    # orderInfo has its own 20/s budget (venues.md §5.6), separate from batch-cancel's 10/s
+    replies = [query(http, strict_fake, a, oid("1")) for _ in range(25)]
     assert replies[0] == Outcome(Verdict.OPEN)
     limited = [r for r in replies if isinstance(r, Failure)]
     assert limited and all((r.kind, r.code, r.http_status) == (FailureKind.RATE_LIMITED, "429", 429) for r in limited)

@@ -39,7 +39,7 @@ class BinanceCoinMDialect:
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
         if status == 429:
-            return _err(429, -1003, "Too many requests; current limit of IP is 2400 requests per minute.", headers)
+            return _err(429, -1003, "Too many requests; current limit of IP is 1200 requests per minute.", headers)
         if status == 418:
             return _err(418, -1003, "Way too many requests; IP banned until 1700000000000.", headers)
         if status == 503:

@@ -69,6 +69,7 @@ def _ok(data: Any, now_ms: int) -> Reply:
 class BingXDialect:
     venue = VENUE
     rate = (2, 1.0)  # cancelOrders: "rate limitation by UID: 2/s"
+    rates = {"cancel": rate, "query": (10, 1.0), "cancel_all": (2, 1.0)}  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7)
 
     def routes(self):
         return [
@@ -81,6 +82,17 @@ class BingXDialect:
             ("GET", re.compile(r"/openApi/swap/v2/server/time"), "time", self.time),
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOpenOrders"), "cancel_all", self.cancel_all),
         ]
+
+    def rate_limited_reply(self, endpoint: str, retry_after: float) -> Reply:
+        """Over the budget (``--enforce-rate-limits``): code 100410 naming the unblock time, as BingX's
+        messages do (§3.5), in an HTTP 200 envelope like its other business errors; no Retry-After."""
+        now = _now_ms()
+        unblock = now + max(1, round(retry_after * 1000))
+        msg = (
+            "The endpoint trigger frequency limit rule is currently in the disabled period "
+            f"and will be unblocked after {unblock}"
+        )
+        return _err(100410, msg, now)
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
         now = _now_ms()

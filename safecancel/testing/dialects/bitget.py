@@ -65,6 +65,7 @@ class BitgetDialect:
 
     venue = "bitget"
     rate = (10, 1.0)  # batch-cancel-order: 10 requests / 1 s per UID
+    rates = {"cancel": rate, "query": (20, 1.0), "time": (20, 1.0), "cancel_all": (5, 1.0)}  # venues.md §5.6, §5.7
 
     def __init__(self, unknown_order: str = "empty") -> None:
         if unknown_order not in ("empty", "43001"):

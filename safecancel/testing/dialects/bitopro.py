@@ -87,6 +87,7 @@ def _decode_payload(payload: str) -> bytes | None:
 class BitoProDialect:
     venue = "bitopro"
     rate = (2, 1.0)  # cancel_batch_orders.md: "Allow 2 requests per second per IP"
+    rates = {"cancel": rate, "query": (600, 60.0)}  # query: the README's 600/min per IP (venues.md §1.4)
 
     def routes(self):
         return [

@@ -115,6 +115,7 @@ def _id_list(value: Any) -> list[str] | None:
 class HTXDialect:
     venue = "htx"
     rate = (50, 2.0)  # "Rate Limit: 50times/2s" (seed 003)
+    rates = {"cancel": rate, "query": (50, 2.0), "cancel_all": (50, 2.0)}  # order detail, batchCancelOpenOrders: 50/2 s
 
     def routes(self):
         return [

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print tables (run them with ``python -m tests.benchmarks.<name>``), not tests."""
