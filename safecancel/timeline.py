@@ -20,7 +20,6 @@ def _t(iso: str) -> float:
 
 def build_svg(job: Any) -> str:
     """The SVG for a :class:`~safecancel.model.JobResult` with events."""
-    orders = [str(o) for o in job.orders][:MAX_ORDERS]
     names = [f"{o.symbol}:{'order_id' if o.order_id else 'client_order_id'}={o.order_id or o.client_order_id}" for o in job.orders][:MAX_ORDERS]
     evs = list(job.events)
     if not evs:

@@ -168,6 +168,32 @@ def check_id_text(venue: str, ref: OrderRef, *, max_len: int = 64) -> None:
         raise InputError(f"{venue}: malformed {ref.kind.value} {value!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class IdFormat:
+    """How a venue spells symbols and ids: the patterns, and the words of the error naming a bad one."""
+
+    symbol: re.Pattern[str]
+    symbol_hint: str  # e.g. "expected e.g. BTC-USDT"
+    order_id: re.Pattern[str]
+    order_id_name: str  # the venue's own parameter name, e.g. "orderId"
+    order_id_hint: str  # e.g. "numeric"
+    client_id: re.Pattern[str]
+    client_id_name: str  # e.g. "clientOid"
+    client_id_hint: str  # e.g. "1-50 of A-Z a-z 0-9 _ . -"
+
+
+def check_refs(venue: str, refs: Iterable[OrderRef], fmt: IdFormat) -> None:
+    """Raise :class:`InputError` naming the first symbol or id the venue would not accept."""
+    for ref in refs:
+        if not isinstance(ref.symbol, str) or not fmt.symbol.fullmatch(ref.symbol):
+            raise InputError(f"{venue}: malformed symbol {ref.symbol!r} ({fmt.symbol_hint})")
+        if ref.kind is IdKind.ORDER_ID:
+            if not isinstance(ref.order_id, str) or not fmt.order_id.fullmatch(ref.order_id):
+                raise InputError(f"{venue}: {fmt.order_id_name} must be {fmt.order_id_hint}, got {ref.order_id!r}")
+        elif not isinstance(ref.client_order_id, str) or not fmt.client_id.fullmatch(ref.client_order_id):
+            raise InputError(f"{venue}: malformed {fmt.client_id_name} {ref.client_order_id!r} ({fmt.client_id_hint})")
+
+
 def redact_query(query: str, secret_params: frozenset[str]) -> str:
     """The query string with secret parameter values replaced (order kept)."""
     if not query:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ..errors import InputError
 from ..model import (
     REASON_AMBIGUOUS,
     REASON_EXPIRED,
@@ -35,12 +34,25 @@ from ..model import (
     QueryReply,
     Verdict,
 )
-from .base import Rate, batch_size, chunk_by, compact_json, hmac_hex, load_json, retry_after_seconds, str_or_none
+from .base import (
+    IdFormat,
+    Rate,
+    batch_size,
+    check_refs,
+    chunk_by,
+    compact_json,
+    hmac_hex,
+    load_json,
+    retry_after_seconds,
+    str_or_none,
+)
 
 # COIN-M symbols are a pair plus a delivery suffix: BTCUSD_PERP, ETHUSD_251226.
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}_(PERP|\d{6})$")
 ORDER_ID_RE = re.compile(r"^[0-9]{1,19}$")  # LIST<LONG>: numbers, never strings (change log 2023-06-16)
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")  # newClientOrderId's documented pattern
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSD_PERP or BTCUSD_251226", ORDER_ID_RE, "orderId", "numeric",
+                  CLIENT_ID_RE, "origClientOrderId", "1-36 of A-Z a-z 0-9 . : / _ -")
 
 MAX_BATCH = 10  # "max length 10" for each list (seed 001)
 RECV_WINDOW_MS = 5000
@@ -92,15 +104,7 @@ class BinanceCoinM:
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        for ref in refs:
-            if not SYMBOL_RE.fullmatch(ref.symbol or ""):
-                raise InputError(
-                    f"binance_coinm: malformed symbol {ref.symbol!r} (expected e.g. BTCUSD_PERP or BTCUSD_251226)"
-                )
-            if ref.kind is IdKind.ORDER_ID and not ORDER_ID_RE.fullmatch(ref.order_id or ""):
-                raise InputError(f"binance_coinm: orderId must be numeric, got {ref.order_id!r}")
-            if ref.kind is IdKind.CLIENT_ORDER_ID and not CLIENT_ID_RE.fullmatch(ref.client_order_id or ""):
-                raise InputError(f"binance_coinm: malformed origClientOrderId {ref.client_order_id!r}")
+        check_refs(self.name, refs, ID_FORMAT)
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # One symbol and one list kind per request: sending both lists at once is UNCONFIRMED.

@@ -80,7 +80,7 @@ from ..model import (
     QueryReply,
     Verdict,
 )
-from .base import Rate, batch_size, hmac_hex, load_json, retry_after_seconds, str_or_none
+from .base import IdFormat, Rate, batch_size, check_refs, hmac_hex, load_json, retry_after_seconds, str_or_none
 
 PATH_CANCEL = "/openApi/spot/v1/trade/cancelOrders"
 PATH_QUERY = "/openApi/spot/v1/trade/query"
@@ -92,6 +92,8 @@ ORDER_ID_RE = re.compile(r"^[1-9][0-9]{0,18}$")  # int64 order ids
 # clientOrderID: "1 to 40" characters (query docs). The charset is ours: no comma (the list
 # separator), nothing that would be ambiguous in the raw, unencoded string that gets signed.
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTC-USDT", ORDER_ID_RE, "orderId", "a positive integer",
+                  CLIENT_ID_RE, "clientOrderID", "1-40 characters of A-Z a-z 0-9 _ . : -")
 
 DEFAULT_MAX_BATCH = 10  # UNCONFIRMED (spot undocumented; swap batch-cancel documents 10)
 HARD_MAX_BATCH = 100  # UNCONFIRMED: what a caller may raise max_batch to, at their own risk
@@ -181,17 +183,7 @@ class BingX:
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        for ref in refs:
-            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
-                raise InputError(f"bingx: malformed symbol {ref.symbol!r} (expected e.g. BTC-USDT)")
-            if ref.kind is IdKind.ORDER_ID:
-                if not isinstance(ref.order_id, str) or not ORDER_ID_RE.fullmatch(ref.order_id):
-                    raise InputError(f"bingx: orderId must be a positive integer, got {ref.order_id!r}")
-            elif not isinstance(ref.client_order_id, str) or not CLIENT_ID_RE.fullmatch(ref.client_order_id):
-                raise InputError(
-                    f"bingx: malformed clientOrderID {ref.client_order_id!r} "
-                    "(1-40 characters of A-Z a-z 0-9 _ . : -)"
-                )
+        check_refs(self.name, refs, ID_FORMAT)
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # One symbol and one id kind per request: the endpoint takes one symbol, and sending

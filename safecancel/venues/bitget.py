@@ -68,8 +68,10 @@ from ..model import (
     Verdict,
 )
 from .base import (
+    IdFormat,
     Rate,
     batch_size,
+    check_refs,
     chunk_by,
     compact_json,
     generic_http_failure,
@@ -99,6 +101,8 @@ ORDER_ID_RE = re.compile(r"^[0-9]{1,32}$")  # Bitget order ids are numeric strin
 # these characters the two are the same bytes, so the query is safe under both readings. Bitget caps
 # clientOid at 50 characters (error 40305).
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,50}$")
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSDT", ORDER_ID_RE, "orderId", "numeric",
+                  CLIENT_ID_RE, "clientOid", "1-50 of A-Z a-z 0-9 _ . -")
 
 # Error codes: https://www.bitget.com/api-doc/spot/error-code/restapi (§5.5) and ccxt's map.
 RATE_LIMIT_CODES = frozenset({"429"})
@@ -219,16 +223,7 @@ class Bitget:
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        for ref in refs:
-            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
-                raise InputError(f"bitget: malformed symbol {ref.symbol!r} (expected e.g. BTCUSDT)")
-            if ref.kind is IdKind.ORDER_ID:
-                if not isinstance(ref.order_id, str) or not ORDER_ID_RE.fullmatch(ref.order_id):
-                    raise InputError(f"bitget: orderId must be numeric, got {ref.order_id!r}")
-            elif not isinstance(ref.client_order_id, str) or not CLIENT_ID_RE.fullmatch(ref.client_order_id):
-                raise InputError(
-                    f"bitget: malformed clientOid {ref.client_order_id!r} (1-50 of A-Z a-z 0-9 _ . -)"
-                )
+        check_refs(self.name, refs, ID_FORMAT)
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # One symbol (single batch mode) and one id kind (mixing is refused) per request.

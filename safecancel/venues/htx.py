@@ -76,7 +76,18 @@ from ..model import (
     QueryReply,
     Verdict,
 )
-from .base import Rate, batch_size, chunk_by, compact_json, hmac_b64, load_json, path_prefix, retry_after_seconds
+from .base import (
+    IdFormat,
+    Rate,
+    batch_size,
+    check_refs,
+    chunk_by,
+    compact_json,
+    hmac_b64,
+    load_json,
+    path_prefix,
+    retry_after_seconds,
+)
 
 # -- request shape -----------------------------------------------------------------------------
 
@@ -93,6 +104,8 @@ SYMBOL_RE = re.compile(r"^[a-z0-9]{2,32}$")  # HTX spot symbols: btcusdt, ethbtc
 ORDER_ID_RE = re.compile(r"^[0-9]{1,20}$")  # order ids are longs
 # "letters (case sensitive), digit, underscore (_) and hyphen (-), no more than 64 chars" (trading glossary).
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected lower-case, e.g. btcusdt", ORDER_ID_RE, "order-id", "numeric",
+                  CLIENT_ID_RE, "client-order-id", "letters, digits, '_' and '-', at most 64 characters")
 
 # -- signing (signature v2) --------------------------------------------------------------------
 
@@ -233,17 +246,7 @@ class HTX:
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        for ref in refs:
-            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
-                raise InputError(f"htx: malformed symbol {ref.symbol!r} (expected lower-case, e.g. btcusdt)")
-            if ref.kind is IdKind.ORDER_ID:
-                if not isinstance(ref.order_id, str) or not ORDER_ID_RE.fullmatch(ref.order_id):
-                    raise InputError(f"htx: order-id must be numeric, got {ref.order_id!r}")
-            elif not isinstance(ref.client_order_id, str) or not CLIENT_ID_RE.fullmatch(ref.client_order_id):
-                raise InputError(
-                    f"htx: malformed client-order-id {ref.client_order_id!r} "
-                    "(letters, digits, '_' and '-', at most 64 characters)"
-                )
+        check_refs(self.name, refs, ID_FORMAT)
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # The body carries ids only (no symbol), so orders of several symbols share a request; the two id

@@ -8,7 +8,7 @@ import pytest
 
 from safecancel import AuthError, Credentials, IdempotencyConflict, InputError
 from safecancel.engine import RetryPolicy
-from tests.conftest import CREDS, FAST, SYMBOLS, VENUES, seed_open
+from tests.conftest import CREDS, SYMBOLS, VENUES, seed_open
 
 BN = "binance_coinm"
 SYM = SYMBOLS[BN]
