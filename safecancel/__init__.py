@@ -27,7 +27,7 @@ from .errors import (
 )
 from .model import Credentials, EventRecord, JobResult, JobSummary, OrderRef, OrderResult
 from .states import OrderState, Provenance
-from .venues import VENUE_NAMES
+from .venues import VENUE_NAMES, Rate
 
 __version__ = "0.1.0"
 
@@ -49,6 +49,7 @@ __all__ = [
     "OrderResult",
     "OrderState",
     "Provenance",
+    "Rate",
     "RateLimitError",
     "RetryPolicy",
     "SafeCancelError",

@@ -94,6 +94,8 @@ class Client:
         base_urls: per-venue base URLs; missing venues use ``SAFECANCEL_<VENUE>_BASE_URL`` or production.
         batch_sizes: per-venue override of the ids-per-request limit (within what the venue allows).
         venue_options: per-venue adapter options, e.g. ``{"bitget": {"trust_success_list": True}}``.
+        rates: per-venue request rate to pace cancels and queries at, instead of the documented
+            default (for accounts with higher limits), e.g. ``{"binance_coinm": Rate(2400, 60)}``.
         workers: how many requests of a job may be in flight at once (paced per venue and key).
         deadline: default seconds a ``cancel``/``resume`` call may spend before returning with the
             job still ``open``.
@@ -107,6 +109,7 @@ class Client:
         base_urls: Mapping[str, str] | None = None,
         batch_sizes: Mapping[str, int] | None = None,
         venue_options: Mapping[str, Mapping[str, Any]] | None = None,
+        rates: Mapping[str, Rate] | None = None,
         transport: Transport | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -118,7 +121,7 @@ class Client:
         environ: Mapping[str, str] | None = None,
         on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
     ) -> None:
-        for mapping in (credentials, base_urls, batch_sizes, venue_options):
+        for mapping in (credentials, base_urls, batch_sizes, venue_options, rates):
             for name in mapping or {}:
                 venue_class(name)  # names the unknown venue
         if not isinstance(workers, int) or workers < 1 or workers > 64:
@@ -128,6 +131,10 @@ class Client:
         self._base_urls = {k: _check_url(k, v) for k, v in (base_urls or {}).items()}
         self._batch_sizes = dict(batch_sizes or {})
         self._venue_options = {k: dict(v) for k, v in (venue_options or {}).items()}
+        for name, rate in (rates or {}).items():
+            if not isinstance(rate, Rate) or rate.requests < 1 or not rate.per_seconds > 0:
+                raise InputError(f"{name}: rate must be a Rate(requests >= 1, per_seconds > 0), got {rate!r}")
+        self._rates = dict(rates or {})
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._transport = transport or RequestsTransport(clock=self._clock)
@@ -190,8 +197,8 @@ class Client:
             link = VenueLink(
                 adapter=adapter,
                 creds=creds,
-                cancel_bucket=_bucket(cls.cancel_rate, self._clock),
-                query_bucket=_bucket(cls.query_rate, self._clock),
+                cancel_bucket=_bucket(self._rates.get(venue, cls.cancel_rate), self._clock),
+                query_bucket=_bucket(self._rates.get(venue, cls.query_rate), self._clock),
                 server_clock=ServerClock(self._clock),
             )
             self._links[(venue, key_id)] = link
