@@ -410,6 +410,11 @@ def demo(db, per_venue, latency_ms) -> None:
         raise SystemExit(run_demo(db, per_venue=per_venue, latency_ms=latency_ms))
 
 
+from .fleet import migrate_store  # noqa: E402  (the command lives beside the store transfer it drives)
+
+cli.add_command(migrate_store)
+
+
 def main() -> None:
     cli(prog_name="safecancel")
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .clock import Clock, SystemClock
 from .engine import JobRunner, RetryPolicy, VenueLink
-from .errors import InputError, LeaseHeld
+from .errors import ConcurrentUpdate, InputError, LeaseHeld
 from .model import Credentials, HttpRequest, IdKind, JobResult, JobSummary, OrderRef
 from .states import StateTable
 from .store import Database, Journal, fingerprint
@@ -328,22 +328,43 @@ class Client:
         """Continue unfinished jobs (one, or every one in the journal) after a crash or a deadline.
 
         Orders left ``sent`` by a dead run become ``unknown`` and are queried before any re-send.
-        A job whose lease another live runner holds is skipped.
+        Without ``job_id``, jobs are claimed one at a time, oldest first, by taking their lease
+        (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL), so runners in several threads,
+        processes or hosts sharing one journal split the unfinished jobs between them: a job another
+        live runner holds is left to it, and a dead runner's job is taken over once its lease
+        expires. Returns every job that was unfinished when the call started (those other runners
+        hold included, as they stand at the end), then any job it ran that appeared meanwhile.
         """
         until = self._deadline_at(deadline)
-        ids = [job_id] if job_id else self._journal.unfinished_job_ids()
-        results = []
-        for jid in ids:
-            job = self._journal.get_job(jid)
-            if job is None:
-                raise InputError(f"no job {jid!r} in {self.db_url}")
-            if job.status != "done":
-                try:
-                    self._runner(self._link(job.venue)).run(jid, until)
-                except LeaseHeld as exc:
-                    log.info("skipping %s: %s", jid, exc)
-            results.append(self._journal.job_result(jid, with_events=False))
-        return results
+        if job_id:
+            self._resume_one(job_id, until, claimed=False)
+            return [self._journal.job_result(job_id, with_events=False)]
+        reported = self._journal.unfinished_job_ids()
+        ran: list[str] = []  # a job its deadline left open is released; don't claim it again in this pass
+        while (jid := self._journal.claim_next(self._owner, int(self._clock.now() * 1000), self._lease_ttl_ms, exclude=ran)) is not None:
+            ran.append(jid)
+            self._resume_one(jid, until, claimed=True)
+        seen = set(reported)
+        return [self._journal.job_result(j, with_events=False) for j in reported + [j for j in ran if j not in seen]]
+
+    def _resume_one(self, job_id: str, until: float, *, claimed: bool) -> None:
+        job = self._journal.get_job(job_id)
+        if job is None:
+            raise InputError(f"no job {job_id!r} in {self.db_url}")
+        if job.status == "done":
+            return
+        try:
+            link = self._link(job.venue)
+        except InputError:
+            if claimed:
+                self._journal.release(job_id, self._owner)  # let a host that has the credentials take it
+            raise
+        try:
+            self._runner(link).run(job_id, until)
+        except LeaseHeld as exc:
+            log.info("skipping %s: %s", job_id, exc)
+        except ConcurrentUpdate as exc:  # another runner took the job over; it finishes it
+            log.warning("job %s: %s", job_id, exc)
 
     def job(self, job_id: str) -> JobResult:
         """A job with its orders and events."""

@@ -118,11 +118,27 @@ class JobRunner:
         # a resume starts with a fresh budget.
         self._reopened: dict[int, int] = {}
         self._reopened_lock = threading.Lock()
+        self._renewed_ms = 0  # when this run last extended its lease
+        self._lease_lock = threading.Lock()
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _now_ms(self) -> int:
         return int(self.clock.now() * 1000)
+
+    def _keep_lease(self, job_id: str) -> None:
+        """Extend the lease once a third of it has passed, so a live runner is never taken for dead.
+
+        Only the write-ahead renewed it before: a run busy querying ``unknown`` orders (or waiting
+        out backoffs) lost its lease after ``lease_ttl`` and a second runner took the job over while
+        the first was still working it. Raises ConcurrentUpdate if another runner took it anyway.
+        """
+        now_ms = self._now_ms()
+        with self._lease_lock:
+            if now_ms - self._renewed_ms < self.lease_ttl_ms // 3:
+                return
+            self.journal.heartbeat(job_id, self.owner, now_ms, self.lease_ttl_ms)
+            self._renewed_ms = now_ms
 
     def _delay_ms(self, attempt: int, retry_after: float | None = None) -> int:
         with self._rng_lock:
@@ -181,6 +197,7 @@ class JobRunner:
         job = self.journal.get_job(job_id)
         self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
         recovered = self.journal.acquire(job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now)
+        self._renewed_ms = int(now * 1000)
         if recovered:
             log.warning("job %s: %d orders were in flight when the last run stopped; querying them", job_id, recovered)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="safecancel") if self.workers > 1 else None
@@ -190,6 +207,7 @@ class JobRunner:
             while True:
                 if self._auth_failure is not None:
                     raise self._auth_failure
+                self._keep_lease(job_id)
                 active = self.journal.orders(job_id, (S.PENDING, S.UNKNOWN))
                 self._progress(job_id)
                 if not active:
@@ -229,7 +247,8 @@ class JobRunner:
                 wake = (min(waiting) - self._now_ms()) / 1000
                 if deadline is not None:
                     wake = min(wake, deadline - self.clock.monotonic())
-                self.clock.sleep(max(0.0, min(wake, self.policy.max_delay)))
+                # Never sleep past a lease renewal.
+                self.clock.sleep(max(0.0, min(wake, self.policy.max_delay, self.lease_ttl_ms / 3000)))
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -387,6 +406,7 @@ class JobRunner:
     def _reconcile(self, job_id: str, row: OrderRow) -> None:
         if self._auth_failure is not None:
             return
+        self._keep_lease(job_id)  # a long list of paced queries can outlast the lease
         self.link.query_bucket.acquire()
         req = self.venue.build_query(row.ref, self.link.creds, self.link.server_clock.now_ms())
         resp, err, at = self._exchange(job_id, req)

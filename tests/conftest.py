@@ -62,3 +62,40 @@ def seed_open(fake: FakeVenue, venue: str, n: int, start: int = 1000, status: st
     ids = [str(start + i) for i in range(n)]
     fake.seed(venue, SYMBOLS[venue], [{"order_id": i, "status": status} for i in ids])
     return ids
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+# A real server for the fleet tests (tests/postgres/): one throwaway cluster per session, started
+# as an unprivileged user when we are root (see tests/postgres/cluster.py), a fresh database per test.
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from tests.postgres.cluster import PgCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) found in $SAFECANCEL_PG_BIN, /usr/lib/postgresql/*/bin or PATH")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("PostgreSQL is installed but the driver is not: pip install -e '.[test]' (psycopg[binary])")
+    cluster = PgCluster(bindir).start()
+    try:
+        # One migrated database to copy from: CREATE DATABASE ... TEMPLATE is faster than migrating each time.
+        from safecancel.store import Database
+
+        template_url = cluster.create_database("template")
+        Database(template_url).close()
+        cluster.template = template_url.rsplit("/", 1)[1]
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> Iterator[str]:
+    """A PostgreSQL database holding an empty, migrated journal (reset and reused after the test)."""
+    url = pg_cluster.checkout()
+    yield url
+    pg_cluster.checkin(url)

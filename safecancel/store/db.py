@@ -2,12 +2,27 @@
 
 This module and :mod:`safecancel.store.journal` are the only ones that see ``sqlalchemy.exc``;
 everything leaving them is a :class:`~safecancel.errors.StoreError`.
+
+Transactions on the two backends:
+
+- SQLite: a write transaction is ``BEGIN IMMEDIATE``: it takes the database's single write lock up
+  front, so writers are serialized and what a writer reads cannot change before it commits.
+- PostgreSQL: ``READ COMMITTED`` (the server's default, stated explicitly so a server configured
+  otherwise does not change our semantics). Writers are not serialized as a whole; each write path
+  in the journal locks exactly what it reads-then-writes (``SELECT ... FOR UPDATE`` on the chain head
+  and on the orders of a compare-and-set, ``FOR NO KEY UPDATE SKIP LOCKED`` for job leases), and
+  under READ COMMITTED every statement after a lock is granted sees the rows as committed by the
+  transaction that held it. That gives the same guarantees as BEGIN IMMEDIATE without the
+  serialization failures (and retry loops) that REPEATABLE READ or SERIALIZABLE writers would need.
+- Reads that must be consistent across several statements (``verify``, the store copy) use
+  :meth:`Database.snapshot`: one MVCC snapshot for the whole transaction on both backends.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -27,6 +42,13 @@ from ..errors import InputError, SchemaOutOfDate, StoreError
 DEFAULT_DB = "safecancel.db"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
+# Arbitrary but fixed: every safecancel process migrating the same PostgreSQL database takes this
+# transaction-level advisory lock first, so two hosts starting at once cannot both create the tables.
+PG_MIGRATION_LOCK = 0x5AFECA7C
+# alembic runs a migration through process-wide globals (``alembic.context`` / ``alembic.op`` are
+# proxies to the one running environment), so two threads upgrading two journals at once break each
+# other. The exception to "no mutable state at module level": what it guards is process-wide itself.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def resolve_url(url: str | None) -> URL:
@@ -108,17 +130,24 @@ def _sqlite_events(engine: Engine) -> None:
 class Database:
     """An open, migrated journal database."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, migrate: bool = True, create: bool = True) -> None:
+        """Open (and by default create and migrate) the journal at ``url``.
+
+        ``create=False`` refuses a SQLite file that does not exist yet, for callers that only read
+        an existing journal (``migrate-store --from``) and must not leave an empty one behind.
+        """
         self.url = resolve_url(url)
         self.display_url = self.url.render_as_string(hide_password=True)
         self.dialect = self.url.get_backend_name()
         if self.dialect == "sqlite":
+            if not create and self.url.database and self.url.database != ":memory:" and not Path(self.url.database).exists():
+                raise InputError(f"no journal at {self.display_url}: the file does not exist")
             _prepare_sqlite_file(self.url)
             self.engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
             _sqlite_events(self.engine)
         elif self.dialect == "postgresql":
             try:
-                self.engine = create_engine(self.url, pool_pre_ping=True)
+                self.engine = create_engine(self.url, pool_pre_ping=True, isolation_level="READ COMMITTED")
             except ImportError as exc:
                 raise InputError(f"PostgreSQL needs the driver: pip install 'safecancel[postgres]' ({exc})") from None
         else:
@@ -151,9 +180,23 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only snapshot."""
+        """A read transaction (on PostgreSQL each statement sees what was committed when it started)."""
         with self.translate(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction in which every statement sees the same committed state.
+
+        For reads that must agree with each other while other hosts write (walking the hash chain
+        against the head and the evidence, copying the whole journal). SQLite in WAL mode already
+        gives a read transaction one snapshot; PostgreSQL needs REPEATABLE READ for that.
+        """
+        with self.translate(), self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
 
     def _migrate(self) -> None:
         script = ScriptDirectory.from_config(_alembic_config())
@@ -161,6 +204,10 @@ class Database:
         with self.engine.connect() as conn:
             conn = conn.execution_options(write=True)
             with conn.begin():
+                if self.dialect == "postgresql":
+                    # Held until this transaction ends; a second host waits here, then finds the
+                    # schema current (PostgreSQL runs the DDL inside this same transaction).
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
                 current = MigrationContext.configure(conn).get_current_revision()
                 if current == head:
                     return
@@ -176,4 +223,5 @@ class Database:
                             f"database {self.display_url} already holds tables that are not safecancel's "
                             f"({', '.join(sorted(tables)[:5])}); refusing to touch it"
                         )
-                command.upgrade(_alembic_config(conn), "head")
+                with _ALEMBIC_LOCK:
+                    command.upgrade(_alembic_config(conn), "head")

@@ -3,6 +3,29 @@
 Every state change is a compare-and-set on ``orders.state`` plus an appended, hash-chained event,
 in one transaction; evidence (the redacted HTTP exchange) is written in the same transaction and its
 hash is part of the event's hash. No transaction is ever held across network I/O.
+
+Several writers (threads, processes, hosts sharing one PostgreSQL database):
+
+- **One chain per database, its head serialized.** Every transaction that appends events locks the
+  single ``journal_head`` row (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
+  serializes writers), numbers its events after the head and moves the head before it commits. Concurrent writers therefore append one after another, ``seq`` has no gaps, each event's
+  ``prev_hash`` is the event committed just before it, and ``verify`` walks one total order.
+  We chose this over one chain per job anchored per database because (a) deleting or reordering a
+  *whole job* must stay detectable, which per-job chains only give with a second, database-wide
+  anchor chain that needs the same serialization anyway; (b) ``prune`` cuts one prefix and keeps one
+  checkpoint; (c) ``audit verify`` stays one pass and the head is one value to publish elsewhere.
+  The cost: appends are serialized. They are short (no network I/O is ever inside a transaction; a
+  chunk's outcomes are one batched update and one insert), so a fleet spends its time on the venues,
+  not on this lock. Lock order is always job row, then order rows, then the head, so appenders do
+  not deadlock; ``create_job`` and ``prune`` take the head first and touch no row another writer holds.
+- **Leases** (``jobs.lease_owner``/``lease_expires_ms``) say which runner works a job. A runner takes
+  one with :meth:`Journal.claim_next` (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL, so N runners
+  never wait on or take the same row) or :meth:`Journal.acquire` (compare-and-set), renews it with
+  every write-ahead (and :meth:`Journal.heartbeat` while it works), and a lease whose expiry has
+  passed may be taken over: the new holder turns the dead runner's ``sent`` orders into ``unknown``
+  and queries them before anything is re-sent.
+- Even without the lease, an order cannot be sent twice for one attempt: ``pending -> sent`` is a
+  compare-and-set on the locked row, so only one writer wins it.
 """
 
 from __future__ import annotations
@@ -252,6 +275,10 @@ class Journal:
         fp = fingerprint(refs)
         at = iso(now)
         with self.db.write() as conn:
+            # Take the head lock before looking for the key: two hosts creating the same key then run
+            # one after the other and the second finds the first's job (on PostgreSQL it would
+            # otherwise fail on the unique key instead of returning the existing job).
+            self._head(conn)
             existing = conn.execute(select(*_JOB_COLS).where(jobs.c.key == key)).first()
             if existing is not None:
                 job = JobRow(*existing)
@@ -303,6 +330,39 @@ class Journal:
             row = conn.execute(select(*_JOB_COLS).where(jobs.c.id == job_id)).first()
         return JobRow(*row) if row else None
 
+    def claim_next(self, owner: str, now_ms: int, ttl_ms: int, exclude: Iterable[str] = ()) -> str | None:
+        """Take the lease of the oldest unfinished job nobody holds (or whose lease has expired).
+
+        Returns the job id, or None when there is no such job. ``exclude`` lists jobs the caller has
+        already run in this pass (a job its deadline left open is released and would otherwise be
+        claimed again at once). On PostgreSQL the candidate row is locked ``FOR NO KEY UPDATE SKIP
+        LOCKED``: N runners on N hosts each get a different job without waiting on each other, and
+        the lease columns are re-checked under the lock. On SQLite ``BEGIN IMMEDIATE`` serializes
+        the claim. The caller then runs the job (``acquire`` with the same owner renews the lease and
+        recovers orders a dead runner left ``sent``).
+        """
+        skip = list(exclude)
+        free = or_(jobs.c.lease_owner.is_(None), jobs.c.lease_expires_ms.is_(None), jobs.c.lease_expires_ms < now_ms)
+        q = select(jobs.c.id).where(jobs.c.status.in_(UNFINISHED), free)
+        if skip:
+            q = q.where(jobs.c.id.not_in(skip))
+        q = q.order_by(jobs.c.created_at, jobs.c.id).limit(1)
+        if self.db.dialect == "postgresql":
+            # NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE locks that inserting
+            # events and evidence (foreign keys to jobs) take, so a busy job is not skipped for that.
+            q = q.with_for_update(skip_locked=True, key_share=True)
+        with self.db.write() as conn:
+            job_id = conn.execute(q).scalar()
+            if job_id is None:
+                return None
+            hit = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED), free)
+                .values(lease_owner=owner, lease_expires_ms=now_ms + ttl_ms, updated_at=iso(now_ms / 1000))
+            ).rowcount
+        # The row was locked (or the database was), so the compare-and-set cannot miss; checked anyway.
+        return str(job_id) if hit == 1 else None
+
     def unfinished_job_ids(self) -> list[str]:
         with self.db.read() as conn:
             return list(
@@ -346,13 +406,28 @@ class Journal:
         return len(stale)
 
     def renew(self, conn: Connection, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
+        """Extend ``owner``'s lease inside the caller's transaction (every write-ahead does).
+
+        Succeeds while nobody else has taken the lease, even after it expired: expiry only allows
+        *another* runner to take the job over (``claim_next``/``acquire`` change the owner under
+        the same row lock), so a slow but live runner that nobody replaced may carry on. Raises
+        :class:`ConcurrentUpdate` when another runner holds it: this runner must stop.
+        """
         hit = conn.execute(
-            update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.lease_expires_ms >= now_ms)
-            .values(lease_expires_ms=now_ms + ttl_ms)
+            update(jobs).where(jobs.c.id == job_id, jobs.c.lease_owner == owner).values(lease_expires_ms=now_ms + ttl_ms)
         ).rowcount
         if hit != 1:
-            raise ConcurrentUpdate(f"lease on job {job_id} was lost by {owner}")
+            raise ConcurrentUpdate(f"lease on job {job_id} was lost by {owner}: another runner took it over")
+
+    def heartbeat(self, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
+        """Extend the lease ``owner`` holds between writes, so a runner that is alive but busy (querying
+        a long list of ``unknown`` orders, waiting out a backoff) is not taken for dead.
+
+        The same rule as :meth:`renew`, in a transaction of its own. Raises :class:`ConcurrentUpdate`
+        when another runner holds the lease now.
+        """
+        with self.db.write() as conn:
+            self.renew(conn, job_id, owner, now_ms, ttl_ms)
 
     def release(self, job_id: str, owner: str) -> None:
         with self.db.write() as conn:
@@ -363,8 +438,11 @@ class Journal:
     def set_status(self, job_id: str, status: str, now: float) -> None:
         """Record the job's status; a change is an event of its own."""
         at = iso(now)
+        q = select(jobs.c.status).where(jobs.c.id == job_id)
+        if self.db.dialect == "postgresql":
+            q = q.with_for_update(key_share=True)  # two runners finishing at once record one change, not two
         with self.db.write() as conn:
-            current = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
+            current = conn.execute(q).scalar_one()
             if current == status:
                 return
             finished = at if status == "done" else None
@@ -424,10 +502,12 @@ class Journal:
     def _current(self, conn: Connection, pks: list[int]) -> dict[int, Any]:
         """The rows as they are now, inside the caller's write transaction (locked on PostgreSQL)."""
         out: dict[int, Any] = {}
+        pks = sorted(pks)
         for i in range(0, len(pks), 900):  # stay under every backend's bound-parameter limit
             q = select(*_CAS_READ).where(orders.c.id.in_(pks[i : i + 900]))
             if self.db.dialect == "postgresql":
-                q = q.with_for_update()
+                # In id order, so two writers locking overlapping sets take them in the same order.
+                q = q.with_for_update().order_by(orders.c.id)
             out.update((r.id, r) for r in conn.execute(q))
         return out
 
@@ -645,19 +725,36 @@ class Journal:
             seq, h = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
         return int(seq), str(h)
 
+    def _events_in(self, conn: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every event in order, paged inside the caller's transaction (so inside its snapshot)."""
+        last = 0
+        while True:
+            chunk = [dict(r._mapping) for r in conn.execute(select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch))]
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1]["seq"]
+
     def verify(self) -> tuple[bool, int, str | None]:
-        """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event."""
-        with self.db.read() as conn:
-            ev_hashes = {r.id: (r.hash, evidence_hash(dict(r._mapping))) for r in conn.execute(select(evidence))}
-            head_seq, head_hash = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
-            cp = conn.execute(select(chain_checkpoint).order_by(chain_checkpoint.c.id.desc()).limit(1)).first()
+        """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event.
+
+        Runs in one snapshot, so it gives the right answer while other runners keep appending: the
+        head, the evidence and the events it reads are all as of one moment.
+        """
+        with self.db.snapshot() as conn:
+            return self._verify(conn)
+
+    def _verify(self, conn: Connection) -> tuple[bool, int, str | None]:
+        ev_hashes = {r.id: (r.hash, evidence_hash(dict(r._mapping))) for r in conn.execute(select(evidence))}
+        head_seq, head_hash = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+        cp = conn.execute(select(chain_checkpoint).order_by(chain_checkpoint.c.id.desc()).limit(1)).first()
         # After a prune the chain starts at its checkpoint; the checkpoint is itself announced by a
         # "prune" event further down the chain, so an edited checkpoint shows.
         prev, expected_seq = (cp.hash, cp.seq) if cp is not None else (GENESIS_HASH, 0)
         announced = cp is None
         n = 0
         referenced: set[int] = set()
-        for row in self.iter_events():
+        for row in self._events_in(conn):
             n += 1
             expected_seq += 1
             seq = row["seq"]

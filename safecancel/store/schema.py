@@ -4,6 +4,11 @@
 Times are ISO-8601 UTC strings with microseconds (``2026-11-23T13:37:07.123456Z``): portable across
 SQLite and PostgreSQL, sortable as text, and byte-stable inside the audit hashes. Deadlines and leases
 that the engine compares arithmetically are integer epoch milliseconds.
+
+Row ids and event sequence numbers are 64-bit on both backends (:data:`Id`): SQLite's INTEGER
+already is, PostgreSQL's INTEGER is not (2**31 events is reachable for a busy fleet, and ``prune``
+never reuses a sequence number). ``events.seq`` is written explicitly by the journal (the chain
+decides it under the head lock); the column's own sequence on PostgreSQL is simply never used.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
+
+# BIGINT on PostgreSQL; plain INTEGER on SQLite, where only "INTEGER PRIMARY KEY" is the 64-bit
+# rowid that autoincrements ("BIGINT PRIMARY KEY" would not be).
+Id = BigInteger().with_variant(Integer(), "sqlite")
 
 jobs = Table(
     "jobs",
@@ -34,7 +43,7 @@ jobs = Table(
 orders = Table(
     "orders",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
     Column("seq", Integer, nullable=False),  # position in the caller's list
     Column("symbol", String(40), nullable=False),
@@ -58,7 +67,7 @@ orders = Table(
 evidence = Table(
     "evidence",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
     Column("at", String(32), nullable=False),
     Column("endpoint", String(16), nullable=False),  # cancel | query | time
@@ -77,9 +86,9 @@ evidence = Table(
 events = Table(
     "events",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Id, primary_key=True, autoincrement=True),
     Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
-    Column("order_pk", Integer, ForeignKey("orders.id")),  # None for job-level events
+    Column("order_pk", Id, ForeignKey("orders.id")),  # None for job-level events
     Column("trigger", String(24), nullable=False),
     Column("from_state", String(10)),
     Column("to_state", String(10)),
@@ -90,7 +99,7 @@ events = Table(
     Column("venue_message", String(500)),
     Column("provenance", String(20)),
     Column("reason", String(40)),
-    Column("evidence_id", Integer, ForeignKey("evidence.id")),
+    Column("evidence_id", Id, ForeignKey("evidence.id")),
     Column("evidence_hash", String(64)),
     Column("note", Text),
     Column("prev_hash", String(64), nullable=False),
@@ -99,13 +108,14 @@ events = Table(
     Index("ix_events_order", "order_pk"),
 )
 
-# One row: the head of the hash chain. Every write transaction that appends events updates it,
-# which serializes appends on every backend (SQLite's BEGIN IMMEDIATE, PostgreSQL's row lock).
+# One row: the head of the hash chain. Every write transaction that appends events locks and updates
+# it, which serializes appends on every backend (SQLite's BEGIN IMMEDIATE, PostgreSQL's row lock):
+# see the journal's module docstring for why one global chain rather than one per job.
 journal_head = Table(
     "journal_head",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("seq", Integer, nullable=False),
+    Column("seq", Id, nullable=False),
     Column("hash", String(64), nullable=False),
 )
 
@@ -115,12 +125,12 @@ chain_checkpoint = Table(
     "chain_checkpoint",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("seq", Integer, nullable=False),  # the last removed event
+    Column("seq", Id, nullable=False),  # the last removed event
     Column("hash", String(64), nullable=False),  # its hash: the next event's prev_hash
     Column("at", String(32), nullable=False),
     Column("before", String(32), nullable=False),
     Column("jobs_removed", Integer, nullable=False),
-    Column("events_removed", Integer, nullable=False),
+    Column("events_removed", Id, nullable=False),
 )
 
 GENESIS_HASH = "0" * 64

@@ -1,0 +1,117 @@
+"""The store suite (tests/unit/test_store.py) on PostgreSQL, plus PostgreSQL twins of its SQLite-only tests.
+
+Every test of the SQLite suite is imported and runs here with ``db_path`` a fresh PostgreSQL
+database, except those about SQLite files and PRAGMAs (listed below; their PostgreSQL
+counterparts follow). A test added there runs here too: if it is SQLite-specific, add it to the list.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from safecancel.errors import SchemaOutOfDate, StoreError
+from safecancel.store import Database, Journal
+from safecancel.store.schema import metadata
+from tests.unit.test_store import *  # noqa: F403 -- the whole store suite, collected again here
+from tests.unit.test_store import _busy_journal
+
+SQLITE_ONLY = (
+    "test_sqlite_settings",  # PRAGMAs and the file's mode: see test_postgres_transaction_settings
+    "test_newer_schema_is_refused",  # edits the file with sqlite3: twin below
+    "test_a_file_that_is_not_sqlite_is_refused_and_left_alone",
+    "test_someone_elses_sqlite_database_is_refused",  # twin below
+    "test_unusable_locations",
+    "test_a_directory_is_refused",
+    "test_the_chain_detects_edits_deletions_and_reordering",  # tampers with sqlite3: twin below
+)
+for _name in SQLITE_ONLY:
+    del globals()[_name]
+
+
+def _sql(url: str, sql: str) -> None:
+    """Tamper with the database behind the journal's back, as an attacker with a SQL login would."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as con:
+        con.execute(sql)
+
+
+def test_postgres_transaction_settings(journal):
+    with journal.db.read() as conn:
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+    with journal.db.snapshot() as conn:
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
+        assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+
+
+def test_migrations_run_on_an_empty_postgres_database_with_64_bit_ids(pg_cluster):
+    url = pg_cluster.create_database("fresh")
+    db = Database(url)
+    try:
+        with db.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+            types = dict(conn.exec_driver_sql(
+                "select table_name || '.' || column_name, data_type from information_schema.columns "
+                "where table_schema = 'public' and column_name in ('id', 'seq', 'order_pk', 'evidence_id')"
+            ).all())
+            seqs = dict(conn.exec_driver_sql("select sequencename, data_type::text from pg_sequences").all())
+        for col in ("orders.id", "evidence.id", "events.seq", "events.order_pk", "events.evidence_id", "journal_head.seq"):
+            assert types[col] == "bigint", col
+        assert seqs["orders_id_seq"] == seqs["evidence_id_seq"] == seqs["events_seq_seq"] == "bigint"
+    finally:
+        db.close()
+    Database(url).close()  # reopening finds the schema current
+
+
+def test_newer_postgres_schema_is_refused(db_path):
+    _sql(db_path, "update alembic_version set version_num = '9999_from_the_future'")
+    with pytest.raises(SchemaOutOfDate, match="newer"):
+        Database(db_path)
+
+
+def test_someone_elses_postgres_database_is_refused(pg_cluster):
+    url = pg_cluster.create_database("other")
+    _sql(url, "create table trades (id integer)")
+    with pytest.raises(StoreError, match="not safecancel's"):
+        Database(url)
+
+
+def test_unreachable_server_is_a_store_error_without_the_password(pg_cluster):
+    with pytest.raises(StoreError) as err:
+        Database(f"postgresql+psycopg://safecancel:hunter2@127.0.0.1:{pg_cluster.port}/no_such_database")
+    assert "hunter2" not in str(err.value) and "no_such_database" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("sql", "needle"),
+    [
+        ("update events set note = 'forged' where seq = 1", "event 1 (create"),
+        ("update events set to_state = 'failed' where seq = 8", "event 8"),
+        ("delete from events where seq = 4", "event 4 is missing"),
+        ("delete from events where seq = 11", "head"),
+        ("update events set seq = 100 where seq = 3", "event 3 is missing"),
+        ("update evidence set response = 'forged'", "evidence"),
+    ],
+)
+def test_the_chain_detects_tampering_on_postgres(journal, db_path, sql, needle):
+    _busy_journal(journal)
+    _sql(db_path, sql)
+    ok, _, problem = journal.verify()
+    assert not ok and needle in problem
+
+
+def test_hosts_starting_at_once_on_a_new_database_all_succeed(pg_cluster):
+    # Four processes (alembic's context is process-global, so hosts are processes here, not threads)
+    # open one new database at once: the advisory lock makes them migrate one after the other.
+    url = pg_cluster.create_database("race")
+    code = "import sys; from safecancel.store import Database; Database(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    db = Database(url)
+    assert Journal(db).verify() == (True, 0, None)
+    db.close()
