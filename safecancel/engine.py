@@ -257,13 +257,10 @@ class JobRunner:
     def _may_send(self, row: OrderRow) -> bool:
         return self._reopened.get(row.pk, 0) < self.policy.max_sends
 
-    def _map(self, pool: ThreadPoolExecutor | None, fn: Callable, items: Sequence) -> None:
+    def _map(self, pool: ThreadPoolExecutor | None, fn: Callable, items: Sequence) -> list:
         if pool is None or len(items) == 1:
-            for item in items:
-                fn(item)
-            return
-        for fut in [pool.submit(fn, item) for item in items]:
-            fut.result()
+            return [fn(item) for item in items]
+        return [fut.result() for fut in [pool.submit(fn, item) for item in items]]
 
     def _progress(self, job_id: str) -> None:
         if self.on_progress is not None:
@@ -308,10 +305,18 @@ class JobRunner:
             raise
         by_pk = {r.pk: r for r in marked}
         groups = [[by_pk[r.pk] for r in chunk if r.pk in by_pk] for chunk in chunks]
-        self._map(pool, lambda g: self._send_marked(job_id, g), [g for g in groups if g])
+        replies = self._map(pool, lambda g: self._send_marked(job_id, g), [g for g in groups if g])
+        # Every reply of the window is recorded in one transaction (one commit), then the follow-ups
+        # a reply asked for (re-measure the clock, stop on refused credentials) run.
+        self.journal.apply_batch(job_id, [(changes, ev) for changes, ev, _ in replies], self.clock.now())
+        for _, _, followup in replies:
+            if followup is not None:
+                followup()
 
-    def _send_marked(self, job_id: str, marked: list[OrderRow]) -> None:
-        """Send one chunk already written ahead as ``sent``, and record what came back."""
+    def _send_marked(
+        self, job_id: str, marked: list[OrderRow]
+    ) -> tuple[list[Change], Evidence, Callable[[], None] | None]:
+        """Send one chunk already written ahead as ``sent``; return what to record and what to do next."""
         refs = [r.ref for r in marked]
         # Paced after the write-ahead commit, right before the send: the commit's variable duration
         # must not bunch requests up at the venue (fixed-window venues block on a burst).
@@ -326,18 +331,17 @@ class JobRunner:
                 changes = [Change(r, "requeue", next_at_ms=again, note=str(err)) for r in marked]
             else:
                 changes = [Change(r, "lose", reason=REASON_NO_REPLY, message=str(err)) for r in marked]
-            self.journal.apply(job_id, changes, self.clock.now(), ev)
-            return
+            return changes, ev, None
         assert resp is not None
         reply = self.venue.parse_cancel(refs, resp)
         if isinstance(reply, Failure):
-            self._chunk_failure(job_id, marked, reply, resp, ev)
-            return
+            changes, followup = self._chunk_failure(job_id, marked, reply, resp)
+            return changes, ev, followup
         changes = []
         for row in marked:
             outcome = reply.get(row.ref) or Outcome(Verdict.UNKNOWN, "omitted")
             changes.append(self._cancel_change(row, outcome, resp.status))
-        self.journal.apply(job_id, changes, self.clock.now(), ev)
+        return changes, ev, None
 
     def _cancel_change(self, row: OrderRow, o: Outcome, status: int) -> Change:
         common = {"code": o.code, "message": o.message, "http_status": status}
@@ -351,7 +355,9 @@ class JobRunner:
         wait = self.policy.async_first_query if o.reason in (REASON_ACCEPTED, REASON_CANCELLING) else 0.0
         return Change(row, "lose", reason=o.reason, next_at_ms=self._now_ms() + int(wait * 1000), **common)
 
-    def _chunk_failure(self, job_id: str, rows: list[OrderRow], f: Failure, resp: HttpResponse, ev: Evidence) -> None:
+    def _chunk_failure(
+        self, job_id: str, rows: list[OrderRow], f: Failure, resp: HttpResponse
+    ) -> tuple[list[Change], Callable[[], None] | None]:
         now_ms = self._now_ms()
         common = {"code": f.code, "message": f.message, "http_status": f.http_status}
         kind = f.kind
@@ -370,10 +376,13 @@ class JobRunner:
             # One delay for the whole chunk, so it goes out again as one request.
             wait = 0 if kind is FailureKind.CLOCK else self._delay_ms(max(r.attempts for r in rows), retry_after)
             changes = [Change(r, "requeue", next_at_ms=now_ms + wait, note=f"not applied: {kind.value}", **common) for r in rows]
-        self.journal.apply(job_id, changes, self.clock.now(), ev)
         if kind is FailureKind.CLOCK:
-            self.link.server_clock.invalidate()
-            self._sync_clock(job_id, resp)
+
+            def resync() -> None:  # after the rejection is recorded, so the clock event follows it
+                self.link.server_clock.invalidate()
+                self._sync_clock(job_id, resp)
+
+            return changes, resync
         if kind is FailureKind.AUTH:
             self._auth_failure = AuthError(
                 f"{self.venue.name} refused the credentials ({f.code or f.http_status}: {f.message}); the job stays open",
@@ -382,6 +391,7 @@ class JobRunner:
                 venue_code=f.code,
                 venue_message=f.message,
             )
+        return changes, None
 
     # -- reconciliation -----------------------------------------------------------------------
 

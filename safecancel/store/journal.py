@@ -494,6 +494,18 @@ class Journal:
         with self.db.write() as conn:
             return self._apply(conn, job_id, changes, at, ev, None)
 
+    def apply_batch(
+        self, job_id: str, groups: Sequence[tuple[Sequence[Change], Evidence | None]], now: float
+    ) -> list[list[bool]]:
+        """Several exchanges' changes, each with its own evidence, in one transaction (one commit).
+
+        The engine records a write-ahead window's replies together: the commit, not the SQL, is what
+        a chunk's outcome costs on a fast venue.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            return [self._apply(conn, job_id, changes, at, ev, None) for changes, ev in groups]
+
     def record_exchange(self, job_id: str, ev: Evidence, now: float, note: str, trigger: str = "note") -> None:
         """An exchange that concerns the job, not one order (server time): evidence plus a job event."""
         with self.db.write() as conn:
