@@ -35,7 +35,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
@@ -173,6 +173,19 @@ _CAS_READ = (
     orders.c.id, orders.c.state, orders.c.reason, orders.c.provenance, orders.c.attempts, orders.c.queries,
     orders.c.not_found_seen, orders.c.last_code, orders.c.last_message, orders.c.next_at_ms,
 )
+class _Current(NamedTuple):
+    id: int
+    state: str
+    reason: str | None
+    provenance: str | None
+    attempts: int
+    queries: int
+    not_found_seen: int
+    last_code: str | None
+    last_message: str | None
+    next_at_ms: int
+
+
 # One compiled statement for every compare-and-set: executed as a batch (executemany).
 _CAS_UPDATE = (
     update(orders)
@@ -504,7 +517,7 @@ class Journal:
         """
         at = iso(now)
         with self.db.write() as conn:
-            return [self._apply(conn, job_id, changes, at, ev, None) for changes, ev in groups]
+            return self._apply_groups(conn, job_id, groups, at)
 
     def record_exchange(self, job_id: str, ev: Evidence, now: float, note: str, trigger: str = "note") -> None:
         """An exchange that concerns the job, not one order (server time): evidence plus a job event."""
@@ -532,31 +545,45 @@ class Journal:
         ev: Evidence | None,
         job_note: tuple[str, str] | None,
     ) -> list[bool]:
-        """Compare-and-set every change, append their events; one read, one batched update, one insert.
+        return self._apply_groups(conn, job_id, [(changes, ev)], at, job_note)[0]
 
-        A change whose order is no longer in the state the caller saw is skipped (``False``): the
-        write lock is held, so what is read here is what the update will find.
+    def _apply_groups(
+        self,
+        conn: Connection,
+        job_id: str,
+        groups: Sequence[tuple[Sequence[Change], Evidence | None]],
+        at: str,
+        job_note: tuple[str, str] | None = None,
+    ) -> list[list[bool]]:
+        """Compare-and-set every change, append their events: one read, one batched update, one insert.
+
+        Each group is one exchange's changes with its evidence (hash-linked from its events). A change
+        whose order is no longer in the state the caller saw is skipped (``False``): the write lock is
+        held, so what is read here is what the update will find.
         """
-        ev_id = ev_hash = None
-        if ev is not None:
-            ev_id, ev_hash = self._insert_evidence(conn, job_id, ev)
-        current = self._current(conn, [ch.row.pk for ch in changes]) if changes else {}
-        results: list[bool] = []
+        pks = [ch.row.pk for changes, _ in groups for ch in changes]
+        current = self._current(conn, pks) if pks else {}
+        out: list[list[bool]] = []
         params: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
-        http_status = ev.status if ev is not None else None
-        for ch in changes:
-            before = ch.row.state
-            cur = current.get(ch.row.pk)
-            if cur is None or cur.state != before:
-                results.append(False)
-                continue
-            after = before if ch.trigger in OBSERVATIONS else self.table.next_state(before, ch.trigger).value
-            terminal = after in TERMINAL
-            attempts = cur.attempts + (1 if ch.trigger == "send" else 0)
-            said = ch.code is not None or ch.message is not None
-            params.append(
-                {
+        for changes, ev in groups:
+            ev_id = ev_hash = None
+            if ev is not None:
+                ev_id, ev_hash = self._insert_evidence(conn, job_id, ev)
+            http_status = ev.status if ev is not None else None
+            results: list[bool] = []
+            first_row = len(rows)
+            for ch in changes:
+                before = ch.row.state
+                cur = current.get(ch.row.pk)
+                if cur is None or cur.state != before:
+                    results.append(False)
+                    continue
+                after = before if ch.trigger in OBSERVATIONS else self.table.next_state(before, ch.trigger).value
+                terminal = after in TERMINAL
+                attempts = cur.attempts + (1 if ch.trigger == "send" else 0)
+                said = ch.code is not None or ch.message is not None
+                new = {
                     "b_pk": cur.id,
                     "b_state": before,
                     "n_state": after,
@@ -570,36 +597,40 @@ class Journal:
                     "n_last_message": _clip(ch.message) if said else cur.last_message,
                     "n_next_at_ms": ch.next_at_ms if ch.next_at_ms is not None else cur.next_at_ms,
                 }
-            )
-            results.append(True)
-            rows.append(
-                self._event(
-                    job_id,
-                    at,
-                    ch.trigger,
-                    order_pk=cur.id,
-                    from_state=before,
-                    to_state=after,
-                    attempt=attempts,
-                    http_status=ch.http_status if ch.http_status is not None else http_status,
-                    venue_code=_clip(ch.code, 64),
-                    venue_message=ch.message,
-                    provenance=ch.provenance if terminal else None,
-                    reason=ch.reason,
-                    evidence_id=ev_id,
-                    evidence_hash=ev_hash,
-                    note=ch.note,
+                params.append(new)
+                # The next change of the same order in this batch must see this one.
+                current[cur.id] = _Current(cur.id, after, new["n_reason"], new["n_provenance"], attempts, new["n_queries"],
+                                           new["n_not_found_seen"], new["n_last_code"], new["n_last_message"], new["n_next_at_ms"])
+                results.append(True)
+                rows.append(
+                    self._event(
+                        job_id,
+                        at,
+                        ch.trigger,
+                        order_pk=cur.id,
+                        from_state=before,
+                        to_state=after,
+                        attempt=attempts,
+                        http_status=ch.http_status if ch.http_status is not None else http_status,
+                        venue_code=_clip(ch.code, 64),
+                        venue_message=ch.message,
+                        provenance=ch.provenance if terminal else None,
+                        reason=ch.reason,
+                        evidence_id=ev_id,
+                        evidence_hash=ev_hash,
+                        note=ch.note,
+                    )
                 )
-            )
+            if job_note is not None or (ev is not None and len(rows) == first_row):
+                trigger, note = job_note or ("note", "exchange without an order change")
+                rows.append(self._event(job_id, at, trigger, evidence_id=ev_id, evidence_hash=ev_hash, http_status=http_status, note=note))
+            out.append(results)
         if params:
             hit = conn.execute(_CAS_UPDATE, params).rowcount
             if conn.dialect.supports_sane_multi_rowcount and hit != len(params):
                 raise ConcurrentUpdate(f"job {job_id}: {len(params) - hit} orders changed under the write lock")
-        if job_note is not None or (ev is not None and not rows):
-            trigger, note = job_note or ("note", "exchange without an order change")
-            rows.append(self._event(job_id, at, trigger, evidence_id=ev_id, evidence_hash=ev_hash, http_status=http_status, note=note))
         self._append(conn, rows)
-        return results
+        return out
 
     def resolve(self, job_id: str, order_pk: int, as_state: str, note: str, now: float) -> OrderRow:
         """An operator settles an ``unknown`` order; recorded with provenance ``operator`` and the note."""
