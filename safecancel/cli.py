@@ -73,6 +73,8 @@ def cli(ctx: click.Context, verbose: int, profile: bool) -> None:
 
         logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # urllib3's DEBUG lines print every request URL, and HTX's carry AccessKeyId and Signature.
+        logging.getLogger("urllib3").setLevel(logging.INFO)
     if profile:
         import cProfile
 

@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -61,11 +62,20 @@ def _bucket(rate: Rate, clock: Clock) -> TokenBucket:
 
 
 def _check_url(venue: str, url: str) -> str:
-    parts = urlsplit(url)
+    if not isinstance(url, str) or not url.isprintable() or any(c.isspace() for c in url):
+        raise InputError(f"{venue}: base URL must be one line of printable characters without spaces")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check ("99999" and "abc" raise here)
+    except ValueError as exc:
+        raise InputError(f"{venue}: base URL is not a valid URL ({exc})") from None
+    # User info first: a URL that carries credentials is never echoed back in an error message.
+    if parts.username or parts.password:
+        raise InputError(f"{venue}: base URL must not carry user info (credentials)")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{venue}: base URL {url!r} is not an http(s) URL")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise InputError(f"{venue}: base URL must not carry a query, fragment or user info")
+    if parts.query or parts.fragment:
+        raise InputError(f"{venue}: base URL must not carry a query or fragment")
     return url.rstrip("/")
 
 
@@ -147,6 +157,9 @@ class Client:
         self._db_arg = db
         self._db: Database | None = None
         self._journal_: Journal | None = None
+        # The journal opens, and venue links are made, on first use from whichever threads call
+        # first: one lock, so that there is one Database and one set of rate buckets per key.
+        self._lock = threading.RLock()
         self._links: dict[tuple[str, str], VenueLink] = {}
         self.on_progress = on_progress
 
@@ -156,10 +169,11 @@ class Client:
     def _journal(self) -> Journal:
         # Opened on first use: input is validated before the database is created or touched,
         # and a dry run never opens it.
-        if self._journal_ is None:
-            self._db = Database(self._db_arg)
-            self._journal_ = Journal(self._db, self._table)
-        return self._journal_
+        with self._lock:
+            if self._journal_ is None:
+                self._db = Database(self._db_arg)
+                self._journal_ = Journal(self._db, self._table)
+            return self._journal_
 
     @property
     def db_url(self) -> str:
@@ -181,28 +195,35 @@ class Client:
             if not getattr(creds, field):
                 env_field = {"api_key": "api_key", "api_secret": "api_secret"}.get(field, field)
                 raise InputError(f"{venue}: credential {field} is missing (set {env_name(venue, env_field)})")
+        for field in ("api_key", "api_secret", "passphrase", "identity"):
+            value = getattr(creds, field)
+            # They travel in HTTP headers and queries: printable ASCII only. Name the field, never the value.
+            if value and not (value.isascii() and value.isprintable() and value.strip() == value):
+                raise InputError(f"{venue}: credential {field} contains characters that cannot be sent "
+                                 "(control characters, non-ASCII, or surrounding spaces)")
         return creds
 
     def _link(self, venue: str) -> VenueLink:
         creds = self._creds(venue)
         # Rate limits belong to (venue, API key): jobs and threads sharing a key share its buckets.
         key_id = hashlib.sha256(creds.api_key.encode()).hexdigest()[:16]
-        link = self._links.get((venue, key_id))
-        if link is None:
-            cls = venue_class(venue)
-            try:
-                adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
-            except TypeError as exc:
-                raise InputError(f"{venue}: bad venue option: {exc}") from None
-            link = VenueLink(
-                adapter=adapter,
-                creds=creds,
-                cancel_bucket=_bucket(self._rates.get(venue, cls.cancel_rate), self._clock),
-                query_bucket=_bucket(self._rates.get(venue, cls.query_rate), self._clock),
-                server_clock=ServerClock(self._clock),
-            )
-            self._links[(venue, key_id)] = link
-        return link
+        with self._lock:  # one link (and so one set of rate buckets) per venue and key
+            link = self._links.get((venue, key_id))
+            if link is None:
+                cls = venue_class(venue)
+                try:
+                    adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
+                except TypeError as exc:
+                    raise InputError(f"{venue}: bad venue option: {exc}") from None
+                link = VenueLink(
+                    adapter=adapter,
+                    creds=creds,
+                    cancel_bucket=_bucket(self._rates.get(venue, cls.cancel_rate), self._clock),
+                    query_bucket=_bucket(self._rates.get(venue, cls.query_rate), self._clock),
+                    server_clock=ServerClock(self._clock),
+                )
+                self._links[(venue, key_id)] = link
+            return link
 
     # -- input -----------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ class Transport(Protocol):
 
 def _never_reached(exc: BaseException) -> bool:
     """True only if the failure provably happened before the request was sent."""
+    if isinstance(exc, (rex.InvalidURL, rex.InvalidHeader, rex.MissingSchema, rex.InvalidSchema)):
+        return True  # refused while the request was being prepared: no connection was even opened
     if isinstance(exc, rex.ConnectTimeout):
         return True
     if isinstance(exc, rex.SSLError):

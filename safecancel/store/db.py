@@ -21,6 +21,8 @@ Transactions on the two backends:
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
@@ -54,12 +56,15 @@ _ALEMBIC_LOCK = threading.Lock()
 def resolve_url(url: str | None) -> URL:
     """A database argument (URL, plain path, or None for ``$SAFECANCEL_DB`` / ``./safecancel.db``) as a URL."""
     raw = url or os.environ.get("SAFECANCEL_DB") or DEFAULT_DB
+    if raw == ":memory:":
+        raise InputError("an in-memory SQLite database cannot hold a journal; give a file path")
     if "://" not in raw:
         raw = "sqlite:///" + str(Path(raw).expanduser().resolve())
     try:
         return make_url(raw)
-    except sa_exc.ArgumentError as exc:
-        raise InputError(f"cannot parse database URL {raw!r}: {exc}") from None
+    except (sa_exc.ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
+        shown = re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", raw)  # never echo a password
+        raise InputError(f"cannot parse database URL {shown!r}: {exc}") from None
 
 
 def _migrations_dir() -> str:
@@ -95,6 +100,7 @@ def _prepare_sqlite_file(url: URL) -> None:
             with path.open("rb") as fh:
                 if fh.read(16) != SQLITE_MAGIC:
                     raise StoreError(f"{database} is not a SQLite database; refusing to touch it")
+            _refuse_foreign(path, url)
         return
     parent = path.parent
     if not parent.is_dir():
@@ -103,8 +109,32 @@ def _prepare_sqlite_file(url: URL) -> None:
         raise InputError(f"cannot create database {database}: directory {parent} is not writable")
     # Created 0600 before SQLite opens it: the journal names accounts and orders. SQLite gives the
     # -wal and -shm files the same permissions.
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        return  # another thread or process created it a moment ago: SQLite opens it as it is
     os.close(fd)
+
+
+def _refuse_foreign(path: Path, url: URL) -> None:
+    """Refuse another program's SQLite database before our connect hook switches it to WAL mode.
+
+    Read through a read-only connection, so that not even the header of a database that is not ours
+    changes. A file SQLite cannot read is left to the engine, which reports it.
+    """
+    try:
+        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("select name from sqlite_master where type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return
+    if tables and "alembic_version" not in tables:
+        raise StoreError(
+            f"database {url.render_as_string(hide_password=True)} already holds tables that are not safecancel's "
+            f"({', '.join(sorted(tables)[:5])}); refusing to touch it"
+        )
 
 
 def _sqlite_events(engine: Engine) -> None:

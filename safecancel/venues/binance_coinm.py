@@ -141,8 +141,10 @@ class BinanceCoinM:
 
     def parse_time(self, resp: HttpResponse) -> int | None:
         data = load_json(resp)
-        if resp.status == 200 and isinstance(data, dict) and isinstance(data.get("serverTime"), int):
-            return data["serverTime"]
+        value = data.get("serverTime") if resp.status == 200 and isinstance(data, dict) else None
+        # bool is an int in Python: a JSON `true` is not a clock, nor is zero or a negative number.
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
         return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
@@ -181,6 +183,8 @@ class BinanceCoinM:
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
         data = load_json(resp)
         if resp.status == 200 and isinstance(data, dict) and "status" in data:
+            if not _about(ref, data):
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the reply describes another order")
             outcome = QUERY_STATUS.get(str(data["status"]))
             if outcome is None:  # a status we do not know: keep asking, never guess
                 return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {data['status']!r}")
@@ -191,6 +195,8 @@ class BinanceCoinM:
 
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
         code = data.get("code") if isinstance(data, dict) else None
+        if not isinstance(code, int) or isinstance(code, bool):
+            code = None if code is None else str(code)  # never a list or an object: the code sets hash it
         msg = str_or_none(data.get("msg")) if isinstance(data, dict) else resp.text(200)
         scode = str_or_none(code)
         status = resp.status
@@ -212,3 +218,10 @@ class BinanceCoinM:
             return Failure(FailureKind.UNKNOWN_OUTCOME, scode, msg or "unreadable reply", status)
         return Failure(FailureKind.REJECTED, scode, msg, status)
 
+
+
+def _about(ref: OrderRef, order: dict[str, Any]) -> bool:
+    """False only when the reply names a different order than the one asked about."""
+    field, value = ("orderId", ref.order_id) if ref.kind is IdKind.ORDER_ID else ("clientOrderId", ref.client_order_id)
+    got = order.get(field)
+    return got is None or str(got) == value

@@ -305,7 +305,7 @@ class HTX:
             return None
         if isinstance(value, int) and value > 0:
             return value
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,16}", value):  # ASCII: "²".isdigit() is True
             return int(value)
         return None
 

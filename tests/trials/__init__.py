@@ -1,0 +1,1 @@
+"""Long-running trial scripts (not collected by pytest): crash trials and the fault table."""
