@@ -19,7 +19,7 @@ from safecancel.errors import SchemaOutOfDate, StoreError
 from safecancel.store import Database, Journal
 from safecancel.store.schema import metadata
 from tests.unit.test_store import *  # noqa: F403 -- the whole store suite, collected again here
-from tests.unit.test_store import _busy_journal
+from tests.unit.test_store import TAMPER_CASES, _busy_journal
 
 SQLITE_ONLY = (
     "test_sqlite_settings",  # PRAGMAs and the file's mode: see test_postgres_transaction_settings
@@ -86,17 +86,7 @@ def test_unreachable_server_is_a_store_error_without_the_password(pg_cluster):
     assert "hunter2" not in str(err.value) and "no_such_database" in str(err.value)
 
 
-@pytest.mark.parametrize(
-    ("sql", "needle"),
-    [
-        ("update events set note = 'forged' where seq = 1", "event 1 (create"),
-        ("update events set to_state = 'failed' where seq = 8", "event 8"),
-        ("delete from events where seq = 4", "event 4 is missing"),
-        ("delete from events where seq = 11", "head"),
-        ("update events set seq = 100 where seq = 3", "event 3 is missing"),
-        ("update evidence set response = 'forged'", "evidence"),
-    ],
-)
+@pytest.mark.parametrize(("sql", "needle"), TAMPER_CASES)
 def test_the_chain_detects_tampering_on_postgres(journal, db_path, sql, needle):
     _busy_journal(journal)
     _sql(db_path, sql)

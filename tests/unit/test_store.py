@@ -133,17 +133,18 @@ def _busy_journal(journal):
     return n
 
 
-@pytest.mark.parametrize(
-    ("sql", "needle"),
-    [
-        ("update events set note = 'forged' where seq = 1", "event 1 (create"),
-        ("update events set to_state = 'failed' where seq = 8", "event 8"),
-        ("delete from events where seq = 4", "event 4 is missing"),
-        ("delete from events where seq = 11", "head"),
-        ("update events set seq = 100 where seq = 3", "event 3 is missing"),
-        ("update evidence set response = 'forged'", "evidence"),
-    ],
-)
+# (SQL run behind the journal's back, what `verify` must say) -- shared with tests/postgres.
+TAMPER_CASES = [
+    ("update events set note = 'forged' where seq = 1", "event 1 (create"),
+    ("update events set to_state = 'failed' where seq = 8", "event 8"),
+    ("delete from events where seq = 4", "event 4 is missing"),
+    ("delete from events where seq = 11", "head"),
+    ("update events set seq = 100 where seq = 3", "event 3 is missing"),
+    ("update evidence set response = 'forged'", "evidence"),
+]
+
+
+@pytest.mark.parametrize(("sql", "needle"), TAMPER_CASES)
 def test_the_chain_detects_edits_deletions_and_reordering(journal, db_path, sql, needle):
     _busy_journal(journal)
     _tamper(db_path, sql)
