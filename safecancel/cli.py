@@ -130,9 +130,11 @@ def _progress_printer(enabled: bool):
 @click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend before returning with the job open.")
 @click.option("--batch-size", type=int, help="Ids per request (within the venue's limit).")
 @click.option("--workers", type=int, default=4, show_default=True, help="Requests in flight at once (paced per venue).")
+@click.option("--lease-ttl", type=float, default=30.0, show_default=True,
+              help="Seconds after which another runner may take the job over if this one dies.")
 @click.option("--dry-run", is_flag=True, help="Print the planned requests (redacted); store and send nothing.")
 @json_option
-def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline, batch_size, workers, dry_run, as_json) -> None:
+def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline, batch_size, workers, lease_ttl, dry_run, as_json) -> None:
     """Cancel a batch of orders on one venue and symbol.
 
     Exit 0: every order cancelled. 1: finished, some failed. 3: some still unknown or pending
@@ -148,7 +150,8 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
         if (ids is None) == (client_ids is None):
             raise InputError("give exactly one of --ids or --client-ids")
         kw: dict[str, Any] = {"base_urls": {venue: base_url} if base_url else None,
-                              "batch_sizes": {venue: batch_size} if batch_size else None, "workers": workers}
+                              "batch_sizes": {venue: batch_size} if batch_size else None, "workers": workers,
+                              "lease_ttl": lease_ttl}
         if dry_run:
             # The journal is opened lazily, so a dry run neither creates nor touches it.
             with Client(db, **kw) as client:
@@ -183,8 +186,10 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
 @db_option
 @click.option("--job", "job_id", help="Resume one job only.")
 @click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend before returning.")
+@click.option("--lease-ttl", type=float, default=30.0, show_default=True,
+              help="Seconds after which another runner may take a job over if this one dies.")
 @json_option
-def resume(db, job_id, deadline, as_json) -> None:
+def resume(db, job_id, deadline, lease_ttl, as_json) -> None:
     """Continue every unfinished job (after a crash, a deadline or an outage).
 
     Orders a dead run left in flight are queried at the venue before anything is sent again.
@@ -194,7 +199,7 @@ def resume(db, job_id, deadline, as_json) -> None:
 
     with cli_errors():
         update, stop = _progress_printer(not as_json and sys.stderr.isatty())
-        with Client(db, on_progress=update) as client:
+        with Client(db, on_progress=update, lease_ttl=lease_ttl) as client:
             try:
                 results = client.resume(job_id, deadline=deadline)
             finally:

@@ -150,6 +150,8 @@ class Client:
         self._transport = transport or RequestsTransport(clock=self._clock)
         self._retry = retry
         self._workers = workers
+        if isinstance(lease_ttl, bool) or not isinstance(lease_ttl, (int, float)) or not 0 < lease_ttl <= 3600:
+            raise InputError(f"lease_ttl must be a positive number of seconds up to 3600, got {lease_ttl!r}")
         self._lease_ttl_ms = int(lease_ttl * 1000)
         self._deadline = deadline
         self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"

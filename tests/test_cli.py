@@ -181,3 +181,12 @@ def test_demo_runs_all_five_venues_and_matches_the_ledger(tmp_path):
     for venue in ("bitopro", "binance_coinm", "bingx", "htx", "bitget"):
         assert venue in res.output
     assert time.monotonic() - start < 30
+
+
+def test_lease_ttl_option_is_validated(fake, env, db_path):
+    res = run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", "1", "--lease-ttl", "0")
+    assert res.exit_code == 2 and "lease_ttl" in res.output
+    assert not os.path.exists(db_path)
+    ids = seed_open(fake, BN, 1)
+    assert run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ids[0], "--lease-ttl", "5").exit_code == 0
+    assert run(env, "resume", "--lease-ttl", "5").exit_code == 0
