@@ -151,11 +151,22 @@ def test_audit_verify(fake, env, db_path):
     assert res.exit_code == 1 and "event 4" in res.output
 
 
-def test_every_command_has_help():
-    for args in (["--help"], ["cancel", "--help"], ["resume", "--help"], ["history", "--help"], ["show", "--help"],
-                 ["resolve", "--help"], ["audit", "verify", "--help"], ["fake-venue", "--help"], ["demo", "--help"]):
-        res = CliRunner().invoke(cli, args)
-        assert res.exit_code == 0 and "Usage" in res.output, args
+def _commands(group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name), cmd
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for path, cmd in _commands(cli):
+        res = CliRunner().invoke(cli, [*path, "--help"])
+        assert res.exit_code == 0 and "Usage" in res.output, path
+        assert cmd.help and cmd.help.strip(), f"{' '.join(path)} has no help text"
+        assert f"safecancel {' '.join(path)}" in readme, f"`safecancel {' '.join(path)}` is not in the README"
 
 
 def test_fake_venue_command_serves_and_prints_url(tmp_path):
