@@ -87,7 +87,75 @@ class Venue(Protocol):
 
 # -- shared pure helpers ------------------------------------------------------------------------
 
-SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{1,20}([_\-/][A-Za-z0-9]{1,20})?$")
+SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{1,20}([_\-/][A-Za-z0-9]{1,20})?$", re.ASCII)
+
+# The largest signed 64-bit integer: the bound of an id a venue documents as LONG / int64 / long.
+INT64_MAX = 2**63 - 1
+# Error messages echo at most this many characters of a bad value (then "…"), so that a megabyte of
+# garbage in one id cannot flood a log line, a terminal or the journal.
+ECHO_LIMIT = 40
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def clip(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A bad value as an error message shows it: ``repr`` of at most ``limit`` characters, then ``…``.
+
+    ``repr`` escapes NUL and other control characters (``'a\\x00b'``), so what is echoed is printable.
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[: limit + 2] + "…"
+
+
+def flaw(value: object) -> str:
+    """Why a value is not an ASCII token, in words (for messages; only called once it was refused)."""
+    if not isinstance(value, str):
+        return f"not a string but {type(value).__name__}"
+    if not value:
+        return "empty"
+    m = _CONTROL_RE.search(value)
+    if m is not None:
+        return f"contains a control character ({m.group(0)!r} at position {m.start()})"
+    m = _NON_ASCII_RE.search(value)
+    if m is not None:
+        return f"contains a non-ASCII character ({m.group(0)!r} at position {m.start()})"
+    return ""
+
+
+def decimal_id_re(max_value: int = INT64_MAX) -> re.Pattern[str]:
+    """The canonical spelling of a positive decimal id up to ``max_value``'s digit count.
+
+    ASCII digits only (``[0-9]``, never ``\\d``, which also matches ``'２'`` and ``'٣'``), no sign, no
+    leading zero, so ``'0'``, ``'021'`` and ``'+5'`` are refused: a venue's own ids never look like that,
+    and two spellings of one number would defeat duplicate detection. The numeric bound itself is
+    checked by :func:`decimal_id_ok`.
+    """
+    return re.compile(rf"[1-9][0-9]{{0,{len(str(max_value)) - 1}}}", re.ASCII)
+
+
+def decimal_id_ok(value: object, pattern: re.Pattern[str], max_value: int = INT64_MAX) -> bool:
+    """Whether ``value`` is a canonical decimal id (``pattern`` from :func:`decimal_id_re`) <= ``max_value``."""
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        return False
+    # Equal-length canonical digit strings compare like the numbers they spell; shorter ones are smaller.
+    return len(value) < len(str(max_value)) or int(value) <= max_value
+
+
+def describe_decimal_id_flaw(value: object, max_value: int = INT64_MAX) -> str:
+    """Why a refused order id is not canonical, in words."""
+    reason = flaw(value)
+    if reason:
+        return reason
+    assert isinstance(value, str)
+    if not value.isascii() or not value.isdigit():
+        return "not all ASCII digits 0-9"
+    if value.startswith("0"):
+        return "zero" if value.strip("0") == "" else "has a leading zero"
+    return f"exceeds {max_value}"
 
 
 def hmac_hex(secret: str, message: str, digest: str = "sha256") -> str:
@@ -156,21 +224,27 @@ def chunk_by(refs: Sequence[OrderRef], size: int, *, key=lambda r: (r.symbol, r.
 def check_symbols(venue: str, refs: Iterable[OrderRef], pattern: re.Pattern[str]) -> None:
     for ref in refs:
         if not isinstance(ref.symbol, str) or not pattern.fullmatch(ref.symbol):
-            raise InputError(f"{venue}: malformed symbol {ref.symbol!r}")
+            raise InputError(f"{venue}: malformed symbol {clip(ref.symbol)}")
 
 
 def check_id_text(venue: str, ref: OrderRef, *, max_len: int = 64) -> None:
     """Ids are printable ASCII without separators or quotes, so they cannot break a list encoding."""
     value = ref.value
     if not isinstance(value, str) or not value:
-        raise InputError(f"{venue}: empty {ref.kind.value} for {ref.symbol}")
-    if len(value) > max_len or not re.fullmatch(r"[A-Za-z0-9_\-.:]+", value):
-        raise InputError(f"{venue}: malformed {ref.kind.value} {value!r}")
+        raise InputError(f"{venue}: empty {ref.kind.value} for {clip(ref.symbol)}")
+    if len(value) > max_len or not re.fullmatch(r"[A-Za-z0-9_\-.:]+", value, re.ASCII):
+        raise InputError(f"{venue}: malformed {ref.kind.value} {clip(value)}")
 
 
 @dataclass(frozen=True, slots=True)
 class IdFormat:
-    """How a venue spells symbols and ids: the patterns, and the words of the error naming a bad one."""
+    """How a venue spells symbols and ids: the patterns, and the words of the error naming a bad one.
+
+    Every pattern is an explicit ASCII character class matched with ``fullmatch``, so Unicode digits
+    and letters (``'２'``, ``'é'``), NUL and other control characters never pass. ``order_id_max`` is
+    the venue's documented numeric bound (e.g. :data:`INT64_MAX` for LONG / int64); ``order_id`` must
+    then be a :func:`decimal_id_re` pattern.
+    """
 
     symbol: re.Pattern[str]
     symbol_hint: str  # e.g. "expected e.g. BTC-USDT"
@@ -180,18 +254,111 @@ class IdFormat:
     client_id: re.Pattern[str]
     client_id_name: str  # e.g. "clientOid"
     client_id_hint: str  # e.g. "1-50 of A-Z a-z 0-9 _ . -"
+    order_id_max: int | None = None
 
 
 def check_refs(venue: str, refs: Iterable[OrderRef], fmt: IdFormat) -> None:
-    """Raise :class:`InputError` naming the first symbol or id the venue would not accept."""
+    """Raise :class:`InputError` naming the first symbol or id the venue would not accept.
+
+    Runs over up to a million refs: one or two precompiled ``fullmatch`` calls per ref on the happy
+    path; the words of an error are only worked out once something is refused.
+    """
+    symbol_ok = fmt.symbol.fullmatch
+    order_ok = fmt.order_id.fullmatch
+    client_ok = fmt.client_id.fullmatch
+    bound = fmt.order_id_max
+    bound_len = len(str(bound)) if bound is not None else 0
     for ref in refs:
-        if not isinstance(ref.symbol, str) or not fmt.symbol.fullmatch(ref.symbol):
-            raise InputError(f"{venue}: malformed symbol {ref.symbol!r} ({fmt.symbol_hint})")
-        if ref.kind is IdKind.ORDER_ID:
-            if not isinstance(ref.order_id, str) or not fmt.order_id.fullmatch(ref.order_id):
-                raise InputError(f"{venue}: {fmt.order_id_name} must be {fmt.order_id_hint}, got {ref.order_id!r}")
-        elif not isinstance(ref.client_order_id, str) or not fmt.client_id.fullmatch(ref.client_order_id):
-            raise InputError(f"{venue}: malformed {fmt.client_id_name} {ref.client_order_id!r} ({fmt.client_id_hint})")
+        symbol = ref.symbol
+        if not isinstance(symbol, str) or not symbol_ok(symbol):
+            detail = flaw(symbol)
+            raise InputError(
+                f"{venue}: malformed symbol {clip(symbol)} ({detail + '; ' if detail else ''}{fmt.symbol_hint})"
+            )
+        oid = ref.order_id
+        if oid is not None:
+            if (
+                not isinstance(oid, str)
+                or not order_ok(oid)
+                or (bound is not None and len(oid) >= bound_len and int(oid) > bound)
+            ):
+                detail = describe_decimal_id_flaw(oid, bound) if bound is not None else flaw(oid)
+                raise InputError(
+                    f"{venue}: {fmt.order_id_name} must be {fmt.order_id_hint}, got {clip(oid)} on {clip(symbol)}"
+                    + (f" ({detail})" if detail else "")
+                )
+        else:
+            cid = ref.client_order_id
+            if not isinstance(cid, str) or not client_ok(cid):
+                detail = flaw(cid)
+                raise InputError(
+                    f"{venue}: malformed {fmt.client_id_name} {clip(cid)} on {clip(symbol)} "
+                    f"({detail + '; ' if detail else ''}{fmt.client_id_hint})"
+                )
+
+
+_ORDER_NUMBER_RE = re.compile(r"(?<![0-9])[0-9]{6,20}(?![0-9])", re.ASCII)
+
+
+def names_another_order(text: object, ref: OrderRef) -> bool:
+    """Whether a venue's "no such order" text names order ids (digit runs of 6+) and none is ``ref``'s.
+
+    Such an answer is about another order and settles nothing about this one. Only order-id refs are
+    checked (a client id has no recognisable shape in free text).
+    """
+    if ref.kind is not IdKind.ORDER_ID or not isinstance(text, str):
+        return False
+    named = _ORDER_NUMBER_RE.findall(text)
+    return bool(named) and ref.order_id not in named
+
+
+# -- replies that are not the venue's own ---------------------------------------------------------
+
+_MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}", re.ASCII)
+
+
+def media_type(resp: HttpResponse) -> str | None:
+    """The reply's media type (``text/html``), or None when absent or not a plain token (never echoed raw)."""
+    raw = resp.header("content-type")
+    if not isinstance(raw, str):
+        return None
+    m = _MEDIA_TYPE_RE.match(raw.strip())
+    return m.group(0).lower() if m is not None else None
+
+
+def foreign_reply_message(venue: str, resp: HttpResponse, *, is_json: bool = False) -> str:
+    """Plain words for a reply whose body is not the venue's own JSON: what came back, and what to check.
+
+    Bounded; never quotes the body (a proxy page may echo request headers), only its media type and size.
+    """
+    status = resp.status
+    size = len(resp.body or b"")
+    if size == 0:
+        what = "an empty body"
+    elif is_json:
+        what = f"a JSON body ({size} bytes) that is not {venue}'s reply shape"
+    else:
+        what = f"a body that is not {venue}'s JSON ({media_type(resp) or 'no content type'}, {size} bytes)"
+    if status in (429, 418):
+        hint = "rate limited"
+    elif status in (401, 403):
+        hint = "refused by a firewall, proxy or gateway: check the API key, its IP whitelist and the base URL"
+    elif 400 <= status < 500 and status != 408:
+        hint = "check the base URL (a proxy or another server answered); the request was refused"
+    elif 200 <= status < 300:
+        hint = "the request may have been applied"
+    else:
+        hint = "the venue or a proxy failed; the request may have been applied"
+    return f"the endpoint answered HTTP {status} with {what}: {hint}"
+
+
+def foreign_reply_failure(venue: str, resp: HttpResponse, *, is_json: bool = False) -> Failure:
+    """A whole-request failure for a reply that is not the venue's own word (an HTML page, an empty or
+    truncated body, another API's JSON). Such a reply never settles an order; the status decides:
+    429/418 rate limited, 401/403 auth, any other 4xx refused as a whole (nothing was applied: the
+    venue's API did not answer), 2xx, 408, 5xx and anything else may have been applied.
+    """
+    return generic_http_failure(resp, None, foreign_reply_message(venue, resp, is_json=is_json))
 
 
 def redact_query(query: str, secret_params: frozenset[str]) -> str:

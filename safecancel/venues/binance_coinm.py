@@ -6,7 +6,22 @@ Docs: https://developers.binance.com/docs/derivatives/coin-margined-futures/trad
 
 Reply mapping (§2.5, §6): the 200 reply is an array whose order objects are matched to our orders
 **by id**, never by position (the ordering is UNCONFIRMED); error elements (``{"code":-2011,...}``)
-carry no id, so every order left unmatched becomes ``unknown`` and is settled by a query.
+carry no id, so every order left unmatched becomes ``unknown`` and is settled by a query. A
+whole-request ``{"code": -2011 | -2013, ...}`` object (rather than the array) is a per-order answer
+given to the whole batch: every order becomes ``unknown`` and is queried.
+
+Only Binance's own word settles anything: its error shape is ``{"code": <int>, "msg": "<text>"}``
+(general-info "Error Codes"). A reply whose body is not that shape nor the documented success shape
+(a proxy's HTML page, an empty or truncated body, another API's JSON) is classified by its status
+alone: 429/418 rate limited, 401/403 auth, 503 with "Service Unavailable." / "unable to process"
+not processed (§2.5), any other 4xx REJECTED (the request was refused before Binance's API saw it),
+2xx, 408, 5xx UNKNOWN_OUTCOME. ``-2013`` "Order does not exist." on a query is ``not_found`` only in
+that shape.
+
+Ids (validated before anything is stored): ``orderIdList`` is LIST<LONG> (seed 001) and the query's
+``orderId`` LONG, so an order id is a canonical decimal 1..2**63-1 (:data:`ORDER_ID_MAX`): ASCII
+digits, no leading zero. Client ids follow the documented ``newClientOrderId`` pattern
+(``[.A-Z:/a-z0-9_-]{1,36}``, ASCII); symbols ``PAIR_PERP`` or ``PAIR_YYMMDD`` in ASCII.
 """
 
 from __future__ import annotations
@@ -35,24 +50,32 @@ from ..model import (
     Verdict,
 )
 from .base import (
+    INT64_MAX,
     IdFormat,
     Rate,
     batch_size,
     check_refs,
     chunk_by,
     compact_json,
+    decimal_id_re,
+    foreign_reply_failure,
     hmac_hex,
     load_json,
+    names_another_order,
     retry_after_seconds,
     str_or_none,
 )
 
 # COIN-M symbols are a pair plus a delivery suffix: BTCUSD_PERP, ETHUSD_251226.
-SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}_(PERP|\d{6})$")
-ORDER_ID_RE = re.compile(r"^[0-9]{1,19}$")  # LIST<LONG>: numbers, never strings (change log 2023-06-16)
-CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")  # newClientOrderId's documented pattern
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSD_PERP or BTCUSD_251226", ORDER_ID_RE, "orderId", "numeric",
-                  CLIENT_ID_RE, "origClientOrderId", "1-36 of A-Z a-z 0-9 . : / _ -")
+# ASCII only: "\d" would also accept "２５１２２６".
+SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}_(PERP|[0-9]{6})", re.ASCII)
+# orderIdList is LIST<LONG> (seed 001, sent as JSON numbers: change log 2023-06-16); query orderId LONG.
+ORDER_ID_MAX = INT64_MAX
+ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
+CLIENT_ID_RE = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}", re.ASCII)  # newClientOrderId's documented pattern
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSD_PERP or BTCUSD_251226", ORDER_ID_RE, "orderId",
+                     f"numeric (LONG: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+                     CLIENT_ID_RE, "origClientOrderId", "1-36 of A-Z a-z 0-9 . : / _ -", ORDER_ID_MAX)
 
 MAX_BATCH = 10  # "max length 10" for each list (seed 001)
 RECV_WINDOW_MS = 5000
@@ -69,14 +92,17 @@ RATE_CODES = frozenset({-1003})
 # "Unknown error, please check your request or try again later." may have been (§2.5).
 NOT_PROCESSED_503 = ("service unavailable", "unable to process")
 
+# Each outcome carries the venue's own status word as its message (Binance has no status code).
 QUERY_STATUS = {
-    "NEW": Outcome(Verdict.OPEN),
-    "PARTIALLY_FILLED": Outcome(Verdict.OPEN),
-    "FILLED": Outcome(Verdict.FAILED, REASON_FILLED),
-    "CANCELED": Outcome(Verdict.CANCELLED),
-    "EXPIRED": Outcome(Verdict.FAILED, REASON_EXPIRED),
-    "EXPIRED_IN_MATCH": Outcome(Verdict.FAILED, REASON_EXPIRED),
+    "NEW": Outcome(Verdict.OPEN, None, None, "NEW"),
+    "PARTIALLY_FILLED": Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED"),
+    "FILLED": Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED"),
+    "CANCELED": Outcome(Verdict.CANCELLED, None, None, "CANCELED"),
+    "EXPIRED": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "EXPIRED"),
+    "EXPIRED_IN_MATCH": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "EXPIRED_IN_MATCH"),
 }
+# Per-order answers that may come back as the whole reply instead of an array element.
+PER_ORDER_CODES = frozenset({CODE_UNKNOWN_ORDER, CODE_NO_SUCH_ORDER})
 
 
 class BinanceCoinM:
@@ -150,6 +176,12 @@ class BinanceCoinM:
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
         data = load_json(resp)
         if resp.status != 200 or not isinstance(data, list):
+            code = _own_error_code(data)
+            if code in PER_ORDER_CODES and 200 <= resp.status < 500:
+                # "Unknown order sent." for the batch as a whole: unknown id, or already filled,
+                # cancelled or expired -- for which order is not said. The query settles each one.
+                msg = str_or_none(data.get("msg"))
+                return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(code), msg) for ref in refs}
             return self._failure(resp, data)
         by_id: dict[str, dict[str, Any]] = {}
         by_cid: dict[str, dict[str, Any]] = {}
@@ -185,21 +217,32 @@ class BinanceCoinM:
         if resp.status == 200 and isinstance(data, dict) and "status" in data:
             if not _about(ref, data):
                 return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the reply describes another order")
-            outcome = QUERY_STATUS.get(str(data["status"]))
+            status = data["status"]
+            outcome = QUERY_STATUS.get(status) if isinstance(status, str) else None
             if outcome is None:  # a status we do not know: keep asking, never guess
-                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {data['status']!r}")
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
             return outcome
-        if isinstance(data, dict) and data.get("code") == CODE_NO_SUCH_ORDER:
-            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(CODE_NO_SUCH_ORDER), str_or_none(data.get("msg")))
+        if _own_error_code(data) == CODE_NO_SUCH_ORDER and 200 <= resp.status < 500:
+            # "Order does not exist." in Binance's own error shape (HTTP 400 in practice).
+            msg = data["msg"]
+            if names_another_order(msg, ref):
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(CODE_NO_SUCH_ORDER), msg[:200])
+            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(CODE_NO_SUCH_ORDER), msg[:200])
         return self._failure(resp, data)
 
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
-        code = data.get("code") if isinstance(data, dict) else None
-        if not isinstance(code, int) or isinstance(code, bool):
-            code = None if code is None else str(code)  # never a list or an object: the code sets hash it
-        msg = str_or_none(data.get("msg")) if isinstance(data, dict) else resp.text(200)
-        scode = str_or_none(code)
         status = resp.status
+        code = _own_error_code(data)
+        if code is None:
+            # Not Binance's word (an HTML page, an empty or truncated body, another API's JSON, an
+            # order object where the array was due): the status decides, in plain words.
+            if status == 503 and not isinstance(data, (dict, list)):
+                text = resp.text(200).lower()
+                if any(s in text for s in NOT_PROCESSED_503):
+                    return Failure(FailureKind.NOT_PROCESSED, None, "HTTP 503: service unavailable", status)
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        msg = data["msg"][:200]
+        scode = str(code)
         if status == 418 or status == 429 or code in RATE_CODES:
             # 418 is an IP ban after ignored 429s; Retry-After is honoured when present (UNCONFIRMED on dapi).
             return Failure(FailureKind.RATE_LIMITED, scode, msg, status, retry_after_seconds(resp))
@@ -211,13 +254,23 @@ class BinanceCoinM:
             return Failure(FailureKind.NOT_PROCESSED, scode, msg, status)
         if code in UNKNOWN_OUTCOME_CODES:
             return Failure(FailureKind.UNKNOWN_OUTCOME, scode, msg, status)
-        if status == 503 and msg and any(s in msg.lower() for s in NOT_PROCESSED_503):
+        if status == 503 and any(s in msg.lower() for s in NOT_PROCESSED_503):
             return Failure(FailureKind.NOT_PROCESSED, scode, msg, status)
-        if status >= 500 or status == 408 or data is None or status == 200:
-            # A 5xx, a timeout, or a reply we cannot read may have been applied: query.
-            return Failure(FailureKind.UNKNOWN_OUTCOME, scode, msg or "unreadable reply", status)
-        return Failure(FailureKind.REJECTED, scode, msg, status)
+        if 400 <= status < 500 and status != 408:
+            # Binance's own error code on a 4xx: the request was refused as a whole.
+            return Failure(FailureKind.REJECTED, scode, msg, status)
+        # An error code on a 2xx, a 5xx, a timeout or an odd status may have been applied: query.
+        return Failure(FailureKind.UNKNOWN_OUTCOME, scode, msg or "error reply", status)
 
+
+def _own_error_code(data: Any) -> int | None:
+    """The code of Binance's own error shape ``{"code": <int>, "msg": "<text>"}``, else None."""
+    if not isinstance(data, dict):
+        return None
+    code = data.get("code")
+    if not isinstance(code, int) or isinstance(code, bool) or not isinstance(data.get("msg"), str):
+        return None
+    return code
 
 
 def _about(ref: OrderRef, order: dict[str, Any]) -> bool:

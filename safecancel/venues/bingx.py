@@ -25,6 +25,15 @@ Reply mapping (§3.5, §6). BingX answers business errors with HTTP 200 and ``co
   ``100400`` REJECTED unless its message is one of the documented "busy / once per second" texts
   (NOT_PROCESSED), ``100404``/``80016`` ("order not exist" / "FILLED or CANCELLED already")
   -> every order ``unknown``/ambiguous; anything else on HTTP 200 -> UNKNOWN_OUTCOME.
+- only BingX's own envelope (``{"code": <int or numeric string>, "msg": ...}``) is BingX's word. Any
+  other body (a proxy's HTML page, an empty or truncated body, another API's JSON) settles no order:
+  its status decides -- 429/418 rate limited, 401/403 auth, any other 4xx REJECTED (refused before
+  BingX's API answered: check the base URL), 2xx, 408 and 5xx UNKNOWN_OUTCOME -- with a message
+  saying in plain words what came back.
+
+Ids (validated before anything is stored): ``orderId`` is int64 in the docs (seed 002 response table,
+"orderId int64"), so an order id is a canonical decimal 1..2**63-1 (:data:`ORDER_ID_MAX`): ASCII digits,
+no leading zero. Query outcomes carry BingX's status word (``FILLED``, ``CANCELED``) as their message.
 
 Rate-limit ``retry_after``: ``100410`` messages carry the absolute unblock time in ms ("...will be
 unblocked after 1727193814249", "...can retry after time: 1727193970155"). The adapter reads no
@@ -80,20 +89,35 @@ from ..model import (
     QueryReply,
     Verdict,
 )
-from .base import IdFormat, Rate, batch_size, check_refs, hmac_hex, load_json, retry_after_seconds, str_or_none
+from .base import (
+    INT64_MAX,
+    IdFormat,
+    Rate,
+    batch_size,
+    check_refs,
+    decimal_id_re,
+    foreign_reply_failure,
+    hmac_hex,
+    load_json,
+    names_another_order,
+    retry_after_seconds,
+    str_or_none,
+)
 
 PATH_CANCEL = "/openApi/spot/v1/trade/cancelOrders"
 PATH_QUERY = "/openApi/spot/v1/trade/query"
 PATH_TIME = "/openApi/spot/v1/server/time"
 
 # "Trading pair, e.g., BTC-USDT": upper-case base and quote joined by a hyphen (seed 002).
-SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
-ORDER_ID_RE = re.compile(r"^[1-9][0-9]{0,18}$")  # int64 order ids
+SYMBOL_RE = re.compile(r"[A-Z0-9]{1,20}-[A-Z0-9]{1,20}", re.ASCII)
+ORDER_ID_MAX = INT64_MAX  # "orderId int64" (seed 002 response table; query docs)
+ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # clientOrderID: "1 to 40" characters (query docs). The charset is ours: no comma (the list
 # separator), nothing that would be ambiguous in the raw, unencoded string that gets signed.
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTC-USDT", ORDER_ID_RE, "orderId", "a positive integer",
-                  CLIENT_ID_RE, "clientOrderID", "1-40 characters of A-Z a-z 0-9 _ . : -")
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,40}", re.ASCII)
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTC-USDT", ORDER_ID_RE, "orderId",
+                     f"a positive integer (int64: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+                     CLIENT_ID_RE, "clientOrderID", "1-40 characters of A-Z a-z 0-9 _ . : -", ORDER_ID_MAX)
 
 DEFAULT_MAX_BATCH = 10  # UNCONFIRMED (spot undocumented; swap batch-cancel documents 10)
 HARD_MAX_BATCH = 100  # UNCONFIRMED: what a caller may raise max_batch to, at their own risk
@@ -128,21 +152,22 @@ TRANSIENT_100400_TEXTS = ("busy", "try again", "once per second")
 TIMESTAMP_WORD = "timestamp"
 # "...will be unblocked after 1727193814249" / "...can retry after time: 1727193970155"
 INT_TEXT_RE = re.compile(r"-?[0-9]{1,20}")  # codes and times arrive as numbers or numeric strings
-UNBLOCK_RE = re.compile(r"after(?:\s+time)?\s*:?\s*(\d{12,14})")
+UNBLOCK_RE = re.compile(r"after(?:\s+time)?\s*:?\s*([0-9]{12,14})", re.ASCII)
 
 CANCELLED_STATUSES = frozenset({"CANCELED", "CANCELLED"})  # ccxt accepts both spellings
 QUERY_STATUS = MappingProxyType(
     {
-        "NEW": Outcome(Verdict.OPEN),
-        "PENDING": Outcome(Verdict.OPEN),
-        "PARTIALLY_FILLED": Outcome(Verdict.OPEN),
-        "RUNNING": Outcome(Verdict.OPEN),  # ccxt: an open (trigger) order
-        "FILLED": Outcome(Verdict.FAILED, REASON_FILLED),
-        "CANCELED": Outcome(Verdict.CANCELLED),
-        "CANCELLED": Outcome(Verdict.CANCELLED),
+        # Each outcome carries BingX's own status word as its message (there is no status code).
+        "NEW": Outcome(Verdict.OPEN, None, None, "NEW"),
+        "PENDING": Outcome(Verdict.OPEN, None, None, "PENDING"),
+        "PARTIALLY_FILLED": Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED"),
+        "RUNNING": Outcome(Verdict.OPEN, None, None, "RUNNING"),  # ccxt: an open (trigger) order
+        "FILLED": Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED"),
+        "CANCELED": Outcome(Verdict.CANCELLED, None, None, "CANCELED"),
+        "CANCELLED": Outcome(Verdict.CANCELLED, None, None, "CANCELLED"),
         # The venue ended the order itself (it never rested, or was rejected): nothing to cancel,
         # and it was not our cancel, so it is not "cancelled".
-        "FAILED": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "venue status FAILED"),
+        "FAILED": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED"),
     }
 )
 # What a query's "order not exist" means, per id kind (UNCONFIRMED; see the module docstring).
@@ -296,9 +321,13 @@ class BingX:
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
         data = load_json(resp)
         code = _code(data)
-        if resp.status == 200 and code in ORDER_NOT_FOUND_CODES:
+        if resp.status == 200 and code in ORDER_NOT_FOUND_CODES and isinstance(data.get("msg"), str):
+            # "order not exist" in BingX's own envelope (BingX answers errors with HTTP 200).
             found = QUERY_NOT_FOUND[ref.kind]
-            return Outcome(found.verdict, found.reason, str(code), _msg(data) or found.message)
+            msg = _msg(data)
+            if names_another_order(msg, ref):
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(code), (msg or "")[:200])
+            return Outcome(found.verdict, found.reason, str(code), (msg or found.message or "")[:200])
         if resp.status != 200 or code != CODE_OK:
             return self._failure(resp, data, code)
         order = data.get("data")
@@ -315,17 +344,20 @@ class BingX:
         status = order.get("status")
         outcome = QUERY_STATUS.get(status) if isinstance(status, str) else None
         if outcome is None:  # a status we do not know: keep asking, never guess
-            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {status!r}")
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
         return outcome
 
     def _failure(self, resp: HttpResponse, data: Any, code: int | None) -> Failure:
         status = resp.status
-        msg = _msg(data) if isinstance(data, dict) else None
-        if msg is None:
-            msg = resp.text(200) or None
-        scode = str(code) if code is not None else None
+        if code is None:
+            # Not BingX's envelope (an HTML page, an empty or truncated body, another API's JSON): the
+            # status decides, in plain words. BingX itself answers business errors with HTTP 200 + code.
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        full = _msg(data)
+        msg = full[:200] if full is not None else None
+        scode = str(code)
         if code == CODE_RATE_LIMITED or status in (429, 418):
-            return Failure(FailureKind.RATE_LIMITED, scode, msg, status, _retry_after(resp, data, msg))
+            return Failure(FailureKind.RATE_LIMITED, scode, msg, status, _retry_after(resp, data, full))
         if code == CODE_TIMESTAMP_MISMATCH:
             return Failure(FailureKind.CLOCK, scode, msg, status)
         if code == CODE_TIMESTAMP_INVALID:
@@ -333,16 +365,16 @@ class BingX:
             # parameters too: only a timestamp complaint is worth re-measuring the clock for.
             kind = FailureKind.CLOCK if not msg or TIMESTAMP_WORD in msg.lower() else FailureKind.REJECTED
             return Failure(kind, scode, msg, status)
-        if code in AUTH_CODES or (code is None and status in (401, 403)):
+        if code in AUTH_CODES:
             return Failure(FailureKind.AUTH, scode, msg, status)
         if code in NOT_PROCESSED_CODES:
             return Failure(FailureKind.NOT_PROCESSED, scode, msg, status)
         if code == CODE_INVALID_PARAMETER:
             transient = bool(msg) and any(t in msg.lower() for t in TRANSIENT_100400_TEXTS)  # type: ignore[union-attr]
             return Failure(FailureKind.NOT_PROCESSED if transient else FailureKind.REJECTED, scode, msg, status)
-        if code in UNKNOWN_OUTCOME_CODES or status >= 500 or status == 408 or status == 200 or data is None:
-            # A server fault, a timeout, an unknown code on a 200, or a reply we cannot read may
-            # have been applied: query every order.
+        if code in UNKNOWN_OUTCOME_CODES or status >= 500 or status == 408 or status == 200:
+            # A server fault, a timeout, or an unknown code on a 200 may have been applied: query
+            # every order.
             return Failure(FailureKind.UNKNOWN_OUTCOME, scode, msg or "unreadable reply", status)
         if 400 <= status < 500:
             return Failure(FailureKind.REJECTED, scode, msg, status)
@@ -364,8 +396,15 @@ def _as_int(value: Any) -> int | None:
 
 
 def _code(data: Any) -> int | None:
-    """The envelope's ``code`` (``0`` or ``"0"`` is success), or None when there is none."""
-    return _as_int(data.get("code")) if isinstance(data, dict) else None
+    """The envelope's ``code`` (``0`` or ``"0"`` is success), or None when the body is not BingX's envelope.
+
+    BingX's envelope is ``{"code": <int or numeric string>, "msg": "...", "data": ...}`` (§3.5); a body
+    with a ``code`` but neither ``msg`` nor ``data`` (``{"code": 404, "message": "Not Found"}``) is some
+    other server's, not BingX's word.
+    """
+    if not isinstance(data, dict) or ("msg" not in data and "data" not in data):
+        return None
+    return _as_int(data.get("code"))
 
 
 def _msg(data: Any) -> str | None:

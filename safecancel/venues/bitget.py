@@ -30,15 +30,27 @@ Reply mapping (§5.5, §6):
   ``400xx`` auth, ``429`` rate limit, ``40912``/parameter codes rejected). ``40010`` "Request timed out"
   (ccxt calls it a sign error) and ``40015`` "System is abnormal" may have been applied, as may any code
   we do not know: unknown outcome, so every order is queried rather than resent or written off.
+- Only Bitget's own envelope (``{"code": "<code>", "msg": ..., "requestTime": ..., "data": ...}``) is
+  Bitget's word. Any other body (a proxy's HTML page, an empty or truncated body, another API's JSON)
+  settles no order: its status decides -- 429 rate limited, 401/403 auth, any other 4xx REJECTED
+  (refused before Bitget's API answered: check the base URL), 2xx, 408 and 5xx UNKNOWN_OUTCOME -- with
+  a message saying in plain words what came back.
 
 Query: ``GET /api/v2/spot/trade/orderInfo?orderId=...`` (or ``clientOid``), signed with the query in
 the pre-hash; ``data`` is an array. ``live``/``partially_filled`` -> open, ``filled`` -> failed filled,
-``cancelled`` -> cancelled. UNCONFIRMED whether an unknown order gives ``data: []`` or ``43001``: both
-mean not found (:data:`EMPTY_QUERY_IS_NOT_FOUND`), believed only after two consecutive answers
+``cancelled`` -> cancelled, each outcome carrying Bitget's status word as its message.
+UNCONFIRMED whether an unknown order gives ``data: []`` or ``43001`` (in Bitget's envelope): both mean
+not found (:data:`EMPTY_QUERY_IS_NOT_FOUND`), believed only after two consecutive answers
 (:attr:`Bitget.not_found_confirmations`) and for orders younger than 90 days
 (:attr:`Bitget.forget_after_s`). An order whose cancel was just accepted still shows ``live`` (Bitget
 has no "cancelling" status), so it reads as open and is re-sent after backoff; a second cancel is
 harmless (at worst ``45129``, which is queried again).
+
+Ids (validated before anything is stored): ``orderId`` is documented only as a String of digits
+("121211212122"; observed ids are 18-19 digit snowflake numbers such as "1098394041342885888"). No
+numeric bound is documented, so :data:`ORDER_ID_MAX` is UNCONFIRMED: 2**63-1, the range of the 64-bit
+integers such ids are generated as; the ids are canonical decimals (ASCII digits, no leading zero).
+``clientOid``: ASCII ``A-Z a-z 0-9 _ . -``, at most 50 characters (error 40305).
 """
 
 from __future__ import annotations
@@ -68,15 +80,19 @@ from ..model import (
     Verdict,
 )
 from .base import (
+    INT64_MAX,
     IdFormat,
     Rate,
     batch_size,
     check_refs,
     chunk_by,
     compact_json,
+    decimal_id_re,
+    foreign_reply_failure,
     generic_http_failure,
     hmac_b64,
     load_json,
+    names_another_order,
     retry_after_seconds,
     str_or_none,
 )
@@ -94,15 +110,19 @@ LOCALE = "en-US"  # without it, messages may come back in Chinese (ccxt#24559)
 SUCCESS_CODE = "00000"
 
 # Spot symbols are the exchange's concatenated upper-case pair: BTCUSDT, ETHBTC.
-SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
-ORDER_ID_RE = re.compile(r"^[0-9]{1,32}$")  # Bitget order ids are numeric strings
+SYMBOL_RE = re.compile(r"[A-Z0-9]{2,30}", re.ASCII)
+# UNCONFIRMED bound: orderId is a String of digits in the docs (seed 004, orderInfo); observed ids are
+# 64-bit snowflake numbers ("1098394041342885888"), so 2**63-1 is the conservative bound.
+ORDER_ID_MAX = INT64_MAX
+ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # Client ids are limited to URL-unreserved characters. Whether Bitget verifies a GET signature over
 # the percent-encoded query as sent (what ccxt signs) or over the decoded one is not documented; with
 # these characters the two are the same bytes, so the query is safe under both readings. Bitget caps
 # clientOid at 50 characters (error 40305).
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,50}$")
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSDT", ORDER_ID_RE, "orderId", "numeric",
-                  CLIENT_ID_RE, "clientOid", "1-50 of A-Z a-z 0-9 _ . -")
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,50}", re.ASCII)
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSDT", ORDER_ID_RE, "orderId",
+                     f"numeric (ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+                     CLIENT_ID_RE, "clientOid", "1-50 of A-Z a-z 0-9 _ . -", ORDER_ID_MAX)
 
 # Error codes: https://www.bitget.com/api-doc/spot/error-code/restapi (§5.5) and ccxt's map.
 RATE_LIMIT_CODES = frozenset({"429"})
@@ -180,11 +200,12 @@ QUERY_NOT_FOUND_CODES = frozenset({"43001", "45057"})
 # with 43001. Both are read as "not found"; set False to keep an empty array ``unknown`` instead.
 EMPTY_QUERY_IS_NOT_FOUND = True
 
+# Each outcome carries Bitget's own status word as its message (Bitget has no status code).
 QUERY_STATUS: Mapping[str, Outcome] = {
-    "live": Outcome(Verdict.OPEN),
-    "partially_filled": Outcome(Verdict.OPEN),
-    "filled": Outcome(Verdict.FAILED, REASON_FILLED),
-    "cancelled": Outcome(Verdict.CANCELLED),
+    "live": Outcome(Verdict.OPEN, None, None, "live"),
+    "partially_filled": Outcome(Verdict.OPEN, None, None, "partially_filled"),
+    "filled": Outcome(Verdict.FAILED, REASON_FILLED, None, "filled"),
+    "cancelled": Outcome(Verdict.CANCELLED, None, None, "cancelled"),
 }
 
 
@@ -321,8 +342,13 @@ class Bitget:
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
         data = load_json(resp)
         code = _code(data)
-        if code in QUERY_NOT_FOUND_CODES:
-            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, _msg(data))
+        if code in QUERY_NOT_FOUND_CODES and 200 <= resp.status < 500:
+            # "The order does not exist" in Bitget's own envelope (HTTP 400 in practice).
+            msg = _msg(data)
+            msg = msg[:200] if msg is not None else None
+            if names_another_order(msg, ref):
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, msg)
+            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, msg)
         if resp.status != 200 or code != SUCCESS_CODE:
             return self._failure(resp, data, code)
         entries = data.get("data")
@@ -354,12 +380,17 @@ class Bitget:
         status = entry.get("status")
         outcome = QUERY_STATUS.get(status) if isinstance(status, str) else None
         if outcome is None:  # a status we do not know: keep asking, never guess
-            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {status!r}")
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
         return outcome
 
     def _failure(self, resp: HttpResponse, data: Any, code: str | None) -> Failure:
-        msg = _msg(data) if isinstance(data, dict) else resp.text(200)
         status = resp.status
+        if code is None:
+            # Not Bitget's envelope (an HTML page, an empty or truncated body, another API's JSON): the
+            # status decides, in plain words.
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        msg = _msg(data)
+        msg = msg[:200] if msg is not None else None
         if status == 429 or code in RATE_LIMIT_CODES:
             return Failure(FailureKind.RATE_LIMITED, code, msg, status, retry_after_seconds(resp))
         if code in CLOCK_CODES:
@@ -368,10 +399,10 @@ class Bitget:
             return Failure(FailureKind.AUTH, code, msg, status)
         if code in REJECTED_CODES:
             return Failure(FailureKind.REJECTED, code, msg, status)
-        if code is None or code == SUCCESS_CODE:
-            # No Bitget code to go by (a proxy page, a truncated body, "00000" on a non-200): the
-            # HTTP status decides; 5xx, 200 and unreadable bodies are unknown outcomes.
-            return generic_http_failure(resp, code, msg or "unreadable reply")
+        if code == SUCCESS_CODE:
+            # "00000" on a non-200 (or without a usable data object): the HTTP status decides; 5xx and
+            # 200 are unknown outcomes.
+            return generic_http_failure(resp, code, msg or f"success code on HTTP {status}")
         # UNKNOWN_OUTCOME_CODES and every code we do not know: it may have been applied, so query.
         return Failure(FailureKind.UNKNOWN_OUTCOME, code, msg, status)
 
@@ -380,10 +411,20 @@ class Bitget:
 
 
 def _code(data: Any) -> str | None:
-    if not isinstance(data, dict):
+    """The envelope's ``code``, or None when the body is not Bitget's envelope.
+
+    Bitget's envelope is ``{"code": "00000", "msg": ..., "requestTime": ..., "data": ...}`` (§5.5); a
+    body with a ``code`` but none of the other fields (``{"code": 404, "message": "Not Found"}``) is
+    some other server's, not Bitget's word.
+    """
+    if not isinstance(data, dict) or not ("msg" in data or "data" in data or "requestTime" in data):
         return None
     code = data.get("code")
-    return None if code is None or isinstance(code, (dict, list, bool)) else str(code)
+    if isinstance(code, str):
+        return code[:40]
+    if isinstance(code, int) and not isinstance(code, bool):
+        return str(code)
+    return None
 
 
 def _msg(data: Any) -> str | None:

@@ -25,7 +25,10 @@ Reply mapping (§1.5, §6)
     ``UNKNOWN`` (reason ``omitted``) and is settled by ``GET /v3/orders/{pair}/{orderId}``. Non-2xx
     replies carry ``{"error": "..."}`` and are classified by HTTP status: 409 (local time mismatch) is
     CLOCK, 429 RATE_LIMITED, 401/403 and "Invalid Signature" AUTH, 408 and 5xx UNKNOWN_OUTCOME, other
-    4xx REJECTED. Pairs are compared case-insensitively (the body carries ``BTC_USDT``, the query path
+    4xx REJECTED. A reply whose body is not that shape (a proxy's HTML page, an empty body, another
+    API's JSON) is the endpoint's word, not BitoPro's: it never settles an order, and its status alone
+    decides (other 4xx REJECTED with a plain-words message naming what came back; 2xx UNKNOWN_OUTCOME).
+    Pairs are compared case-insensitively (the body carries ``BTC_USDT``, the query path
     ``btc_usdt``, as ccxt does).
 
 Server time
@@ -42,9 +45,14 @@ UNCONFIRMED choices (each a named constant below)
     - Stop-limit ids (``SL-9014867155``) may not be cancellable through the batch endpoint:
       :data:`ALLOW_STOP_LIMIT_IDS` is False, so :meth:`BitoPro.validate` rejects them with a clear
       message rather than sending a request whose effect is unknown.
-    - How the query reports an unknown order is not documented: only a 404 whose message names an
-      order as not found (:data:`QUERY_NOT_FOUND_FRAGMENTS`) is read as ``not_found``; any other 404 is
-      a refusal (it could be a wrong path) and the order stays unknown.
+    - How the query reports an unknown order is not documented: only a 404 in BitoPro's own error shape
+      (``{"error": "..."}``) whose message names an order as not found
+      (:data:`QUERY_NOT_FOUND_FRAGMENTS`) is read as ``not_found``; any other 404 is a refusal of the
+      request (it could be a wrong path) and the order stays as it was.
+    - Order ids: the docs type ``orderId`` only as a string of digits ("2959906694"); the official Go SDK
+      takes it as a Go ``int`` (64-bit) formatted with ``%d`` (``CancelOrder(pair string, orderID int)``,
+      bitopro-api-go ``pkg/bitopro/order_cancel.go``), so :data:`ORDER_ID_MAX` is 2**63-1. Ids are
+      canonical: ASCII digits, no leading zero, not ``0``.
     - Status 3 "Completed (partial deal)" does not say "cancelled": it is reported as ``failed`` /
       ``filled`` (:data:`QUERY_STATUS`), never as ``cancelled``.
     - ``Retry-After`` on 429 is not documented; honoured when present.
@@ -79,7 +87,22 @@ from ..model import (
     QueryReply,
     Verdict,
 )
-from .base import Rate, batch_size, compact_json, hmac_hex, load_json, retry_after_seconds
+from .base import (
+    INT64_MAX,
+    Rate,
+    batch_size,
+    clip,
+    compact_json,
+    decimal_id_ok,
+    decimal_id_re,
+    describe_decimal_id_flaw,
+    flaw,
+    foreign_reply_failure,
+    hmac_hex,
+    load_json,
+    names_another_order,
+    retry_after_seconds,
+)
 
 # -- endpoint constants ---------------------------------------------------------------------------
 
@@ -89,9 +112,12 @@ QUERY_PATH = API_PREFIX + "/orders/{pair}/{order_id}"  # get_an_order_data.md
 
 # Pairs are {BASE}_{QUOTE} ("bito_eth", "BTC_USDT"); the body uses upper case (docs' sample, ccxt's
 # uppercaseId), the query path lower case (ccxt's market id).
-SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{1,20}_[A-Za-z0-9]{1,20}$")
-ORDER_ID_RE = re.compile(r"^[0-9]{1,20}$")  # exchange order ids are digit strings ("2959906694")
-STOP_LIMIT_ID_RE = re.compile(r"^SL-[0-9]{1,20}$")  # get_an_order_data.md example: "SL-9014867155"
+SYMBOL_RE = re.compile(r"[A-Za-z0-9]{1,20}_[A-Za-z0-9]{1,20}", re.ASCII)
+# Exchange order ids are digit strings ("2959906694"); the official Go SDK holds them in a 64-bit int
+# (bitopro-api-go pkg/bitopro/order_cancel.go: CancelOrder(pair string, orderID int), "%d").
+ORDER_ID_MAX = INT64_MAX
+ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)  # ASCII digits, no leading zero, at most 19 digits
+STOP_LIMIT_PREFIX = "SL-"  # get_an_order_data.md example: "SL-9014867155"
 
 # UNCONFIRMED (venues.md §1.4): whether "SL-" ids can be cancelled through PUT /orders. Rejecting them
 # up front is the conservative reading: the caller gets a clear error instead of a request whose effect
@@ -116,13 +142,14 @@ CLOCK_MESSAGE_FRAGMENTS = ("time mismatch",)
 # UNCONFIRMED: the query's reply for an unknown order is not documented. Only a 404 that says an order
 # was not found means "not found"; a bare 404 may be a wrong path and must not fail the order.
 STATUS_NOT_FOUND = 404
+WRONG_PATH_STATUSES = frozenset({404, 405})  # README: 404 "wrong path"; 405 a method the path does not take
 QUERY_NOT_FOUND_FRAGMENTS = ("order not found", "order does not exist", "order is not found")
 
 # Order status ints, model.md "Order Status Enum" (the official Python SDK's OrderStatus is identical).
 QUERY_STATUS: Mapping[int, Outcome] = {
-    -1: Outcome(Verdict.OPEN),  # Not triggered (stop-limit): still resting
-    0: Outcome(Verdict.OPEN),  # In progress
-    1: Outcome(Verdict.OPEN),  # In progress (partial deal)
+    -1: Outcome(Verdict.OPEN, None, "-1", "not triggered"),  # stop-limit: still resting
+    0: Outcome(Verdict.OPEN, None, "0", "in progress"),
+    1: Outcome(Verdict.OPEN, None, "1", "in progress (partial deal)"),
     2: Outcome(Verdict.FAILED, REASON_FILLED, "2", "completed"),
     # "Completed (partial deal)" is terminal and traded, but does not say "cancelled" (UNCONFIRMED whether
     # a cancel after a partial fill ends here): never claim a cancel the venue did not state.
@@ -134,7 +161,7 @@ QUERY_STATUS: Mapping[int, Outcome] = {
 # No server-time endpoint: parse_time reads the Date header (RFC 7231 IMF-fixdate, second resolution).
 DATE_HEADER_MIDPOINT_MS = 500
 # One IMF-fixdate; a proxy (or a test server) may send the header twice, which clients join with ", ".
-_IMF_FIXDATE_RE = re.compile(r"[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT")
+_IMF_FIXDATE_RE = re.compile(r"[A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT", re.ASCII)
 
 
 # -- signing (pure functions, unit-tested against the official vectors) -------------------------------
@@ -191,27 +218,39 @@ class BitoPro:
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
         seen: set[tuple[str, str]] = set()
+        symbol_ok = SYMBOL_RE.fullmatch
         for ref in refs:
-            if not isinstance(ref.symbol, str) or not SYMBOL_RE.fullmatch(ref.symbol):
-                raise InputError(f"bitopro: malformed pair {ref.symbol!r} (expected BASE_QUOTE, e.g. BTC_USDT)")
+            symbol = ref.symbol
+            if not isinstance(symbol, str) or not symbol_ok(symbol):
+                detail = flaw(symbol)
+                raise InputError(
+                    f"bitopro: malformed pair {clip(symbol)} "
+                    f"({detail + '; ' if detail else ''}expected BASE_QUOTE, e.g. BTC_USDT)"
+                )
             if ref.client_order_id is not None:
                 raise InputError(
-                    f"bitopro: client order ids are not supported ({ref.client_order_id!r} on {ref.symbol}); "
+                    f"bitopro: client order ids are not supported ({clip(ref.client_order_id)} on {symbol}); "
                     "BitoPro cancels by exchange order id only"
                 )
             oid = ref.order_id
             if not isinstance(oid, str):
-                raise InputError(f"bitopro: missing order id for {ref.symbol}")
-            if STOP_LIMIT_ID_RE.fullmatch(oid) and not self.allow_stop_limit_ids:
-                raise InputError(
-                    f"bitopro: stop-limit order id {oid!r} on {ref.symbol} is not accepted: whether the batch "
-                    "endpoint can cancel stop-limit orders is undocumented; cancel it on its own"
-                )
-            if not (ORDER_ID_RE.fullmatch(oid) or (self.allow_stop_limit_ids and STOP_LIMIT_ID_RE.fullmatch(oid))):
-                raise InputError(f"bitopro: malformed order id {oid!r} on {ref.symbol} (expected digits)")
-            key = (canonical_pair(ref.symbol), oid)
+                raise InputError(f"bitopro: missing order id for {symbol}")
+            if not decimal_id_ok(oid, ORDER_ID_RE, ORDER_ID_MAX):
+                stop_digits = oid[len(STOP_LIMIT_PREFIX) :] if oid.startswith(STOP_LIMIT_PREFIX) else None
+                if stop_digits is not None and decimal_id_ok(stop_digits, ORDER_ID_RE, ORDER_ID_MAX):
+                    if not self.allow_stop_limit_ids:
+                        raise InputError(
+                            f"bitopro: stop-limit order id {clip(oid)} on {symbol} is not accepted: whether the "
+                            "batch endpoint can cancel stop-limit orders is undocumented; cancel it on its own"
+                        )
+                else:
+                    raise InputError(
+                        f"bitopro: malformed order id {clip(oid)} on {symbol} (expected digits 1..{ORDER_ID_MAX} "
+                        f"without a leading zero; {describe_decimal_id_flaw(oid, ORDER_ID_MAX)})"
+                    )
+            key = (canonical_pair(symbol), oid)
             if key in seen:
-                raise InputError(f"bitopro: order id {oid!r} on {ref.symbol} appears twice")
+                raise InputError(f"bitopro: order id {clip(oid)} on {symbol} appears twice")
             seen.add(key)
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
@@ -306,9 +345,13 @@ class BitoPro:
             order = data.get("data") if isinstance(data.get("data"), dict) else data
             if "status" in order:
                 return self._order_outcome(ref, order)
-        if resp.status == STATUS_NOT_FOUND and isinstance(data, dict):
-            message = data.get("error")
-            if isinstance(message, str) and any(f in message.lower() for f in QUERY_NOT_FOUND_FRAGMENTS):
+        if resp.status == STATUS_NOT_FOUND and _own_error(data):
+            # Only BitoPro's own error body saying an order was not found: a bare or HTML 404 is a wrong
+            # path or a proxy, which says nothing about the order.
+            message = data["error"]
+            if any(f in message.lower() for f in QUERY_NOT_FOUND_FRAGMENTS):
+                if names_another_order(message, ref):
+                    return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(STATUS_NOT_FOUND), message[:200])
                 return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(STATUS_NOT_FOUND), message[:200])
         return self._failure(resp, data)
 
@@ -325,12 +368,17 @@ class BitoPro:
 
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
         status = resp.status
-        error = data.get("error") if isinstance(data, dict) else None
-        msg = str(error)[:200] if error is not None else resp.text(200)
+        if not _own_error(data):
+            if status == STATUS_CLOCK:  # documented by status alone ("Local Machine Time Mismatch")
+                return Failure(FailureKind.CLOCK, None, "HTTP 409: local machine time mismatch", status)
+            # Not BitoPro's word: an HTML page, an empty or truncated body, another API's JSON. The
+            # status decides (4xx refused as a whole, 2xx/5xx may have been applied), in plain words.
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        msg = data["error"][:200]
         lowered = msg.lower()
         if 200 <= status < 300:
-            # A success status whose body we cannot read may have been applied: query.
-            return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "unreadable reply", status)
+            # A success status with an error body: whether anything was applied is unclear, so query.
+            return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "error body on a success status", status)
         if status == STATUS_RATE_LIMITED:
             return Failure(FailureKind.RATE_LIMITED, None, msg, status, retry_after_seconds(resp))
         if status == STATUS_CLOCK or any(f in lowered for f in CLOCK_MESSAGE_FRAGMENTS):
@@ -340,7 +388,15 @@ class BitoPro:
         if status >= 500 or status in UNKNOWN_OUTCOME_STATUSES or not 400 <= status < 500:
             # 5xx (a gateway may fail after the backend acted), a timeout, or an odd status: query.
             return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg or "unreadable reply", status)
+        if status in WRONG_PATH_STATUSES:
+            # README: 404 is "wrong path" -- about the request, never about an order: say what to check.
+            return Failure(FailureKind.REJECTED, None, f"HTTP {status} {msg!r}: check the base URL", status)
         return Failure(FailureKind.REJECTED, None, msg, status)
+
+
+def _own_error(data: Any) -> bool:
+    """Whether a body is BitoPro's own error shape, ``{"error": "<message>"}`` (README; ccxt handle_errors)."""
+    return isinstance(data, dict) and isinstance(data.get("error"), str)
 
 
 def _status_int(value: Any) -> int | None:

@@ -27,6 +27,15 @@ Reply mapping (§4.5, §6):
   per-order code -> ``unknown`` (``ambiguous``), e.g. IOC/FOK refusals, whose final state the query gives.
 - Orders missing from both lists -> ``unknown`` (reason ``omitted``).
 - Envelope ``{"status":"error","err-code":...}`` -> a classified :class:`Failure` (see the code sets below).
+- Only HTX's own envelope (``{"status": "ok"|"error", ...}``) is HTX's word. Any other body (a proxy's HTML
+  page, an empty or truncated body, another API's JSON) settles no order: its status decides -- 429 rate
+  limited, 401/403 auth, any other 4xx REJECTED (refused before HTX's API answered: check the base URL),
+  2xx, 408 and 5xx UNKNOWN_OUTCOME -- with a message saying in plain words what came back.
+
+Ids (validated before anything is stored): ``order-id`` is ``long`` in HTX's spot docs (order detail and
+order-update tables: "order-id | long"), so an order id is a canonical decimal 1..2**63-1
+(:data:`ORDER_ID_MAX`): ASCII digits, no leading zero. ``client-order-id``: letters, digits, ``_`` and
+``-``, at most 64 characters (trading glossary), ASCII only.
 
 Query: ``GET /v1/order/orders/{order-id}`` or ``GET /v1/order/orders/getClientOrder?clientOrderId=...``;
 states created/submitted/partial-filled -> ``open``; canceling -> ``unknown`` (cancelling);
@@ -77,14 +86,18 @@ from ..model import (
     Verdict,
 )
 from .base import (
+    INT64_MAX,
     IdFormat,
     Rate,
     batch_size,
     check_refs,
     chunk_by,
     compact_json,
+    decimal_id_re,
+    foreign_reply_failure,
     hmac_b64,
     load_json,
+    names_another_order,
     path_prefix,
     retry_after_seconds,
 )
@@ -100,12 +113,15 @@ MAX_BATCH = 50  # "No more than 50 orders per request" (seed 003)
 BODY_KEY = MappingProxyType({IdKind.ORDER_ID: "order-ids", IdKind.CLIENT_ORDER_ID: "client-order-ids"})
 FAILED_ID_KEY = MappingProxyType({IdKind.ORDER_ID: "order-id", IdKind.CLIENT_ORDER_ID: "client-order-id"})
 
-SYMBOL_RE = re.compile(r"^[a-z0-9]{2,32}$")  # HTX spot symbols: btcusdt, ethbtc, 1inchusdt
-ORDER_ID_RE = re.compile(r"^[0-9]{1,20}$")  # order ids are longs
+SYMBOL_RE = re.compile(r"[a-z0-9]{2,32}", re.ASCII)  # HTX spot symbols: btcusdt, ethbtc, 1inchusdt
+ORDER_ID_MAX = INT64_MAX  # "order-id | long" (spot private REST docs: order detail, order update tables)
+ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # "letters (case sensitive), digit, underscore (_) and hyphen (-), no more than 64 chars" (trading glossary).
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected lower-case, e.g. btcusdt", ORDER_ID_RE, "order-id", "numeric",
-                  CLIENT_ID_RE, "client-order-id", "letters, digits, '_' and '-', at most 64 characters")
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+ID_FORMAT = IdFormat(SYMBOL_RE, "expected lower-case, e.g. btcusdt", ORDER_ID_RE, "order-id",
+                     f"numeric (long: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+                     CLIENT_ID_RE, "client-order-id", "letters, digits, '_' and '-', at most 64 characters",
+                     ORDER_ID_MAX)
 
 # -- signing (signature v2) --------------------------------------------------------------------
 
@@ -145,6 +161,7 @@ REJECTED_CODES = frozenset(
     }
 )
 UNLISTED_ERROR_KIND = FailureKind.UNKNOWN_OUTCOME  # an error we cannot read may still have been applied
+ENVELOPE_STATUSES = ("ok", "error")  # {"status": "ok"|"error", ...}: HTX's own reply shape (§4.5)
 
 # base-record-invalid proves "not found" only when it repeats, and only within HTX's 2 h memory.
 NOT_FOUND_CONFIRMATIONS = 3
@@ -152,9 +169,10 @@ FORGET_AFTER_S = 2 * 3600.0
 
 QUERY_STATE = MappingProxyType(
     {
-        "created": Outcome(Verdict.OPEN),
-        "submitted": Outcome(Verdict.OPEN),
-        "partial-filled": Outcome(Verdict.OPEN),
+        # Each outcome carries HTX's own state word as its message (HTX has no numeric code here).
+        "created": Outcome(Verdict.OPEN, None, None, "created"),
+        "submitted": Outcome(Verdict.OPEN, None, None, "submitted"),
+        "partial-filled": Outcome(Verdict.OPEN, None, None, "partial-filled"),
         "canceling": Outcome(Verdict.UNKNOWN, REASON_CANCELLING, None, "canceling"),
         "canceled": Outcome(Verdict.CANCELLED, None, None, "canceled"),
         "partial-canceled": Outcome(Verdict.CANCELLED, None, None, "partial-canceled"),
@@ -373,13 +391,18 @@ class HTX:
                 return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the reply describes another order")
             outcome = QUERY_STATE.get(order["state"])
             if outcome is None:  # a state we do not know: keep asking, never guess
-                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"state {order['state']!r}")
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"state {order['state'][:40]!r}")
             return outcome
         if resp.status == 200 and isinstance(data, dict) and data.get("status") == "error":
+            # HTX's own error envelope (HTX answers business errors with HTTP 200).
             code = _text(data.get("err-code"))
             if code in NOT_FOUND_CODES:
+                msg = _text(data.get("err-msg"))
+                msg = msg[:200] if msg is not None else None
+                if names_another_order(msg, ref):
+                    return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, msg)
                 # Settled only after NOT_FOUND_CONFIRMATIONS agreeing answers, within FORGET_AFTER_S (engine).
-                return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, _text(data.get("err-msg")))
+                return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, msg)
         return self._failure(resp, data)
 
     @staticmethod
@@ -392,10 +415,16 @@ class HTX:
         return got is None or got == ref.client_order_id
 
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
-        envelope = data if isinstance(data, dict) else {}
-        code = _text(envelope.get("err-code"))
-        msg = _text(envelope.get("err-msg")) if envelope else resp.text(200)
         status = resp.status
+        if not isinstance(data, dict) or data.get("status") not in ENVELOPE_STATUSES:
+            # Not HTX's envelope (an HTML page, an empty or truncated body, another API's JSON): the
+            # status decides, in plain words.
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        envelope = data
+        code = _text(envelope.get("err-code"))
+        msg = _text(envelope.get("err-msg"))
+        msg = msg[:200] if msg is not None else None
+        code = code[:100] if code is not None else None
         if status == 429 or code in RATE_CODES:
             return Failure(FailureKind.RATE_LIMITED, code, msg, status, retry_after_seconds(resp))
         if code == STALE_TIMESTAMP_CODE and msg and any(m in msg.lower() for m in STALE_TIMESTAMP_MARKERS):

@@ -179,3 +179,31 @@ def test_garbage_never_raises_and_never_cancels(body):
             assert all(o.verdict is not Verdict.CANCELLED for o in out.values())
         q = B.parse_query(refs[0], HttpResponse(status, body))
         assert not (isinstance(q, Outcome) and q.verdict is Verdict.CANCELLED)
+
+
+@pytest.mark.parametrize("code", [-2011, -2013])
+def test_a_whole_request_unknown_order_leaves_every_order_to_the_query(code):
+    # A per-order answer given to the whole batch (an object, not the array): it does not say which
+    # order it is about, and -2011 also means "already cancelled/filled", so each order is queried.
+    refs = [OrderRef(SYM, "1"), OrderRef(SYM, "2")]
+    out = B.parse_cancel(refs, resp(400, {"code": code, "msg": "Unknown order sent."}))
+    assert out == {r: Outcome(Verdict.UNKNOWN, "ambiguous", str(code), "Unknown order sent.") for r in refs}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": -2013},  # no msg: not Binance's error shape
+        {"code": -2013.0, "msg": "Order does not exist."},  # a float is not Binance's integer code
+        {"code": "-2013", "msg": "Order does not exist."},
+        b"<html>Order does not exist.</html>",
+    ],
+)
+def test_query_not_found_needs_binances_own_error_shape(body):
+    out = B.parse_query(OrderRef(SYM, "1"), resp(400, body))
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+
+
+def test_a_503_page_saying_service_unavailable_is_still_not_processed():
+    out = B.parse_cancel([OrderRef(SYM, "1")], resp(503, b"Service Unavailable."))
+    assert isinstance(out, Failure) and out.kind is FailureKind.NOT_PROCESSED

@@ -200,7 +200,7 @@ def test_query_and_time_requests(bx: BingX) -> None:
         (OrderRef(SYMBOL, order_id="1" * 20), "1" * 20),
         (OrderRef(SYMBOL, order_id=""), "''"),
         (OrderRef(SYMBOL, client_order_id="a,b"), "a,b"),
-        (OrderRef(SYMBOL, client_order_id="x" * 41), "x" * 41),
+        (OrderRef(SYMBOL, client_order_id="x" * 41), "malformed clientOrderID '" + "x" * 40 + "'…"),
         (OrderRef(SYMBOL, client_order_id="a b"), "a b"),
         (OrderRef(SYMBOL, client_order_id="a&b=c"), "a&b=c"),
     ],
@@ -339,14 +339,15 @@ QUERY_DOC_ORDER = {
 @pytest.mark.parametrize(
     "status, expected",
     [
-        ("NEW", Outcome(Verdict.OPEN)),
-        ("PENDING", Outcome(Verdict.OPEN)),
-        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN)),
-        ("RUNNING", Outcome(Verdict.OPEN)),
-        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED)),
-        ("CANCELED", Outcome(Verdict.CANCELLED)),
-        ("CANCELLED", Outcome(Verdict.CANCELLED)),
-        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "venue status FAILED")),
+        # The outcome carries BingX's own status word as its message (the journal shows it).
+        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
+        ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
+        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
+        ("RUNNING", Outcome(Verdict.OPEN, None, None, "RUNNING")),
+        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
+        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
+        ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
+        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
     ],
 )
 def test_query_statuses(bx: BingX, status: str, expected: Outcome) -> None:
@@ -604,7 +605,7 @@ def test_e2e_all_cancelled(http, fake) -> None:
     refs = oid(*[str(100 + i) for i in range(10)])
     assert cancel(http, fake, refs) == {r: Outcome(Verdict.CANCELLED) for r in refs}
     assert set(fake.order_status("bingx").values()) == {"cancelled"}
-    assert all(query(http, fake, r) == Outcome(Verdict.CANCELLED) for r in refs[:2])
+    assert all(query(http, fake, r) == Outcome(Verdict.CANCELLED, None, None, "CANCELED") for r in refs[:2])
 
 
 def test_e2e_mixed_batch_then_queries(http, fake) -> None:
@@ -615,10 +616,10 @@ def test_e2e_mixed_batch_then_queries(http, fake) -> None:
     for ref in refs[1:]:
         assert (out[ref].verdict, out[ref].reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
         assert "can not find order" in (out[ref].message or "")
-    assert query(http, fake, refs[1]) == Outcome(Verdict.FAILED, REASON_FILLED)
+    assert query(http, fake, refs[1]) == Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")
     q = query(http, fake, refs[2])
     assert (q.verdict, q.reason, q.code) == (Verdict.FAILED, REASON_NOT_FOUND, "100404")
-    assert query(http, fake, refs[3]) == Outcome(Verdict.CANCELLED)
+    assert query(http, fake, refs[3]) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
 
 
 def test_e2e_client_ids(http, fake) -> None:
@@ -627,7 +628,7 @@ def test_e2e_client_ids(http, fake) -> None:
     out = cancel(http, fake, refs)
     assert out[refs[0]].verdict is Verdict.CANCELLED and out[refs[1]].verdict is Verdict.CANCELLED
     assert out[refs[2]].verdict is Verdict.UNKNOWN
-    assert query(http, fake, refs[0]) == Outcome(Verdict.CANCELLED)
+    assert query(http, fake, refs[0]) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
     assert query(http, fake, refs[2]).verdict is Verdict.UNKNOWN  # not found by client id: not final
 
 
@@ -638,7 +639,7 @@ def test_e2e_client_id_query_window(http, fake) -> None:
     assert venue_now is not None and venue_now > now_ms() + 3 * 3600 * 1000 - 60_000
     q = query(http, fake, OrderRef(SYMBOL, client_order_id="old-1"), at=venue_now)
     assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)  # still open, yet "not exist"
-    assert query(http, fake, OrderRef(SYMBOL, order_id="311"), at=venue_now) == Outcome(Verdict.OPEN)
+    assert query(http, fake, OrderRef(SYMBOL, order_id="311"), at=venue_now) == Outcome(Verdict.OPEN, None, None, "NEW")
 
 
 def test_e2e_wrong_secret_is_auth_and_changes_nothing(http, fake) -> None:
@@ -681,7 +682,7 @@ def test_e2e_omit_fault(http, fake) -> None:
     assert sorted(o.verdict for o in out.values()) == sorted([Verdict.CANCELLED, Verdict.UNKNOWN])
     missing = next(r for r, o in out.items() if o.verdict is Verdict.UNKNOWN)
     assert out[missing].reason == REASON_OMITTED
-    assert query(http, fake, missing) == Outcome(Verdict.CANCELLED)  # it was applied
+    assert query(http, fake, missing) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")  # it was applied
 
 
 def test_e2e_fill_before_cancel(http, fake) -> None:
@@ -689,7 +690,7 @@ def test_e2e_fill_before_cancel(http, fake) -> None:
     fake.fault("bingx", "cancel", "fill_before_cancel")
     out = cancel(http, fake, oid("651"))
     assert out[oid("651")[0]].verdict is Verdict.UNKNOWN
-    assert query(http, fake, oid("651")[0]) == Outcome(Verdict.FAILED, REASON_FILLED)
+    assert query(http, fake, oid("651")[0]) == Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")
 
 
 def test_e2e_status_faults(http, fake) -> None:
@@ -723,7 +724,7 @@ def test_e2e_malformed_reply_after_applying(http, fake) -> None:
     fake.fault("bingx", "cancel", "malformed")
     out = cancel(http, fake, oid("801"))
     assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
-    assert query(http, fake, oid("801")[0]) == Outcome(Verdict.CANCELLED)
+    assert query(http, fake, oid("801")[0]) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
 
 
 def test_e2e_drop_after_apply_then_query(http, fake) -> None:
@@ -731,7 +732,7 @@ def test_e2e_drop_after_apply_then_query(http, fake) -> None:
     fake.fault("bingx", "cancel", "drop_after_apply")
     with pytest.raises(requests.ConnectionError):
         send(http, fake, BingX(fake.url).build_cancel(oid("851"), CREDS, now_ms()))
-    assert query(http, fake, oid("851")[0]) == Outcome(Verdict.CANCELLED)
+    assert query(http, fake, oid("851")[0]) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
 
 
 def test_e2e_time_endpoint(http, fake) -> None:

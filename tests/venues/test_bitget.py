@@ -257,7 +257,7 @@ def test_plan_chunks_limit_one_symbol_one_kind():
         (oid("1" * 33), "1" * 33),
         (cid("a#b"), "a#b"),
         (cid("a:b"), "a:b"),
-        (cid("x" * 51), "x" * 51),
+        (cid("x" * 51), "'" + "x" * 40 + "'… (51 characters)"),
         (cid(""), "''"),
         (cid("a b"), "a b"),
     ],
@@ -294,8 +294,8 @@ def test_doc_cancel_sample_trusting_success_list():
 
 def test_doc_order_info_sample():
     a = Bitget()
-    assert a.parse_query(oid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED)
-    assert a.parse_query(cid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED)
+    assert a.parse_query(oid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED, None, "filled")
+    assert a.parse_query(cid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED, None, "filled")
 
 
 @pytest.mark.parametrize(
@@ -520,7 +520,7 @@ def test_all_cancelled_by_order_id(fake, http, adapter):
     assert all(o.verdict is Verdict.UNKNOWN for o in out.values())
     settle(fake)
     for ref in refs:
-        assert query(http, fake, adapter, ref) == Outcome(Verdict.CANCELLED)
+        assert query(http, fake, adapter, ref) == Outcome(Verdict.CANCELLED, None, None, "cancelled")
     assert {o["status"] for o in ledger(fake).values()} == {"cancelled"}
 
 
@@ -533,7 +533,7 @@ def test_all_cancelled_by_client_oid_trusting_success(fake, http):
     assert all(o.verdict is Verdict.CANCELLED for o in out.values())
     settle(fake)
     for ref in refs:
-        assert query(http, fake, a, ref) == Outcome(Verdict.CANCELLED)
+        assert query(http, fake, a, ref) == Outcome(Verdict.CANCELLED, None, None, "cancelled")
 
 
 def test_mixed_batch_then_queries(fake, http, adapter):
@@ -549,10 +549,10 @@ def test_mixed_batch_then_queries(fake, http, adapter):
     ]
     settle(fake)
     verdicts = {r.value: query(http, fake, adapter, r) for r in refs}
-    assert verdicts["301"] == Outcome(Verdict.CANCELLED)
+    assert verdicts["301"] == Outcome(Verdict.CANCELLED, None, None, "cancelled")
     assert (verdicts["302"].verdict, verdicts["302"].reason) == (Verdict.FAILED, REASON_FILLED)
     assert (verdicts["303"].verdict, verdicts["303"].reason) == (Verdict.FAILED, REASON_NOT_FOUND)
-    assert verdicts["304"] == Outcome(Verdict.CANCELLED)
+    assert verdicts["304"] == Outcome(Verdict.CANCELLED, None, None, "cancelled")
 
 
 @pytest.fixture
@@ -571,13 +571,13 @@ def test_accepted_cancel_shows_live_then_cancelled(slow_cancels, http):
     ref = oid("401")
     cancel(http, fake, adapter, [ref])
     # Bitget has no "cancelling" status: the accepted order still reads live.
-    assert query(http, fake, adapter, ref) == Outcome(Verdict.OPEN)
+    assert query(http, fake, adapter, ref) == Outcome(Verdict.OPEN, None, None, "live")
     # A second cancel within the second: 45129, queried rather than guessed.
     again = cancel(http, fake, adapter, [ref])
     assert (again[ref].verdict, again[ref].code) == (Verdict.UNKNOWN, "45129")
     assert ledger(fake)["401"]["cancel_requests"] == 2
     settle(fake)
-    assert query(http, fake, adapter, ref) == Outcome(Verdict.CANCELLED)
+    assert query(http, fake, adapter, ref) == Outcome(Verdict.CANCELLED, None, None, "cancelled")
 
 
 @pytest.mark.parametrize(
@@ -686,7 +686,7 @@ def test_rate_limit_enforced_like_bitget(strict_fake, http):
     strict_fake.seed(VENUE, "BTCUSDT", [{"order_id": "1"}])
     # orderInfo has its own 20/s budget (venues.md §5.6), separate from batch-cancel's 10/s
     replies = [query(http, strict_fake, a, oid("1")) for _ in range(25)]
-    assert replies[0] == Outcome(Verdict.OPEN)
+    assert replies[0] == Outcome(Verdict.OPEN, None, None, "live")
     limited = [r for r in replies if isinstance(r, Failure)]
     assert limited and all((r.kind, r.code, r.http_status) == (FailureKind.RATE_LIMITED, "429", 429) for r in limited)
 

@@ -362,7 +362,7 @@ def test_empty_and_odd_data_never_cancel() -> None:
 
 def test_doc_order_sample_stop_limit_not_triggered_is_open() -> None:
     out = BitoPro().parse_query(OrderRef("bito_eth", "SL-9014867155"), _resp(200, DOC_ORDER))
-    assert out == Outcome(Verdict.OPEN)
+    assert out == Outcome(Verdict.OPEN, None, "-1", "not triggered")
 
 
 def test_ccxt_order_sample_cancelled() -> None:
@@ -637,8 +637,8 @@ def test_e2e_mixed_batch_then_queries(fake, venue, session) -> None:
 
 def test_e2e_query_open_order_and_pair_case(fake, venue, session) -> None:
     (ref,) = seed(fake, "BTC_USDT", {"21": "open"})
-    assert query(venue, session, ref) == Outcome(Verdict.OPEN)
-    assert query(venue, session, OrderRef("btc_usdt", "21")) == Outcome(Verdict.OPEN)
+    assert query(venue, session, ref) == Outcome(Verdict.OPEN, None, "0", "in progress")
+    assert query(venue, session, OrderRef("btc_usdt", "21")) == Outcome(Verdict.OPEN, None, "0", "in progress")
     assert fake.order_status(VENUE) == {"21": "open"}
 
 
@@ -698,7 +698,7 @@ def test_e2e_clock_skew_is_measured_from_the_date_header(fake, venue, session) -
     server_ms = venue.parse_time(resp)
     assert server_ms is not None and abs(server_ms - (before + 120_000)) < 2_000
     offset = server_ms - before
-    assert query(venue, session, ref, at=now_ms() + offset) == Outcome(Verdict.OPEN)
+    assert query(venue, session, ref, at=now_ms() + offset) == Outcome(Verdict.OPEN, None, "0", "in progress")
 
 
 def test_e2e_omit_fault_then_query_confirms(fake, venue, session) -> None:

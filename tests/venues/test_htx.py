@@ -330,9 +330,9 @@ def test_seed_sample_by_order_ids() -> None:
 def test_docs_order_detail_samples() -> None:
     venue = HTX()
     by_id = OrderRef("adausdt", order_id="357632718898331")
-    assert venue.parse_query(by_id, reply(ORDER_DETAIL)) == Outcome(Verdict.OPEN)
+    assert venue.parse_query(by_id, reply(ORDER_DETAIL)) == Outcome(Verdict.OPEN, None, None, "submitted")
     by_client_id = OrderRef("adausdt", client_order_id="23456")
-    assert venue.parse_query(by_client_id, reply(ORDER_DETAIL)) == Outcome(Verdict.OPEN)
+    assert venue.parse_query(by_client_id, reply(ORDER_DETAIL)) == Outcome(Verdict.OPEN, None, None, "submitted")
 
 
 def test_observed_single_cancel_shape_with_numeric_state() -> None:
