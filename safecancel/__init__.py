@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from .client import Client, credentials_from_env
 from .clock import Clock, FakeClock, SystemClock
 from .engine import RetryPolicy
@@ -17,7 +19,6 @@ from .errors import (
     IllegalTransition,
     InputError,
     LeaseHeld,
-    RateLimitError,
     SafeCancelError,
     SchemaOutOfDate,
     StoreError,
@@ -30,6 +31,10 @@ from .states import OrderState, Provenance
 from .venues import VENUE_NAMES, Rate
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where to. Without this, Python's last-resort handler would
+# print our warnings on the stderr of every bot that has not configured logging.
+logging.getLogger("safecancel").addHandler(logging.NullHandler())
 
 __all__ = [
     "AuthError",
@@ -50,7 +55,6 @@ __all__ = [
     "OrderState",
     "Provenance",
     "Rate",
-    "RateLimitError",
     "RetryPolicy",
     "SafeCancelError",
     "SchemaOutOfDate",

@@ -1,8 +1,11 @@
 """The ``safecancel`` command: parse, make one client call, render. Exit codes are mapped in one place.
 
-Exit codes: 0 every order cancelled; 1 finished, some failed; 2 bad input (nothing stored);
-3 some orders still unknown or pending (resumable; also when the venue refused the credentials);
-4 another venue or transport error; 5 the journal database could not be used.
+Exit codes (extended, never renumbered): 0 every order cancelled; 1 finished, some failed; 2 bad
+input (nothing stored); 3 some orders still unknown or pending (resumable; also when the venue refused
+the credentials); 4 the venue refused the requests as a whole (wrong base URL, whole-request error),
+or another venue or transport error; 5 the journal database could not be used; 6 a job is held by
+another live runner (who and until when is printed); 7 some jobs could not be run here (no
+credentials for their venue, or another API key).
 """
 
 from __future__ import annotations
@@ -11,27 +14,68 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import click
 
-from .errors import AuthError, InputError, SafeCancelError, StoreError, VenueError
+from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
 from .model import JobResult
 from .venues import VENUE_NAMES
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNFINISHED, EXIT_VENUE, EXIT_STORE = 0, 1, 2, 3, 4, 5
-ERROR_EXITS = ((InputError, EXIT_INPUT), (AuthError, EXIT_UNFINISHED), (VenueError, EXIT_VENUE), (StoreError, EXIT_STORE))
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNFINISHED, EXIT_VENUE, EXIT_STORE, EXIT_HELD, EXIT_NOT_HERE = 0, 1, 2, 3, 4, 5, 6, 7
+ERROR_EXITS = (
+    (InputError, EXIT_INPUT), (AuthError, EXIT_UNFINISHED), (VenueError, EXIT_VENUE), (StoreError, EXIT_STORE), (LeaseHeld, EXIT_HELD),
+)
+# Worst last: what most needs a person decides the exit code of a command that ran several jobs.
+_SEVERITY = (EXIT_OK, EXIT_FAILED, EXIT_UNFINISHED, EXIT_HELD, EXIT_NOT_HERE, EXIT_VENUE)
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every order cancelled; 1 finished, some failed; 2 bad input, nothing stored; "
+    "3 orders still unknown or pending (run `safecancel resume`); 4 the venue refused the requests "
+    "(e.g. a wrong base URL) or another venue error; 5 the journal could not be used; 6 held by another "
+    "live runner; 7 some jobs could not be run here (credentials)."
+)
+
+
+def job_exit(r: JobResult) -> int:
+    if r.problem == "venue":
+        return EXIT_VENUE
+    if r.skipped:
+        return EXIT_NOT_HERE
+    if r.held_by:
+        return EXIT_HELD
+    if not r.finished:
+        return EXIT_UNFINISHED
+    return EXIT_OK if r.all_cancelled else EXIT_FAILED
 
 
 def exit_code(results: list[JobResult]) -> int:
-    """The worst over the jobs: unfinished (3) beats failed (1) beats all cancelled (0)."""
-    code = EXIT_OK
+    """The worst over the jobs (see ``_SEVERITY``)."""
+    return max((job_exit(r) for r in results), key=_SEVERITY.index, default=EXIT_OK)
+
+
+def _show_waiting() -> None:
+    """With --wait, say on stderr that (and for whom) the command waits, even without -v."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(lambda record: "waiting" in record.getMessage())
+    logger = logging.getLogger("safecancel.client")
+    logger.addHandler(handler)
+    logger.setLevel(min(logger.getEffectiveLevel(), logging.WARNING))
+
+
+def _say_why(results: list[JobResult]) -> None:
+    """One plain line on stderr for each job that did not finish, saying why."""
     for r in results:
-        if not r.finished:
-            return EXIT_UNFINISHED
-        if not r.all_cancelled:
-            code = EXIT_FAILED
-    return code
+        why = r.skipped or r.held_by or (r.attention if not r.finished else None)
+        if r.skipped:
+            click.echo(f"skipped job {r.job_id} ({r.venue}): {why}", err=True)
+        elif r.held_by:
+            click.echo(f"not run: {why}; `safecancel resume --wait` waits for it", err=True)
+        elif why:
+            click.echo(f"job {r.job_id} ({r.venue}) {r.status}: {why}", err=True)
 
 
 @contextmanager
@@ -53,7 +97,11 @@ def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
-db_option = click.option("--db", "db", metavar="URL", help="Journal database: a SQLite path or URL (default $SAFECANCEL_DB or ./safecancel.db).")
+db_option = click.option(
+    "--db", "db", metavar="URL",
+    help="Journal database: a SQLite path or URL (default $SAFECANCEL_DB, else the per-user journal, "
+    "e.g. ~/.local/share/safecancel/journal.db).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 
 
@@ -132,13 +180,21 @@ def _progress_printer(enabled: bool):
 @click.option("--workers", type=int, default=4, show_default=True, help="Requests in flight at once (paced per venue).")
 @click.option("--lease-ttl", type=float, default=30.0, show_default=True,
               help="Seconds after which another runner may take the job over if this one dies.")
-@click.option("--dry-run", is_flag=True, help="Print the planned requests (redacted); store and send nothing.")
+@click.option("--wait", is_flag=True, help="If another live runner holds this job, wait for it (up to --deadline) and finish it.")
+@click.option("--dry-run", is_flag=True, help="Print the planned requests (redacted) and the job a real run would join; store and send nothing.")
 @json_option
-def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline, batch_size, workers, lease_ttl, dry_run, as_json) -> None:
+def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline, batch_size, workers, lease_ttl, wait, dry_run,
+           as_json) -> None:
     """Cancel a batch of orders on one venue and symbol.
 
-    Exit 0: every order cancelled. 1: finished, some failed. 3: some still unknown or pending
-    (run `safecancel resume`). 2: bad input, nothing stored.
+    Re-running the same command (same orders, no --key) joins its job while it is unfinished --
+    after a crash, run it again or `safecancel resume`; once the job has finished, the same orders
+    are a new job that asks the venue again. With --key K the job is exact-once for as long as it exists.
+
+    \b
+    Exit 0: every order cancelled. 1: finished, some failed. 2: bad input, nothing stored.
+    3: some still unknown or pending (run `safecancel resume`). 4: the venue refused the requests as
+    a whole (e.g. a wrong base URL). 6: another live runner holds the job.
 
     Example:
 
@@ -152,33 +208,50 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
         kw: dict[str, Any] = {"base_urls": {venue: base_url} if base_url else None,
                               "batch_sizes": {venue: batch_size} if batch_size else None, "workers": workers,
                               "lease_ttl": lease_ttl}
+        given = {"order_ids": _split(ids), "client_order_ids": _split(client_ids)}
         if dry_run:
-            # The journal is opened lazily, so a dry run neither creates nor touches it.
+            # Nothing is created: the journal is only read, and only if it exists already.
             with Client(db, **kw) as client:
-                plan = client.plan(venue, symbol, order_ids=_split(ids), client_order_ids=_split(client_ids))
+                plan = client.plan(venue, symbol, **given)
+                joined = client.existing_job(venue, symbol, key=key, account=account, **given)
+            if joined is None:
+                join = "a real run would create a new job and send these requests"
+            elif joined.status == "done":
+                join = f"a real run would join job {joined.job_id}, which is done: it would send nothing"
+            else:
+                join = (f"a real run would join job {joined.job_id} ({joined.status}) and send only what it still has to: "
+                        + ", ".join(f"{k} {v}" for k, v in sorted(joined.counts.items())))
             if as_json:
-                _dump({"dry_run": True, "requests": plan})
+                _dump({"dry_run": True, "requests": plan, "joins_job": joined.job_id if joined else None,
+                       "joins_status": joined.status if joined else None})
             else:
                 for i, req in enumerate(plan, 1):
                     click.echo(f"{i}. {req['method']} {req['url']}" + (f"?{req['query']}" if req["query"] else ""))
                     if req["body"]:
                         click.echo(f"   body: {req['body']}")
-                click.echo(f"{len(plan)} request(s); nothing stored, nothing sent.")
+                click.echo(f"{len(plan)} request(s); {join}. Nothing stored, nothing sent.")
             return
         show_progress = not as_json and sys.stderr.isatty()
         update, stop = _progress_printer(show_progress)
+        if wait:
+            _show_waiting()
         with Client(db, on_progress=update, **kw) as client:
             try:
-                result = client.cancel(venue, symbol, order_ids=_split(ids), client_order_ids=_split(client_ids),
-                                       key=key, account=account, deadline=deadline)
+                result = client.cancel(venue, symbol, key=key, account=account, deadline=deadline, wait=wait, **given)
+            except (AuthError, VenueError) as exc:
+                if exc.job_id is None:
+                    raise
+                click.echo(f"error: {exc}", err=True)  # the job stays unfinished: show where it stands
+                result = replace(client.job(exc.job_id), problem="auth" if isinstance(exc, AuthError) else "venue")
             finally:
                 stop()
             if as_json:
-                _dump(client.job(result.job_id).to_json())  # the `show --json` shape, events included
+                _dump(replace(client.job(result.job_id), held_by=result.held_by, problem=result.problem).to_json())
         if not as_json:
             from .render import print_job
 
             print_job(result, events=False)
+        _say_why([result])
         raise SystemExit(exit_code([result]))
 
 
@@ -188,24 +261,44 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
 @click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend before returning.")
 @click.option("--lease-ttl", type=float, default=30.0, show_default=True,
               help="Seconds after which another runner may take a job over if this one dies.")
+@click.option("--wait", is_flag=True, help="Wait (up to --deadline) for jobs another live runner holds, then finish them.")
+@click.option("--rebind", is_flag=True,
+              help="With --job: move the job on purpose to the base URL and API key configured now (recorded as an event).")
+@click.option("--base-url", help="With --rebind: the venue base URL to move the job to.")
 @json_option
-def resume(db, job_id, deadline, lease_ttl, as_json) -> None:
+def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> None:
     """Continue every unfinished job (after a crash, a deadline or an outage).
 
-    Orders a dead run left in flight are queried at the venue before anything is sent again.
-    Exit codes as for `cancel`, the worst over the jobs.
+    Orders a dead run left in flight are queried at the venue before anything is sent again. A job
+    whose runner died on this host is taken over at once; one held by a live runner is named (host,
+    pid, until when) and left to it, or waited for with --wait. Each job runs against the base URL
+    and API key it was created with; a job this host cannot run is skipped and named, the others run.
+
+    \b
+    Exit codes as for `cancel`, the worst over the jobs; also 6: a job is held by another live
+    runner; 7: some jobs could not be run here (no credentials for their venue, or another API key).
     """
     from .client import Client
 
     with cli_errors():
+        if (rebind or base_url) and not job_id:
+            raise InputError("--rebind moves one job on purpose: give --job JOB_ID")
+        if base_url and not rebind:
+            raise InputError("--base-url on resume only goes with --rebind (a job runs against the URL it was created with)")
         update, stop = _progress_printer(not as_json and sys.stderr.isatty())
-        with Client(db, on_progress=update, lease_ttl=lease_ttl) as client:
+        # Only the job's own venue is used: the URL is offered for each so the job's venue need not be known here.
+        kw: dict[str, Any] = {"base_urls": dict.fromkeys(VENUE_NAMES, base_url)} if base_url else {}
+        if wait:
+            _show_waiting()
+        with Client(db, on_progress=update, lease_ttl=lease_ttl, **kw) as client:
+            click.echo(f"journal: {client.db_url}", err=True)
             try:
-                results = client.resume(job_id, deadline=deadline)
+                results = client.resume(job_id, deadline=deadline, wait=wait, rebind=rebind)
             finally:
                 stop()
             if as_json:
-                _dump([client.job(r.job_id).to_json() for r in results])
+                _dump([replace(client.job(r.job_id), held_by=r.held_by, skipped=r.skipped, problem=r.problem).to_json()
+                       for r in results])
         if not as_json:
             from .render import print_job
 
@@ -213,6 +306,7 @@ def resume(db, job_id, deadline, lease_ttl, as_json) -> None:
                 click.echo("nothing to resume: every job is finished")
             for r in results:
                 print_job(r, events=False)
+        _say_why(results)
         raise SystemExit(exit_code(results))
 
 
@@ -234,6 +328,8 @@ def history(db, venue, since, until, state, symbol, order_id, limit, as_json) ->
     with cli_errors(), Client(db) as client:
         rows = client.history(venue=venue, since=iso_arg(since, "--since"), until=iso_arg(until, "--until"),
                               state=state, symbol=symbol, order_id=order_id, limit=limit)
+        if not as_json:
+            click.echo(f"journal: {client.db_url}", err=True)
     if as_json:
         _dump([r.to_json() for r in rows])
     else:

@@ -10,26 +10,36 @@ import hashlib
 import logging
 import os
 import random
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from .clock import Clock, SystemClock
+from dataclasses import replace
+
+from . import proc
+from .clock import SYSTEM_CLOCK, Clock
 from .engine import JobRunner, RetryPolicy, VenueLink
-from .errors import ConcurrentUpdate, InputError, LeaseHeld
+from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, VenueRejected
 from .model import Credentials, HttpRequest, IdKind, JobResult, JobSummary, OrderRef
 from .states import StateTable
 from .store import Database, Journal, fingerprint
+from .store.journal import JobRow
 from .transport import RequestsTransport, ServerClock, TokenBucket, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
 from .venues.base import redact_query
 
-log = logging.getLogger("safecancel")
+log = logging.getLogger("safecancel.client")
 
 MAX_ORDERS_PER_JOB = 1_000_000
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for an error message, clipped: a huge or hostile input is named, never echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
 MAX_KEY_LENGTH = 200
 DEFAULT_DEADLINE = 60.0
 
@@ -61,6 +71,28 @@ def _bucket(rate: Rate, clock: Clock) -> TokenBucket:
     return TokenBucket(rate.per_second * PACING_MARGIN, max(1.0, rate.requests * (1 - PACING_MARGIN)), clock)
 
 
+# Rate limits and the server-clock offset belong to (venue, API key, endpoint), not to a Client: two
+# Clients in one process on the same key must share one budget, or together they send twice the
+# venue's rate (seen: 7 x 429 in 60 requests on BingX). Keyed by the clock object too, so that tests
+# driving a fake clock never share a bucket with real time.
+_PACING: dict[tuple[Any, ...], tuple[TokenBucket, TokenBucket, ServerClock]] = {}
+_PACING_LOCK = threading.Lock()
+
+
+def _shared_pacing(venue: str, key_id: str, base_url: str, cancel: Rate, query: Rate, clock: Clock) -> tuple[TokenBucket, TokenBucket, ServerClock]:
+    ident = (venue, key_id, base_url, cancel, query, clock)
+    with _PACING_LOCK:
+        found = _PACING.get(ident)
+        if found is None:
+            found = _PACING[ident] = (_bucket(cancel, clock), _bucket(query, clock), ServerClock(clock))
+        return found
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A one-way fingerprint of an API key: tells keys apart in the journal without storing them."""
+    return hashlib.sha256(b"safecancel/key-fp/v1:" + api_key.encode()).hexdigest()[:16]
+
+
 def _check_url(venue: str, url: str) -> str:
     if not isinstance(url, str) or not url.isprintable() or any(c.isspace() for c in url):
         raise InputError(f"{venue}: base URL must be one line of printable characters without spaces")
@@ -77,6 +109,11 @@ def _check_url(venue: str, url: str) -> str:
     if parts.query or parts.fragment:
         raise InputError(f"{venue}: base URL must not carry a query or fragment")
     return url.rstrip("/")
+
+
+def _check_account(account: Any) -> None:
+    if not isinstance(account, str) or not account or len(account) > 100 or not account.isprintable():
+        raise InputError(f"account label must be 1-100 printable characters, got {_shown(account)}")
 
 
 def _ids(values: Iterable[Any] | None, what: str) -> list[str]:
@@ -145,7 +182,7 @@ class Client:
             if not isinstance(rate, Rate) or rate.requests < 1 or not rate.per_seconds > 0:
                 raise InputError(f"{name}: rate must be a Rate(requests >= 1, per_seconds > 0), got {rate!r}")
         self._rates = dict(rates or {})
-        self._clock = clock or SystemClock()
+        self._clock = clock or SYSTEM_CLOCK
         self._rng = rng or random.Random()
         self._transport = transport or RequestsTransport(clock=self._clock)
         self._retry = retry
@@ -154,7 +191,10 @@ class Client:
             raise InputError(f"lease_ttl must be a positive number of seconds up to 3600, got {lease_ttl!r}")
         self._lease_ttl_ms = int(lease_ttl * 1000)
         self._deadline = deadline
-        self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
+        # The lease holder's name (host:pid:nonce) and what proves it dead on this host (see proc.py).
+        nonce = uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]
+        default_owner, self._proc = proc.current(nonce)
+        self._owner = owner or default_owner
         self._table = StateTable()
         self._db_arg = db
         self._db: Database | None = None
@@ -205,26 +245,24 @@ class Client:
                                  "(control characters, non-ASCII, or surrounding spaces)")
         return creds
 
-    def _link(self, venue: str) -> VenueLink:
+    def _link(self, venue: str, base_url: str | None = None) -> VenueLink:
+        """The venue link for this client's credentials, at ``base_url`` (default: the configured one)."""
         creds = self._creds(venue)
-        # Rate limits belong to (venue, API key): jobs and threads sharing a key share its buckets.
-        key_id = hashlib.sha256(creds.api_key.encode()).hexdigest()[:16]
-        with self._lock:  # one link (and so one set of rate buckets) per venue and key
-            link = self._links.get((venue, key_id))
+        url = base_url or self._base_url(venue)
+        key_id = key_fingerprint(creds.api_key)
+        with self._lock:  # one link per venue, key and endpoint
+            link = self._links.get((venue, key_id, url))
             if link is None:
                 cls = venue_class(venue)
                 try:
-                    adapter = cls(self._base_url(venue), max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
+                    adapter = cls(url, max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
                 except TypeError as exc:
                     raise InputError(f"{venue}: bad venue option: {exc}") from None
-                link = VenueLink(
-                    adapter=adapter,
-                    creds=creds,
-                    cancel_bucket=_bucket(self._rates.get(venue, cls.cancel_rate), self._clock),
-                    query_bucket=_bucket(self._rates.get(venue, cls.query_rate), self._clock),
-                    server_clock=ServerClock(self._clock),
+                cancel_bucket, query_bucket, server_clock = _shared_pacing(
+                    venue, key_id, url, self._rates.get(venue, cls.cancel_rate), self._rates.get(venue, cls.query_rate), self._clock
                 )
-                self._links[(venue, key_id)] = link
+                link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock)
+                self._links[(venue, key_id, url)] = link
             return link
 
     # -- input -----------------------------------------------------------------------------
@@ -268,11 +306,14 @@ class Client:
         cls(self._base_url(venue)).validate(refs)
         return refs
 
-    def _key(self, key: str | None, venue: str, account: str, refs: Sequence[OrderRef]) -> str:
+    def _key(self, key: str | None, venue: str, account: str, refs: Sequence[OrderRef], link: VenueLink) -> str:
         if key is None:
-            return "sc-" + hashlib.sha256(f"{venue}|{account}|{fingerprint(refs)}".encode()).hexdigest()[:24]
+            # The same orders, account and environment (endpoint and API key): a testnet job and a
+            # production job for the same ids are different jobs.
+            env = f"{link.adapter.base_url}|{key_fingerprint(link.creds.api_key)}"
+            return "sc-" + hashlib.sha256(f"{venue}|{account}|{env}|{fingerprint(refs)}".encode()).hexdigest()[:24]
         if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise InputError(f"idempotency key must be 1-{MAX_KEY_LENGTH} printable characters, got {key!r}")
+            raise InputError(f"idempotency key must be 1-{MAX_KEY_LENGTH} printable characters, got {_shown(key)}")
         return key
 
     def _deadline_at(self, deadline: float | None) -> float:
@@ -294,6 +335,7 @@ class Client:
         key: str | None = None,
         account: str = "default",
         deadline: float | None = None,
+        wait: bool = False,
     ) -> JobResult:
         """Cancel a batch of orders and return where each one stands.
 
@@ -302,26 +344,34 @@ class Client:
         order is ``cancelled`` or ``failed``, or when ``deadline`` seconds have passed -- then the job
         stays ``open`` and :meth:`resume` continues it.
 
+        Without ``key``, the key is derived from the venue, account, environment (base URL and API
+        key) and the order set, and it joins only an *unfinished* job: calling again after a crash
+        continues the job (or creates it, if the crash came before it was stored); calling again
+        after the job finished is a new job that asks the venue again. A ``key`` you give is
+        exact-once for as long as the job exists. If another live runner holds the job, the result
+        says so in ``held_by`` (``wait=True`` waits for it, up to the deadline).
+
         Raises:
             InputError: bad venue, symbol, ids, key or credentials (nothing stored or sent).
             IdempotencyConflict: ``key`` already names a job with a different set of orders.
-            AuthError: the venue refused the credentials (the job stays open).
+            AuthError: the venue refused the credentials (the job stays open; ``exc.job_id``).
+            VenueRejected: the venue refused the requests as a whole, repeatedly (e.g. a wrong base
+                URL answering 404): nothing applied, the job is ``needs_attention`` (``exc.job_id``).
         """
         venue_class(venue)
-        if not isinstance(account, str) or not account or len(account) > 100:
-            raise InputError(f"account label must be 1-100 characters, got {account!r}")
+        _check_account(account)
         refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
         link = self._link(venue)  # credentials checked before anything is stored
         until = self._deadline_at(deadline)
-        job_key = self._key(key, venue, account, refs)
+        job_key = self._key(key, venue, account, refs, link)
         job_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
-        job, created = self._journal.create_job(job_id=job_id, key=job_key, venue=venue, account=account, refs=refs, now=self._clock.now())
+        job, created = self._journal.create_job(
+            job_id=job_id, key=job_key, venue=venue, account=account, refs=refs, now=self._clock.now(),
+            base_url=link.adapter.base_url, key_fp=key_fingerprint(link.creds.api_key), derived=key is None,
+        )
         if not created:
             log.info("key %s names job %s already; continuing it", job_key, job.id)
-        if job.status != "done":
-            self._runner(link).run(job.id, until)
-        # Without events: a 100k-order job has 300k of them. `job(job_id)` returns them.
-        return self._journal.job_result(job.id, with_events=False)
+        return self._run_job(job, until, wait=wait, raise_venue_errors=True)
 
     def cancel_many(self, batches: Sequence[Mapping[str, Any]], *, deadline: float | None = None, max_jobs: int = 8) -> list[JobResult]:
         """Run several cancels at once (e.g. every symbol on every venue), one job each, concurrently.
@@ -347,47 +397,179 @@ class Client:
             futures = [pool.submit(self.cancel, **b, deadline=deadline) for b in batches]
             return [f.result() for f in futures]
 
-    def resume(self, job_id: str | None = None, *, deadline: float | None = None) -> list[JobResult]:
+    def resume(
+        self, job_id: str | None = None, *, deadline: float | None = None, wait: bool = False, rebind: bool = False
+    ) -> list[JobResult]:
         """Continue unfinished jobs (one, or every one in the journal) after a crash or a deadline.
 
         Orders left ``sent`` by a dead run become ``unknown`` and are queried before any re-send.
-        Without ``job_id``, jobs are claimed one at a time, oldest first, by taking their lease
-        (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL), so runners in several threads,
-        processes or hosts sharing one journal split the unfinished jobs between them: a job another
-        live runner holds is left to it, and a dead runner's job is taken over once its lease
-        expires. Returns every job that was unfinished when the call started (those other runners
-        hold included, as they stand at the end), then any job it ran that appeared meanwhile.
+        A job whose runner provably died on this host (its process is gone) is taken over at once;
+        a job held by a runner that may be alive is left to it until its lease expires, and comes
+        back with ``held_by`` saying who holds it and until when (``wait=True`` waits for such jobs,
+        up to the deadline, and finishes them). Without ``job_id``, jobs are claimed one at a time,
+        oldest first (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL), so runners in several
+        threads, processes or hosts sharing one journal split the unfinished jobs between them.
+
+        Each job runs against the base URL it was created with, and only under an API key with the
+        fingerprint it was created with; a job this host cannot run (no credentials for its venue,
+        another key) is skipped and comes back with ``skipped`` saying why, and the other jobs still
+        run. ``rebind=True`` (with ``job_id``) moves the job on purpose to the base URL and key this
+        client is configured with, recorded as a ``rebind`` event. Venue errors do not stop the other
+        jobs: a job the venue refused comes back with ``problem`` and ``attention`` set.
+
+        Returns every job that was unfinished when the call started, then any job it ran that
+        appeared meanwhile, each as it stands at the end.
         """
         until = self._deadline_at(deadline)
         if job_id:
-            self._resume_one(job_id, until, claimed=False)
-            return [self._journal.job_result(job_id, with_events=False)]
+            job = self._journal.get_job(job_id)
+            if job is None:
+                raise InputError(f"no job {job_id!r} in {self.db_url}")
+            return [self._run_job(job, until, wait=wait, rebind=rebind)]
+        if rebind:
+            raise InputError("rebind moves one job on purpose: give its job id")
         reported = self._journal.unfinished_job_ids()
-        ran: list[str] = []  # a job its deadline left open is released; don't claim it again in this pass
-        while (jid := self._journal.claim_next(self._owner, int(self._clock.now() * 1000), self._lease_ttl_ms, exclude=ran)) is not None:
-            ran.append(jid)
-            self._resume_one(jid, until, claimed=True)
-        seen = set(reported)
-        return [self._journal.job_result(j, with_events=False) for j in reported + [j for j in ran if j not in seen]]
+        results: dict[str, JobResult] = {}
+        waiting_for: list[str] = []
+        while True:
+            while (
+                jid := self._journal.claim_next(
+                    self._owner, int(self._clock.now() * 1000), self._lease_ttl_ms, exclude=results,
+                    proc=self._proc, is_dead=proc.holder_is_dead, same_host=proc.hostname(),
+                )
+            ) is not None:
+                job = self._journal.get_job(jid)
+                assert job is not None
+                results[jid] = self._run_job(job, until, wait=False, claimed=True)
+            held = [j for j in self._journal.unfinished_job_ids() if j not in results]
+            if not wait or not held or self._clock.monotonic() >= until:
+                break
+            if held != waiting_for:
+                log.warning("waiting for %d jobs other runners hold: %s", len(held), ", ".join(held))
+                waiting_for = held
+            self._clock.sleep(min(1.0, max(0.0, until - self._clock.monotonic())))
+        out = []
+        for jid in reported + [j for j in results if j not in set(reported)]:
+            out.append(results.get(jid) or self._held_result(jid))
+        return out
 
-    def _resume_one(self, job_id: str, until: float, *, claimed: bool) -> None:
+    def rebind(self, job_id: str) -> JobResult:
+        """Move an unfinished job on purpose to the base URL and API key this client is configured
+        with for its venue (a typo'd URL fixed, a key rotated), recorded as a ``rebind`` event.
+
+        A job otherwise always runs where it was created. Nothing is sent; :meth:`resume` runs it.
+        """
         job = self._journal.get_job(job_id)
         if job is None:
             raise InputError(f"no job {job_id!r} in {self.db_url}")
         if job.status == "done":
-            return
-        try:
+            raise InputError(f"job {job_id} is done; there is nothing left to move")
+        link = self._link(job.venue)
+        self._journal.rebind(job.id, link.adapter.base_url, key_fingerprint(link.creds.api_key), self._clock.now(),
+                             "moved on purpose (rebind)")
+        return self._journal.job_result(job_id, with_events=False)
+
+    def _held_result(self, job_id: str) -> JobResult:
+        """A job this call did not run: as it stands, with who holds it if someone does."""
+        result = self._journal.job_result(job_id, with_events=False)
+        owner, _, expires_ms = self._journal.lease(job_id)
+        now = self._clock.now()
+        if result.status != "done" and owner and expires_ms and expires_ms / 1000 > now:
+            return replace(result, held_by=str(LeaseHeld(job_id, owner, expires_ms / 1000, now=now)))
+        return result
+
+    def _job_link(self, job: JobRow, *, rebind: bool) -> VenueLink:
+        """The link a job runs on: the base URL it was created with, under a key with its fingerprint.
+
+        Raises :class:`InputError` saying why this host cannot run the job.
+        """
+        if rebind:
+            self.rebind(job.id)
+            return self._link(job.venue)
+        if job.base_url is None:
             link = self._link(job.venue)
-        except InputError:
-            if claimed:
-                self._journal.release(job_id, self._owner)  # let a host that has the credentials take it
-            raise
+            why = "bound on its first run (created before jobs recorded their environment)"
+            self._journal.rebind(job.id, link.adapter.base_url, key_fingerprint(link.creds.api_key), self._clock.now(), why)
+            return link
+        creds = self._creds(job.venue)
+        fp = key_fingerprint(creds.api_key)
+        if job.key_fp is not None and job.key_fp != fp:
+            raise InputError(
+                f"job {job.id} was created under another {job.venue} API key (fingerprint {job.key_fp}; the key "
+                f"configured here is {fp}): run it where that key is configured, or move it on purpose with "
+                f"`safecancel resume --job {job.id} --rebind`"
+            )
+        return self._link(job.venue, job.base_url)
+
+    def _run_job(
+        self, job: JobRow, until: float, *, wait: bool, claimed: bool = False, rebind: bool = False, raise_venue_errors: bool = False
+    ) -> JobResult:
+        """Run one job to its end or the deadline; return it as it stands (with why it stopped short)."""
+        if job.status == "done" and not rebind:
+            return self._journal.job_result(job.id, with_events=False)
         try:
-            self._runner(link).run(job_id, until)
-        except LeaseHeld as exc:
-            log.info("skipping %s: %s", job_id, exc)
-        except ConcurrentUpdate as exc:  # another runner took the job over; it finishes it
-            log.warning("job %s: %s", job_id, exc)
+            link = self._job_link(job, rebind=rebind)
+        except InputError as exc:
+            if claimed:
+                self._journal.release(job.id, self._owner)  # let a host that can run it take it
+            if raise_venue_errors:
+                raise
+            log.warning("skipping job %s: %s", job.id, exc)
+            return replace(self._journal.job_result(job.id, with_events=False), skipped=str(exc))
+        problem: str | None = None
+        said = False
+        while True:
+            try:
+                self._runner(link).run(job.id, until)
+            except LeaseHeld as exc:
+                if wait and self._clock.monotonic() < until:
+                    if not said:
+                        log.warning("%s; waiting for it (up to the deadline)", exc)
+                        said = True
+                    # Polled: the holder may finish, release, or die (then it is taken over at once).
+                    self._clock.sleep(min(1.0, max(0.0, until - self._clock.monotonic())))
+                    continue
+                return replace(self._journal.job_result(job.id, with_events=False), held_by=str(exc))
+            except ConcurrentUpdate as exc:  # another runner took the job over; it finishes it
+                log.warning("job %s: %s", job.id, exc)
+            except (AuthError, VenueRejected) as exc:
+                if raise_venue_errors:
+                    exc.job_id = job.id
+                    raise
+                log.warning("job %s: %s", job.id, exc)
+                problem = "auth" if isinstance(exc, AuthError) else "venue"
+            break
+        # Without events: a 100k-order job has 300k of them. `job(job_id)` returns them.
+        return replace(self._journal.job_result(job.id, with_events=False), problem=problem)
+
+    def existing_job(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        order_ids: Iterable[Any] | None = None,
+        client_order_ids: Iterable[Any] | None = None,
+        orders: Iterable[OrderRef] | None = None,
+        key: str | None = None,
+        account: str = "default",
+    ) -> JobResult | None:
+        """The job a :meth:`cancel` with these arguments would join, or None if it would create one.
+
+        Read only: a journal that does not exist yet is not created.
+        """
+        _check_account(account)
+        refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
+        link = self._link(venue)
+        job_key = self._key(key, venue, account, refs, link)
+        with self._lock:
+            if self._journal_ is None:
+                try:
+                    self._db = Database(self._db_arg, create=False)
+                except InputError:
+                    return None  # no journal yet: a real run would create the job
+                self._journal_ = Journal(self._db, self._table)
+        job = self._journal.find_job(job_key, derived=key is None)
+        return None if job is None else self._journal.job_result(job.id, with_events=False)
 
     def job(self, job_id: str) -> JobResult:
         """A job with its orders and events."""
@@ -494,6 +676,8 @@ class Client:
             lease_ttl_ms=self._lease_ttl_ms,
             workers=self._workers,
             on_progress=self.on_progress,
+            proc=self._proc,
+            is_dead=proc.holder_is_dead,
         )
 
 

@@ -30,6 +30,10 @@ class SystemClock:
             time.sleep(seconds)
 
 
+SYSTEM_CLOCK = SystemClock()
+"""The one real clock: clients that share it share their rate budgets per venue and key."""
+
+
 class FakeClock:
     """A clock for tests: ``sleep`` advances time instantly."""
 

@@ -64,6 +64,12 @@ def run_demo(db: str | None, *, per_venue: int = 40, latency_ms: int = 5) -> int
                 fake.fault(venue, **f)
         con.print("faults: " + "; ".join(f"{v}: " + ", ".join(f["kind"] for f in FAULTS[v]) for v in venues))
         update, stop = _progress_printer(True)
+        if db is None:  # a journal of its own: demo jobs never enter the real audit trail
+            from .store.db import demo_path
+
+            demo_db = demo_path()
+            demo_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            db = str(demo_db)
         client = Client(
             db,
             credentials=dict.fromkeys(venues, DEMO_CREDENTIALS),

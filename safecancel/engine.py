@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .clock import Clock
-from .errors import AuthError, ConcurrentUpdate, TransportError
+from .errors import AuthError, ConcurrentUpdate, TransportError, VenueRejected
 from .model import (
     REASON_ACCEPTED,
     REASON_CANCELLING,
@@ -64,6 +64,9 @@ class RetryPolicy:
     max_sends: int = 5
     attention_queries: int = 20
     async_first_query: float = 0.2  # an asynchronous venue needs a moment before a query can confirm
+    # Requests refused as a whole (a 404 from a wrong base URL, a whole-request 4xx code) in a row,
+    # with no answer about any order in between, before the run stops and the job asks for attention.
+    max_refusals: int = 3
 
     def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
         backoff = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1)) * rng.uniform(0.5, 1.0)
@@ -99,6 +102,8 @@ class JobRunner:
         lease_ttl_ms: int = 30_000,
         workers: int = 4,
         on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
+        proc: str | None = None,
+        is_dead: Callable[[str | None, str | None], bool] | None = None,
     ) -> None:
         self.journal = journal
         self.link = link
@@ -120,6 +125,13 @@ class JobRunner:
         self._reopened_lock = threading.Lock()
         self._renewed_ms = 0  # when this run last extended its lease
         self._lease_lock = threading.Lock()
+        self.proc = proc
+        self.is_dead = is_dead
+        self._lease_lost = False
+        # Requests the venue refused as a whole, in a row (reset by any answer about an order).
+        self._refusals = 0
+        self._refusal: Failure | None = None
+        self._last_error: str | None = None  # the last transport failure, to say why a job stayed open
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -135,10 +147,27 @@ class JobRunner:
         """
         now_ms = self._now_ms()
         with self._lease_lock:
+            if self._lease_lost:
+                raise ConcurrentUpdate(f"lease on job {job_id} was lost by {self.owner}: another runner took it over")
             if now_ms - self._renewed_ms < self.lease_ttl_ms // 3:
                 return
-            self.journal.heartbeat(job_id, self.owner, now_ms, self.lease_ttl_ms)
+            try:
+                self.journal.heartbeat(job_id, self.owner, now_ms, self.lease_ttl_ms)
+            except ConcurrentUpdate:
+                self._lease_lost = True
+                raise
             self._renewed_ms = now_ms
+
+    def _paced(self, job_id: str, bucket: TokenBucket) -> None:
+        """Wait for the venue's rate (or its Retry-After pause), renewing the lease while waiting.
+
+        A pause can outlast the lease (``Retry-After: 40`` against a 30 s lease): waiting in slices
+        keeps a live runner from being taken for dead, and the check after the wait stops a runner
+        whose lease was taken anyway (say, the process was suspended) before it sends anything more.
+        """
+        while not bucket.acquire(max_wait=self.lease_ttl_ms / 3000):
+            self._keep_lease(job_id)
+        self._keep_lease(job_id)
 
     def _delay_ms(self, attempt: int, retry_after: float | None = None) -> int:
         with self._rng_lock:
@@ -196,7 +225,9 @@ class JobRunner:
         now = self.clock.now()
         job = self.journal.get_job(job_id)
         self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
-        recovered = self.journal.acquire(job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now)
+        recovered = self.journal.acquire(
+            job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now, proc=self.proc, is_dead=self.is_dead
+        )
         self._renewed_ms = int(now * 1000)
         if recovered:
             log.warning("job %s: %d orders were in flight when the last run stopped; querying them", job_id, recovered)
@@ -207,6 +238,8 @@ class JobRunner:
             while True:
                 if self._auth_failure is not None:
                     raise self._auth_failure
+                if self._refusals >= self.policy.max_refusals:
+                    break  # the venue keeps refusing the request itself: sending more will not help
                 self._keep_lease(job_id)
                 active = self.journal.orders(job_id, (S.PENDING, S.UNKNOWN))
                 self._progress(job_id)
@@ -249,10 +282,60 @@ class JobRunner:
                     wake = min(wake, deadline - self.clock.monotonic())
                 # Never sleep past a lease renewal.
                 self.clock.sleep(max(0.0, min(wake, self.policy.max_delay, self.lease_ttl_ms / 3000)))
+        except ConcurrentUpdate:
+            self._lease_lost = True
+            raise
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
-            self._finish(job_id)
+            if not self._lease_lost:  # the job is another runner's now: its status is not ours to write
+                self._finish(job_id)
+        if self._refusals >= self.policy.max_refusals and self._refusal is not None:
+            f = self._refusal
+            raise VenueRejected(
+                self._attention_text or "the venue refused the requests", venue=self.venue.name,
+                http_status=f.http_status, venue_code=f.code, venue_message=f.message,
+            )
+
+    def _status(self, rows: Sequence[OrderRow]) -> tuple[str, str | None]:
+        """The job's status after this run and, unless done, why it stopped short, in plain words."""
+        if not rows:
+            return "done", None
+        name = self.venue.name
+        n = len(rows)
+        if self._auth_failure is not None:
+            return "open", f"{self._auth_failure}; fix the API key or secret, then run `safecancel resume`"
+        if self._refusals >= self.policy.max_refusals and self._refusal is not None:
+            f = self._refusal
+            said = " ".join(str(x) for x in (f.code, f.message) if x) or "no details"
+            hint = "check the base URL" if f.http_status in (404, 405) else "check the request and the account"
+            return "needs_attention", (
+                f"{name} refused the request as a whole {self._refusals} times in a row (HTTP {f.http_status}: {said}); "
+                f"nothing was applied, {n} orders are unsettled: {hint} ({self.venue.base_url}), then `safecancel resume`"
+            )
+        stuck = [o for o in rows if o.state == S.PENDING and not self._may_send(o)]
+        forgotten = [o for o in rows if o.state == S.UNKNOWN and o.reason == REASON_FORGOTTEN]
+        unanswered = [o for o in rows if o.state == S.UNKNOWN and o.queries >= self.policy.attention_queries]
+        if stuck or forgotten or unanswered:
+            parts = []
+            if stuck:
+                parts.append(f"{len(stuck)} orders are still open at {name} after {self.policy.max_sends} cancels each")
+            if forgotten:
+                parts.append(f"{len(forgotten)} orders are too old for {name} to answer for: settle them with `safecancel resolve`")
+            if unanswered:
+                parts.append(f"{len(unanswered)} orders could not be confirmed after {self.policy.attention_queries} queries")
+            return "needs_attention", "; ".join(parts)
+        counts: dict[str, int] = {}
+        for o in rows:
+            counts[o.state] = counts.get(o.state, 0) + 1
+        left = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        cause = f" (last error: {self._last_error})" if self._last_error else ""
+        return "open", f"the run ended before every order was settled ({left}){cause}; `safecancel resume` continues it"
+
+    def _refused(self, f: Failure) -> None:
+        with self._reopened_lock:
+            self._refusals += 1
+            self._refusal = f
 
     def _may_send(self, row: OrderRow) -> bool:
         return self._reopened.get(row.pk, 0) < self.policy.max_sends
@@ -266,19 +349,15 @@ class JobRunner:
         if self.on_progress is not None:
             self.on_progress(job_id, self.venue.name, self.journal.counts(job_id))
 
+    _attention_text: str | None = None
+
     def _finish(self, job_id: str) -> None:
         rows = self.journal.orders(job_id, (S.PENDING, S.SENT, S.UNKNOWN))
-        if not rows:
-            status = "done"
-        elif any(
-            (o.state == S.PENDING and not self._may_send(o))
-            or (o.state == S.UNKNOWN and (o.queries >= self.policy.attention_queries or o.reason == REASON_FORGOTTEN))
-            for o in rows
-        ):
-            status = "needs_attention"
-        else:
-            status = "open"
-        self.journal.set_status(job_id, status, self.clock.now())
+        status, why = self._status(rows)
+        self._attention_text = why
+        if why:
+            log.warning("job %s %s: %s", job_id, status, why)
+        self.journal.set_status(job_id, status, self.clock.now(), why)
         self.journal.release(job_id, self.owner)
         self._progress(job_id)
 
@@ -306,6 +385,8 @@ class JobRunner:
         by_pk = {r.pk: r for r in marked}
         groups = [[by_pk[r.pk] for r in chunk if r.pk in by_pk] for chunk in chunks]
         replies = self._map(pool, lambda g: self._send_marked(job_id, g), [g for g in groups if g])
+        if self._lease_lost:
+            raise ConcurrentUpdate(f"lease on job {job_id} was lost by {self.owner}: another runner took it over")
         # Every reply of the window is recorded in one transaction (one commit), then the follow-ups
         # a reply asked for (re-measure the clock, stop on refused credentials) run.
         self.journal.apply_batch(job_id, [(changes, ev) for changes, ev, _ in replies], self.clock.now())
@@ -320,15 +401,21 @@ class JobRunner:
         refs = [r.ref for r in marked]
         # Paced after the write-ahead commit, right before the send: the commit's variable duration
         # must not bunch requests up at the venue (fixed-window venues block on a burst).
-        self.link.cancel_bucket.acquire()
+        try:
+            self._paced(job_id, self.link.cancel_bucket)
+        except ConcurrentUpdate:
+            # Another runner took the job over while this one waited: it has turned these orders
+            # `unknown` and will query them. Sending now could cancel twice; record nothing, stop.
+            return [], None, None
         req = self.venue.build_cancel(refs, self.link.creds, self.link.server_clock.now_ms())
         resp, err, at = self._exchange(job_id, req)
         ev = self._evidence(req, resp, str(err) if err else None, at)
         if err is not None:
+            self._last_error = str(err)
             if err.never_reached_venue:
                 # One delay for the whole chunk, so it goes out again as one request.
                 again = self._now_ms() + self._delay_ms(max(r.attempts for r in marked))
-                changes = [Change(r, "requeue", next_at_ms=again, note=str(err)) for r in marked]
+                changes = [Change(r, "requeue", next_at_ms=again, message=str(err), unsent=True) for r in marked]
             else:
                 changes = [Change(r, "lose", reason=REASON_NO_REPLY, message=str(err)) for r in marked]
             return changes, ev, None
@@ -337,6 +424,7 @@ class JobRunner:
         if isinstance(reply, Failure):
             changes, followup = self._chunk_failure(job_id, marked, reply, resp)
             return changes, ev, followup
+        self._refusals = 0  # an answer about the orders: the request itself is fine
         changes = []
         for row in marked:
             outcome = reply.get(row.ref) or Outcome(Verdict.UNKNOWN, "omitted")
@@ -364,7 +452,12 @@ class JobRunner:
         if kind is FailureKind.UNKNOWN_OUTCOME:
             changes = [Change(r, "lose", reason=REASON_NO_REPLY, **common) for r in rows]
         elif kind is FailureKind.REJECTED:
-            changes = [Change(r, "reject", reason=REASON_REFUSED, provenance=Provenance.VENUE_RESPONSE.value, **common) for r in rows]
+            # A refusal of the request is no answer about any order: nothing was applied, so the
+            # orders go back to pending. Repeated, the job stops and asks for attention.
+            self._refused(f)
+            again = now_ms + self._delay_ms(max(r.attempts for r in rows))
+            changes = [Change(r, "requeue", next_at_ms=again, note="the request was refused as a whole; nothing applied", **common)
+                       for r in rows]
         else:
             # Not applied (NOT_PROCESSED, RATE_LIMITED, CLOCK, AUTH): back to pending, to be sent again.
             retry_after = f.retry_after
@@ -373,8 +466,9 @@ class JobRunner:
                     retry_after, self.policy.max_retry_after
                 )
                 self.link.cancel_bucket.pause(pause)
-            # One delay for the whole chunk, so it goes out again as one request.
-            wait = 0 if kind is FailureKind.CLOCK else self._delay_ms(max(r.attempts for r in rows), retry_after)
+            # One delay for the whole chunk, so it goes out again as one request. A clock rejection
+            # backs off too: with the time endpoint down, re-signing at once would only loop.
+            wait = self._delay_ms(max(r.attempts for r in rows), retry_after)
             changes = [Change(r, "requeue", next_at_ms=now_ms + wait, note=f"not applied: {kind.value}", **common) for r in rows]
         if kind is FailureKind.CLOCK:
 
@@ -416,21 +510,25 @@ class JobRunner:
     def _reconcile(self, job_id: str, row: OrderRow) -> None:
         if self._auth_failure is not None:
             return
-        self._keep_lease(job_id)  # a long list of paced queries can outlast the lease
-        self.link.query_bucket.acquire()
+        if self._refusals >= self.policy.max_refusals:
+            return
+        self._paced(job_id, self.link.query_bucket)  # a long list of paced queries can outlast the lease
         req = self.venue.build_query(row.ref, self.link.creds, self.link.server_clock.now_ms())
         resp, err, at = self._exchange(job_id, req)
         ev = self._evidence(req, resp, str(err) if err else None, at)
         again = self._now_ms() + self._delay_ms(row.queries + 1)
         if err is not None:
+            self._last_error = str(err)
             self.journal.apply(job_id, [Change(row, "query", query=True, next_at_ms=again, message=str(err))], self.clock.now(), ev)
             return
         assert resp is not None
         answer = self.venue.parse_query(row.ref, resp)
         if isinstance(answer, Failure):
             common = {"code": answer.code, "message": answer.message, "http_status": answer.http_status}
+            if answer.kind is FailureKind.REJECTED:
+                self._refused(answer)
             if answer.kind is FailureKind.CLOCK:
-                again = self._now_ms()
+                pass  # re-measured below; `again` keeps the backoff
             elif answer.retry_after is not None:
                 again = self._now_ms() + self._delay_ms(row.queries + 1, answer.retry_after)
             self.journal.apply(job_id, [Change(row, "query", query=True, next_at_ms=again, **common)], self.clock.now(), ev)
@@ -448,6 +546,7 @@ class JobRunner:
             elif answer.kind is FailureKind.RATE_LIMITED:
                 self.link.query_bucket.pause((again - self._now_ms()) / 1000)
             return
+        self._refusals = 0
         common = {"code": answer.code, "message": answer.message, "http_status": resp.status}
         v = answer.verdict
         if v is Verdict.CANCELLED:

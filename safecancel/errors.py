@@ -6,21 +6,25 @@
     ├── InputError            bad arguments or configuration; nothing was stored or sent; never retried
     │   └── IdempotencyConflict   a key reused for a different set of orders
     ├── IllegalTransition     the state table refused a trigger (a bug, or a second writer)
+    ├── LeaseHeld             another live runner holds the job's lease (host, pid, until)
     ├── StoreError            the journal database could not be used
     │   ├── ConcurrentUpdate  a compare-and-set lost: another writer moved the row first
-    │   ├── LeaseHeld         another live runner holds the job's lease
     │   └── SchemaOutOfDate   the database was written by a newer safecancel
     └── VenueError            fields: venue, http_status, venue_code, venue_message
         ├── AuthError         the venue refused our credentials; never retried
-        ├── RateLimitError    retry_after: seconds or None
         ├── TransportError    never_reached_venue: bool
-        └── VenueRejected     a definite business "no"; never retried
+        └── VenueRejected     the venue refused the requests as a whole, repeatedly (job_id)
+
+Rate limits are not an error a caller sees: a job paces itself and waits out 429s and Retry-After;
+one that runs out of time stays ``open`` for ``resume``.
 
 Errors carry data in fields so that callers branch on types and attributes, never on message text.
 Messages never contain credentials: they are built from ids, codes and venue messages only.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 
 class SafeCancelError(Exception):
@@ -60,14 +64,26 @@ class ConcurrentUpdate(StoreError):
     """A compare-and-set update matched no row: another writer changed it first."""
 
 
-class LeaseHeld(StoreError):
-    """Another runner holds a live lease on the job."""
+class LeaseHeld(SafeCancelError):
+    """Another runner that is (or may be) alive holds the job's lease; it is working the job.
 
-    def __init__(self, job_id: str, owner: str, expires_at: float) -> None:
-        super().__init__(f"job {job_id} is leased by {owner} until {expires_at:.3f}")
+    Not a :class:`StoreError`: the journal is fine, the job is simply someone else's until
+    ``expires_at`` (epoch seconds). A holder proven dead on this host never raises this: its job is
+    taken over at once.
+    """
+
+    def __init__(self, job_id: str, owner: str, expires_at: float, *, now: float | None = None) -> None:
+        host, _, _nonce = owner.rpartition(":")
+        host, _, pid = host.rpartition(":") if host else (owner, "", "")
         self.job_id = job_id
         self.owner = owner
+        self.host = host or owner
+        self.pid = int(pid) if pid.isdigit() else None
         self.expires_at = expires_at
+        until = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        left = "" if now is None else f", {max(0.0, expires_at - now):.0f} s from now"
+        who = f"{self.host} (pid {self.pid})" if self.pid is not None else self.host
+        super().__init__(f"job {job_id} is held by a live runner on {who} until {until}{left}")
 
 
 class SchemaOutOfDate(StoreError):
@@ -91,18 +107,11 @@ class VenueError(SafeCancelError):
         self.http_status = http_status
         self.venue_code = venue_code
         self.venue_message = venue_message
+        self.job_id: str | None = None  # the job that met the error, when one did (it stays unfinished)
 
 
 class AuthError(VenueError):
     """The venue refused the credentials or the signature. Never retried."""
-
-
-class RateLimitError(VenueError):
-    """The venue asked us to slow down."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.retry_after = retry_after
 
 
 class TransportError(VenueError):
@@ -114,4 +123,6 @@ class TransportError(VenueError):
 
 
 class VenueRejected(VenueError):
-    """The venue gave a definite business refusal. Never retried."""
+    """The venue refused our requests as a whole, repeatedly (a wrong base URL answering 404, a
+    whole-request error code): nothing was applied, the job is ``needs_attention`` and its orders are
+    as they were. Raised by ``cancel()`` with ``job_id`` set; ``resume`` continues the job once fixed."""

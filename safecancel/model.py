@@ -175,9 +175,10 @@ class OrderResult:
     state: str
     reason: str | None
     provenance: str | None
-    attempts: int
-    venue_code: str | None = None
+    attempts: int  # cancel requests that may have reached the venue
+    venue_code: str | None = None  # what the venue said in the answer that produced ``state``
     venue_message: str | None = None
+    unsent: int = 0  # cancel requests that provably never left this machine (not in ``attempts``)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -188,6 +189,9 @@ class OrderResult:
             "reason": self.reason,
             "provenance": self.provenance,
             "attempts": self.attempts,
+            "unsent": self.unsent,
+            "venue_code": self.venue_code,
+            "venue_message": self.venue_message,
         }
 
 
@@ -243,6 +247,12 @@ class JobResult:
     finished_at: str | None
     orders: tuple[OrderResult, ...]
     events: tuple[EventRecord, ...] = ()
+    attention: str | None = None  # why the job stopped short of finishing, in plain words
+    base_url: str | None = None  # the venue endpoint the job is bound to
+    key_fp: str | None = None  # one-way fingerprint of the API key it runs under
+    held_by: str | None = None  # this call did not run it: another live runner holds it (who, until when)
+    skipped: str | None = None  # this call could not run it here (missing credentials, another key)
+    problem: str | None = None  # this call stopped on a venue error: "venue" (request refused) or "auth"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -270,6 +280,12 @@ class JobResult:
             "created_at": self.created_at,
             "finished_at": self.finished_at,
             "counts": self.counts,
+            "attention": self.attention,
+            "base_url": self.base_url,
+            "key_fp": self.key_fp,
+            "held_by": self.held_by,
+            "skipped": self.skipped,
+            "problem": self.problem,
             "orders": [o.to_json() for o in self.orders],
         }
         if events:

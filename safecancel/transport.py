@@ -17,7 +17,7 @@ import requests
 from requests import exceptions as rex
 from urllib3 import exceptions as u3
 
-from .clock import Clock
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import TransportError
 from .model import HttpRequest, HttpResponse
 
@@ -69,10 +69,8 @@ class RequestsTransport:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         clock: Clock | None = None,
     ) -> None:
-        from .clock import SystemClock
-
         self.timeout = (connect_timeout, read_timeout)
-        self._clock = clock or SystemClock()
+        self._clock = clock or SYSTEM_CLOCK
         self._sessions: dict[str, requests.Session] = {}
         self._lock = threading.Lock()
 
@@ -130,8 +128,10 @@ class TokenBucket:
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        """Block until a request may go out."""
+    def acquire(self, max_wait: float | None = None) -> bool:
+        """Block until a request may go out (True), or, with ``max_wait``, until that much time has
+        passed without one (False: the caller renews its lease, checks its deadline, and asks again)."""
+        give_up = None if max_wait is None else self._clock.monotonic() + max_wait
         while True:
             with self._lock:
                 now = self._clock.monotonic()
@@ -143,8 +143,12 @@ class TokenBucket:
                     # refill can land a hair under 1.0, and re-sleeping ~1e-16 s never gets there.
                     if self._tokens >= 1.0 - 1e-9:
                         self._tokens = max(0.0, self._tokens - 1.0)
-                        return
+                        return True
                     wait = (1.0 - self._tokens) / self.rate
+                if give_up is not None:
+                    if now >= give_up:
+                        return False
+                    wait = min(wait, give_up - now)
             self._clock.sleep(max(wait, 1e-4))
 
     def pause(self, seconds: float) -> None:

@@ -35,6 +35,16 @@ def fake(fake_server: FakeVenue) -> Iterator[FakeVenue]:
 
 
 @pytest.fixture
+def slow(fake_server: FakeVenue) -> Iterator[FakeVenue]:
+    """The session fake with 40 ms latency, so a run lasts long enough to be killed in the middle."""
+    fake_server.reset()
+    fake_server.latency_ms = 40
+    yield fake_server
+    fake_server.latency_ms = 0
+    fake_server.reset()
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "journal.db")
 
@@ -99,3 +109,17 @@ def pg_url(pg_cluster) -> Iterator[str]:
     url = pg_cluster.checkout()
     yield url
     pg_cluster.checkin(url)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The per-user journal (platformdirs) goes to a temporary directory: tests never touch the real one."""
+    import os
+
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old

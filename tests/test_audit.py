@@ -55,11 +55,11 @@ def test_resolve_shows_in_show_and_export_with_operator_provenance(fake, env):
     ids = seed_open(fake, BN, 2)
     fake.fault(BN, "cancel", "drop_after_apply")
     fake.fault(BN, "query", "status", status=503, times=10_000)
-    job = json.loads(run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.4", "--json").output)
+    job = json.loads(run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.4", "--json").stdout)
     assert {o["state"] for o in job["orders"]} == {"unknown"}
     res = run(env, "resolve", job["job_id"], ids[0], "--as", "cancelled", "--note", "seen cancelled in the venue UI", "--json")
     assert res.exit_code == 0
-    shown = json.loads(run(env, "show", job["job_id"], "--json").output)
+    shown = json.loads(run(env, "show", job["job_id"], "--json").stdout)
     o = {x["order_id"]: x for x in shown["orders"]}[ids[0]]
     assert (o["state"], o["provenance"]) == ("cancelled", "operator")
     assert any(e["trigger"] == "settle" and e["note"] == "seen cancelled in the venue UI" for e in shown["events"])
@@ -90,7 +90,7 @@ def test_prune_keeps_the_chain_verifiable(fake, env, db_path):
     res = run(env, "prune", "--before", "2021-01-01", "--yes")
     assert res.exit_code == 0 and "removed 1 jobs" in res.output, res.output
     assert run(env, "audit", "verify").exit_code == 0
-    hist = json.loads(run(env, "history", "--json").output)
+    hist = json.loads(run(env, "history", "--json").stdout)
     assert [h["key"] for h in hist] == ["new"]
     assert run(env, "show", old["job_id"]).exit_code == 2
     # The checkpoint cannot be edited unseen.
@@ -107,7 +107,7 @@ def test_prune_never_removes_unfinished_jobs(fake, env, db_path):
     run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", "1", "--deadline", "0.3")
     res = run(env, "prune", "--before", "2999-01-01", "--yes")
     assert "removed 0 jobs" in res.output
-    assert len(json.loads(run(env, "history", "--json").output)) == 1
+    assert len(json.loads(run(env, "history", "--json").stdout)) == 1
 
 
 def test_export_of_100k_events_streams_in_bounded_memory(tmp_path):

@@ -39,13 +39,14 @@ def test_cancel_json_shape_and_exit_0(fake, env):
     ids = seed_open(fake, BN, 25)
     res = run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--json")
     assert res.exit_code == 0, res.output
-    job = json.loads(res.output)
+    job = json.loads(res.stdout)
     assert {"job_id", "key", "venue", "status", "orders", "events"} <= set(job)
     assert len(job["orders"]) == 25
-    assert set(job["orders"][0]) == {"symbol", "order_id", "client_order_id", "state", "reason", "provenance", "attempts"}
+    assert set(job["orders"][0]) == {"symbol", "order_id", "client_order_id", "state", "reason", "provenance", "attempts", "unsent",
+                                     "venue_code", "venue_message"}
     assert {o["state"] for o in job["orders"]} == {"cancelled"} and {o["provenance"] for o in job["orders"]} == {"venue_response"}
     assert sum(1 for r in fake.requests(BN) if r["endpoint"] == "cancel") == 3
-    shown = json.loads(run(env, "show", job["job_id"], "--json").output)
+    shown = json.loads(run(env, "show", job["job_id"], "--json").stdout)
     assert shown["orders"] == job["orders"]
 
 
@@ -53,10 +54,10 @@ def test_exit_1_when_some_failed_and_history_json(fake, env):
     ids = seed_open(fake, BN, 2) + seed_open(fake, BN, 1, start=3000, status="filled")
     res = run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids + ["999999"]), "--json")
     assert res.exit_code == 1
-    orders = {o["order_id"]: o for o in json.loads(res.output)["orders"]}
+    orders = {o["order_id"]: o for o in json.loads(res.stdout)["orders"]}
     assert (orders["3000"]["state"], orders["3000"]["reason"], orders["3000"]["provenance"]) == ("failed", "filled", "venue_query")
     assert (orders["999999"]["state"], orders["999999"]["reason"]) == ("failed", "not_found")
-    hist = json.loads(run(env, "history", "--json").output)
+    hist = json.loads(run(env, "history", "--json").stdout)
     assert len(hist) == 1
     assert set(hist[0]) == {"job_id", "key", "venue", "status", "created_at", "counts"}
     assert hist[0]["counts"] == {"cancelled": 2, "failed": 2}
@@ -71,7 +72,7 @@ def test_exit_3_when_unfinished_then_resume_finishes(fake, env):
     fake.clear_faults()
     res = run(env, "resume", "--json")
     assert res.exit_code == 0, res.output
-    jobs = json.loads(res.output)
+    jobs = json.loads(res.stdout)
     assert len(jobs) == 1 and jobs[0]["status"] == "done"
     assert run(env, "resume").exit_code == 0  # nothing left
 
@@ -121,7 +122,7 @@ def test_key_reused_for_other_orders_exit_2(fake, env):
 def test_dry_run_redacts_and_stores_nothing(fake, env, db_path):
     res = run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(str(i) for i in range(1, 13)), "--dry-run", "--json")
     assert res.exit_code == 0, res.output
-    plan = json.loads(res.output)["requests"]
+    plan = json.loads(res.stdout)["requests"]
     assert [len(p["orders"]) for p in plan] == [10, 2]
     assert "signature=%2A%2A%2A" in plan[0]["query"] or "signature=***" in plan[0]["query"]
     assert "test-key" not in res.output and "test-secret" not in res.output

@@ -41,7 +41,7 @@ from sqlalchemy.engine.url import URL
 
 from ..errors import InputError, SchemaOutOfDate, StoreError
 
-DEFAULT_DB = "safecancel.db"
+JOURNAL_FILE = "journal.db"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 # Arbitrary but fixed: every safecancel process migrating the same PostgreSQL database takes this
@@ -53,9 +53,30 @@ PG_MIGRATION_LOCK = 0x5AFECA7C
 _ALEMBIC_LOCK = threading.Lock()
 
 
+def default_path() -> Path:
+    """The per-user journal, the same whatever directory a bot is started from (cron and systemd
+    start in ``$HOME`` or ``/``): ``platformdirs.user_data_dir("safecancel")/journal.db``, e.g.
+    ``~/.local/share/safecancel/journal.db`` on Linux."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("safecancel", appauthor=False)) / JOURNAL_FILE
+
+
+def demo_path() -> Path:
+    """The demo's own journal, beside the per-user one: demo jobs never enter a real audit trail."""
+    return default_path().with_name("demo.db")
+
+
 def resolve_url(url: str | None) -> URL:
-    """A database argument (URL, plain path, or None for ``$SAFECANCEL_DB`` / ``./safecancel.db``) as a URL."""
-    raw = url or os.environ.get("SAFECANCEL_DB") or DEFAULT_DB
+    """A database argument (URL, plain path, or None for ``$SAFECANCEL_DB`` / the per-user default) as a URL."""
+    raw = url or os.environ.get("SAFECANCEL_DB")
+    if not raw:
+        path = default_path()
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the journal directory {path.parent}: {exc.strerror}; set SAFECANCEL_DB or --db") from None
+        raw = str(path)
     if raw == ":memory:":
         raise InputError("an in-memory SQLite database cannot hold a journal; give a file path")
     if "://" not in raw:
@@ -167,8 +188,11 @@ class Database:
         an existing journal (``migrate-store --from``) and must not leave an empty one behind.
         """
         self.url = resolve_url(url)
-        self.display_url = self.url.render_as_string(hide_password=True)
         self.dialect = self.url.get_backend_name()
+        # A SQLite journal is named by its file path (what a person looks for); others by their URL.
+        self.display_url = (
+            self.url.database if self.dialect == "sqlite" and self.url.database else self.url.render_as_string(hide_password=True)
+        )
         if self.dialect == "sqlite":
             if not create and self.url.database and self.url.database != ":memory:" and not Path(self.url.database).exists():
                 raise InputError(f"no journal at {self.display_url}: the file does not exist")

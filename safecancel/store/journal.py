@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
 from ..model import EventRecord, JobResult, JobSummary, OrderRef, OrderResult
@@ -50,6 +50,15 @@ MESSAGE_LIMIT = 500
 BODY_LIMIT = 16_384
 UNFINISHED = ("open", "needs_attention")
 OBSERVATIONS = frozenset({"query", "defer", "note"})  # triggers recorded without a state change
+
+
+def _same_lease(owner: str | None, proc: str | None, expires: int | None) -> Any:
+    """The lease columns still as read: the compare of a lease compare-and-set."""
+    return and_(
+        jobs.c.lease_owner.is_(None) if owner is None else jobs.c.lease_owner == owner,
+        jobs.c.lease_proc.is_(None) if proc is None else jobs.c.lease_proc == proc,
+        jobs.c.lease_expires_ms.is_(None) if expires is None else jobs.c.lease_expires_ms == expires,
+    )
 
 
 def iso(ts: float) -> str:
@@ -104,6 +113,10 @@ class JobRow:
     finished_at: str | None
     lease_owner: str | None
     lease_expires_ms: int | None
+    base_url: str | None = None
+    key_fp: str | None = None
+    lease_proc: str | None = None
+    attention: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +150,7 @@ class Change:
     query: bool = False  # this change comes from a reconciliation query (counts it)
     note: str | None = None
     not_found: bool = False  # the venue answered "no such order" (consecutive answers are counted)
+    unsent: bool = False  # the write-ahead's request provably never left this machine
 
 
 _ORDER_COLS = (
@@ -166,12 +180,16 @@ _JOB_COLS = (
     jobs.c.finished_at,
     jobs.c.lease_owner,
     jobs.c.lease_expires_ms,
+    jobs.c.base_url,
+    jobs.c.key_fp,
+    jobs.c.lease_proc,
+    jobs.c.attention,
 )
 
 
 _CAS_READ = (
     orders.c.id, orders.c.state, orders.c.reason, orders.c.provenance, orders.c.attempts, orders.c.queries,
-    orders.c.not_found_seen, orders.c.last_code, orders.c.last_message, orders.c.next_at_ms,
+    orders.c.not_found_seen, orders.c.last_code, orders.c.last_message, orders.c.next_at_ms, orders.c.unsent,
 )
 class _Current(NamedTuple):
     id: int
@@ -184,6 +202,7 @@ class _Current(NamedTuple):
     last_code: str | None
     last_message: str | None
     next_at_ms: int
+    unsent: int
 
 
 # One compiled statement for every compare-and-set: executed as a batch (executemany).
@@ -201,6 +220,7 @@ _CAS_UPDATE = (
         last_code=bindparam("n_last_code"),
         last_message=bindparam("n_last_message"),
         next_at_ms=bindparam("n_next_at_ms"),
+        unsent=bindparam("n_unsent"),
     )
 )
 
@@ -277,13 +297,45 @@ class Journal:
 
     # -- jobs ------------------------------------------------------------------------------
 
+    def find_job(self, key: str, *, derived: bool = False) -> JobRow | None:
+        """The job a ``create_job`` with this key would join (read only; ``None``: it would create one)."""
+        with self.db.read() as conn:
+            return self._joinable(conn, key, derived)
+
+    def _joinable(self, conn: Connection, key: str, derived: bool) -> JobRow | None:
+        if not derived:
+            row = conn.execute(select(*_JOB_COLS).where(jobs.c.key == key)).first()
+            return JobRow(*row) if row else None
+        # A derived key names "these orders, here, now": only an unfinished job is joined. Its later
+        # jobs are stored as KEY.<job id prefix> (the key column is unique).
+        row = conn.execute(
+            select(*_JOB_COLS)
+            .where(or_(jobs.c.key == key, jobs.c.key.startswith(key + ".", autoescape=True)), jobs.c.status.in_(UNFINISHED))
+            .order_by(jobs.c.created_at.desc())
+            .limit(1)
+        ).first()
+        return JobRow(*row) if row else None
+
     def create_job(
-        self, *, job_id: str, key: str, venue: str, account: str, refs: Sequence[OrderRef], now: float
+        self,
+        *,
+        job_id: str,
+        key: str,
+        venue: str,
+        account: str,
+        refs: Sequence[OrderRef],
+        now: float,
+        base_url: str | None = None,
+        key_fp: str | None = None,
+        derived: bool = False,
     ) -> tuple[JobRow, bool]:
         """Persist a job and all its orders as ``pending`` in one transaction.
 
-        Returns ``(job, created)``. The same key with the same order set returns the existing job
-        (``created`` False); the same key with a different set raises :class:`IdempotencyConflict`.
+        Returns ``(job, created)``. A caller-given key is exact-once: the same key with the same
+        order set returns the existing job whatever its status (``created`` False); with a different
+        set it raises :class:`IdempotencyConflict`. A ``derived`` key joins only an *unfinished* job:
+        the same orders cancelled again after their job finished are a new job that asks the venue
+        again. ``base_url`` and ``key_fp`` bind the job to the environment it runs in.
         """
         fp = fingerprint(refs)
         at = iso(now)
@@ -292,12 +344,13 @@ class Journal:
             # one after the other and the second finds the first's job (on PostgreSQL it would
             # otherwise fail on the unique key instead of returning the existing job).
             self._head(conn)
-            existing = conn.execute(select(*_JOB_COLS).where(jobs.c.key == key)).first()
-            if existing is not None:
-                job = JobRow(*existing)
+            job = self._joinable(conn, key, derived)
+            if job is not None:
                 if job.fingerprint != fp or job.venue != venue or job.account != account:
                     raise IdempotencyConflict(key, job.id)
                 return job, False
+            if derived and conn.execute(select(jobs.c.id).where(jobs.c.key == key)).first() is not None:
+                key = f"{key}.{job_id[:12]}"  # unique whatever was pruned in between
             conn.execute(
                 insert(jobs).values(
                     id=job_id,
@@ -309,6 +362,8 @@ class Journal:
                     order_count=len(refs),
                     created_at=at,
                     updated_at=at,
+                    base_url=base_url,
+                    key_fp=key_fp,
                 )
             )
             conn.execute(
@@ -332,7 +387,8 @@ class Journal:
             )
             symbols = sorted({r.symbol for r in refs})
             note = json.dumps(
-                {"key": key, "venue": venue, "account": account, "symbols": symbols, "orders": len(refs), "fingerprint": fp},
+                {"key": key, "venue": venue, "account": account, "symbols": symbols, "orders": len(refs), "fingerprint": fp,
+                 "base_url": base_url, "key_fp": key_fp},
                 separators=(",", ":"),
             )
             self._append(conn, [self._event(job_id, at, "create", to_state="open", note=note)])
@@ -343,38 +399,66 @@ class Journal:
             row = conn.execute(select(*_JOB_COLS).where(jobs.c.id == job_id)).first()
         return JobRow(*row) if row else None
 
-    def claim_next(self, owner: str, now_ms: int, ttl_ms: int, exclude: Iterable[str] = ()) -> str | None:
-        """Take the lease of the oldest unfinished job nobody holds (or whose lease has expired).
+    def claim_next(
+        self,
+        owner: str,
+        now_ms: int,
+        ttl_ms: int,
+        exclude: Iterable[str] = (),
+        *,
+        proc: str | None = None,
+        is_dead: Callable[[str | None, str | None], bool] | None = None,
+        same_host: str | None = None,
+    ) -> str | None:
+        """Take the lease of the oldest unfinished job nobody holds, whose lease has expired, or whose
+        holder on ``same_host`` (a lease owner is ``host:pid:nonce``) ``is_dead`` proves gone (a
+        crashed runner on this host: taken over at once).
 
         Returns the job id, or None when there is no such job. ``exclude`` lists jobs the caller has
         already run in this pass (a job its deadline left open is released and would otherwise be
-        claimed again at once). On PostgreSQL the candidate row is locked ``FOR NO KEY UPDATE SKIP
+        claimed again at once). On PostgreSQL the candidate rows are locked ``FOR NO KEY UPDATE SKIP
         LOCKED``: N runners on N hosts each get a different job without waiting on each other, and
         the lease columns are re-checked under the lock. On SQLite ``BEGIN IMMEDIATE`` serializes
         the claim. The caller then runs the job (``acquire`` with the same owner renews the lease and
         recovers orders a dead runner left ``sent``).
         """
-        skip = list(exclude)
+        skip = set(exclude)
         free = or_(jobs.c.lease_owner.is_(None), jobs.c.lease_expires_ms.is_(None), jobs.c.lease_expires_ms < now_ms)
-        q = select(jobs.c.id).where(jobs.c.status.in_(UNFINISHED), free)
-        if skip:
-            q = q.where(jobs.c.id.not_in(skip))
+        if is_dead is not None and same_host:
+            # A live lease held on this host may belong to a dead process: looked at one by one below.
+            free = or_(free, jobs.c.lease_owner.startswith(same_host + ":", autoescape=True))
+        q = select(jobs.c.id, jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms).where(jobs.c.status.in_(UNFINISHED), free)
         q = q.order_by(jobs.c.created_at, jobs.c.id).limit(1)
         if self.db.dialect == "postgresql":
             # NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE locks that inserting
             # events and evidence (foreign keys to jobs) take, so a busy job is not skipped for that.
+            # One row at a time, so that N runners each lock (and take) a different job.
             q = q.with_for_update(skip_locked=True, key_share=True)
         with self.db.write() as conn:
-            job_id = conn.execute(q).scalar()
-            if job_id is None:
-                return None
-            hit = conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED), free)
-                .values(lease_owner=owner, lease_expires_ms=now_ms + ttl_ms, updated_at=iso(now_ms / 1000))
-            ).rowcount
-        # The row was locked (or the database was), so the compare-and-set cannot miss; checked anyway.
-        return str(job_id) if hit == 1 else None
+            while True:
+                row = conn.execute(q.where(jobs.c.id.not_in(skip)) if skip else q).first()
+                if row is None:
+                    return None
+                job_id, holder, holder_proc, expires = row
+                claimable = holder is None or expires is None or expires < now_ms
+                if not claimable and (holder == owner or is_dead is None or not is_dead(holder, holder_proc)):
+                    skip.add(job_id)  # held by a live runner on this host
+                    continue
+                hit = conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED), _same_lease(holder, holder_proc, expires))
+                    .values(lease_owner=owner, lease_proc=proc, lease_expires_ms=now_ms + ttl_ms, updated_at=iso(now_ms / 1000))
+                ).rowcount
+                if hit != 1:  # the row was locked (or the database was): cannot miss; checked anyway
+                    return None
+                if holder is not None and holder != owner:
+                    self._takeover_event(conn, job_id, holder, owner, expires, now_ms)
+                return str(job_id)
+
+    def _takeover_event(self, conn: Connection, job_id: str, old: str, new: str, expires: int | None, now_ms: int) -> None:
+        why = "its lease expired" if expires is None or expires < now_ms else "its process is gone"
+        note = json.dumps({"from": old, "to": new, "why": why}, separators=(",", ":"))
+        self._append(conn, [self._event(job_id, iso(now_ms / 1000), "takeover", note=note)])
 
     def unfinished_job_ids(self) -> list[str]:
         with self.db.read() as conn:
@@ -382,28 +466,45 @@ class Journal:
                 conn.execute(select(jobs.c.id).where(jobs.c.status.in_(UNFINISHED)).order_by(jobs.c.created_at)).scalars()
             )
 
-    def acquire(self, job_id: str, owner: str, now_ms: int, ttl_ms: int, now: float) -> int:
+    def acquire(
+        self,
+        job_id: str,
+        owner: str,
+        now_ms: int,
+        ttl_ms: int,
+        now: float,
+        *,
+        proc: str | None = None,
+        is_dead: Callable[[str | None, str | None], bool] | None = None,
+    ) -> int:
         """Take the job's lease (compare-and-set) and recover what a previous run left in flight.
 
-        Any order still ``sent`` when a lease is taken was sent by a run that is gone (a crash, or a
-        lease that expired): it may have arrived, so it becomes ``unknown`` and is queried before any
-        re-send. Returns how many orders were recovered that way. Raises :class:`LeaseHeld`.
+        The lease is free when nobody holds it, this owner does, it has expired, or ``is_dead``
+        proves its holder gone. Any order still ``sent`` when a lease is taken was sent by a run that
+        is gone (a crash, or a lease that expired): it may have arrived, so it becomes ``unknown`` and
+        is queried before any re-send. Returns how many orders were recovered that way. Raises
+        :class:`LeaseHeld` naming the holder and until when.
         """
         at = iso(now)
         with self.db.write() as conn:
+            row = conn.execute(
+                select(jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)
+            ).first()
+            if row is None:
+                raise InputError(f"no job {job_id}")
+            holder, holder_proc, expires = row
+            free = holder is None or holder == owner or expires is None or expires < now_ms
+            if not free and not (is_dead is not None and is_dead(holder, holder_proc)):
+                raise LeaseHeld(job_id, holder or "?", (expires or 0) / 1000, now=now)
             hit = conn.execute(
                 update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    or_(jobs.c.lease_owner.is_(None), jobs.c.lease_owner == owner, jobs.c.lease_expires_ms < now_ms),
-                )
-                .values(lease_owner=owner, lease_expires_ms=now_ms + ttl_ms, updated_at=at)
+                .where(jobs.c.id == job_id, _same_lease(holder, holder_proc, expires))
+                .values(lease_owner=owner, lease_proc=proc, lease_expires_ms=now_ms + ttl_ms, updated_at=at)
             ).rowcount
-            if hit != 1:
-                row = conn.execute(select(jobs.c.lease_owner, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)).first()
-                if row is None:
-                    raise InputError(f"no job {job_id}")
-                raise LeaseHeld(job_id, row.lease_owner or "?", (row.lease_expires_ms or 0) / 1000)
+            if hit != 1:  # unreachable under the write lock; checked anyway
+                raise ConcurrentUpdate(f"job {job_id}: its lease changed while it was being taken")
+            if holder is not None and holder != owner:
+                self._takeover_event(conn, job_id, holder, owner, expires, now_ms)
             stale = [
                 OrderRow(*r)
                 for r in conn.execute(select(*_ORDER_COLS).where(orders.c.job_id == job_id, orders.c.state == S.SENT.value))
@@ -417,6 +518,14 @@ class Journal:
                 None,
             )
         return len(stale)
+
+    def lease(self, job_id: str) -> tuple[str | None, str | None, int | None]:
+        """``(owner, proc, expires_ms)`` of the job's lease as it stands."""
+        with self.db.read() as conn:
+            row = conn.execute(select(jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+        return row[0], row[1], row[2]
 
     def renew(self, conn: Connection, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
         """Extend ``owner``'s lease inside the caller's transaction (every write-ahead does).
@@ -445,22 +554,44 @@ class Journal:
     def release(self, job_id: str, owner: str) -> None:
         with self.db.write() as conn:
             conn.execute(
-                update(jobs).where(jobs.c.id == job_id, jobs.c.lease_owner == owner).values(lease_owner=None, lease_expires_ms=None)
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_owner == owner)
+                .values(lease_owner=None, lease_proc=None, lease_expires_ms=None)
             )
 
-    def set_status(self, job_id: str, status: str, now: float) -> None:
-        """Record the job's status; a change is an event of its own."""
+    def set_status(self, job_id: str, status: str, now: float, attention: str | None = None) -> None:
+        """Record the job's status and, when it stopped short, why (in plain words); a change is an event."""
         at = iso(now)
-        q = select(jobs.c.status).where(jobs.c.id == job_id)
+        attention = None if status == "done" else _clip(attention, 1000)
+        q = select(jobs.c.status, jobs.c.attention).where(jobs.c.id == job_id)
         if self.db.dialect == "postgresql":
             q = q.with_for_update(key_share=True)  # two runners finishing at once record one change, not two
         with self.db.write() as conn:
-            current = conn.execute(q).scalar_one()
-            if current == status:
+            current, said = conn.execute(q).one()
+            if (current, said) == (status, attention):
                 return
             finished = at if status == "done" else None
-            conn.execute(update(jobs).where(jobs.c.id == job_id).values(status=status, updated_at=at, finished_at=finished))
-            self._append(conn, [self._event(job_id, at, "status", note=f"{current} -> {status}")])
+            conn.execute(
+                update(jobs).where(jobs.c.id == job_id).values(status=status, updated_at=at, finished_at=finished, attention=attention)
+            )
+            note = f"{current} -> {status}" + (f": {attention}" if attention else "")
+            self._append(conn, [self._event(job_id, at, "status", note=note)])
+
+    def rebind(self, job_id: str, base_url: str, key_fp: str, now: float, why: str) -> None:
+        """Move a job to another environment on purpose (base URL and/or API key), as an event."""
+        at = iso(now)
+        with self.db.write() as conn:
+            row = conn.execute(select(jobs.c.base_url, jobs.c.key_fp).where(jobs.c.id == job_id)).first()
+            if row is None:
+                raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+            if (row.base_url, row.key_fp) == (base_url, key_fp):
+                return
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(base_url=base_url, key_fp=key_fp, updated_at=at))
+            note = json.dumps(
+                {"from": {"base_url": row.base_url, "key_fp": row.key_fp}, "to": {"base_url": base_url, "key_fp": key_fp}, "why": why},
+                separators=(",", ":"),
+            )
+            self._append(conn, [self._event(job_id, at, "rebind", note=note)])
 
     # -- orders ----------------------------------------------------------------------------
 
@@ -582,7 +713,9 @@ class Journal:
                 after = before if ch.trigger in OBSERVATIONS else self.table.next_state(before, ch.trigger).value
                 terminal = after in TERMINAL
                 attempts = cur.attempts + (1 if ch.trigger == "send" else 0)
-                said = ch.code is not None or ch.message is not None
+                # What the venue said is kept beside the state it produced: a change of state replaces
+                # it (even with nothing), an observation without words leaves the last answer standing.
+                said = after != before or ch.code is not None or ch.message is not None
                 new = {
                     "b_pk": cur.id,
                     "b_state": before,
@@ -596,11 +729,13 @@ class Journal:
                     "n_last_code": _clip(ch.code, 64) if said else cur.last_code,
                     "n_last_message": _clip(ch.message) if said else cur.last_message,
                     "n_next_at_ms": ch.next_at_ms if ch.next_at_ms is not None else cur.next_at_ms,
+                    "n_unsent": cur.unsent + (1 if ch.unsent else 0),
                 }
                 params.append(new)
                 # The next change of the same order in this batch must see this one.
                 current[cur.id] = _Current(cur.id, after, new["n_reason"], new["n_provenance"], attempts, new["n_queries"],
-                                           new["n_not_found_seen"], new["n_last_code"], new["n_last_message"], new["n_next_at_ms"])
+                                           new["n_not_found_seen"], new["n_last_code"], new["n_last_message"], new["n_next_at_ms"],
+                                           new["n_unsent"])
                 results.append(True)
                 rows.append(
                     self._event(
@@ -667,7 +802,7 @@ class Journal:
             rows = conn.execute(
                 select(
                     orders.c.id, orders.c.symbol, orders.c.order_id, orders.c.client_order_id, orders.c.state, orders.c.reason,
-                    orders.c.provenance, orders.c.attempts, orders.c.last_code, orders.c.last_message,
+                    orders.c.provenance, orders.c.attempts, orders.c.last_code, orders.c.last_message, orders.c.unsent,
                 ).where(orders.c.job_id == job_id).order_by(orders.c.seq)
             ).all()
             names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id)) for r in rows}
@@ -689,10 +824,14 @@ class Journal:
             created_at=job.created_at,
             finished_at=job.finished_at,
             orders=tuple(
-                OrderResult(r.symbol, r.order_id, r.client_order_id, r.state, r.reason, r.provenance, r.attempts, r.last_code, r.last_message)
+                OrderResult(r.symbol, r.order_id, r.client_order_id, r.state, r.reason, r.provenance, r.attempts - r.unsent,
+                            r.last_code, r.last_message, r.unsent)
                 for r in rows
             ),
             events=evs,
+            attention=job.attention,
+            base_url=job.base_url,
+            key_fp=job.key_fp,
         )
 
     def history(

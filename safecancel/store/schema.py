@@ -36,6 +36,10 @@ jobs = Table(
     Column("finished_at", String(32)),
     Column("lease_owner", String(100)),
     Column("lease_expires_ms", BigInteger),
+    Column("base_url", String(300)),  # the normalized base URL the job runs against (NULL: created before 0004)
+    Column("key_fp", String(32)),  # one-way fingerprint of the API key it runs under (never the key)
+    Column("lease_proc", String(120)),  # the holder's boot id / pid namespace / start time: proves it dead
+    Column("attention", Text),  # why the job stopped short, in plain words
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_created_at", "created_at"),
 )
@@ -52,7 +56,8 @@ orders = Table(
     Column("state", String(10), nullable=False),
     Column("reason", String(40)),
     Column("provenance", String(20)),
-    Column("attempts", Integer, nullable=False, default=0),  # cancel requests sent for this order
+    Column("attempts", Integer, nullable=False, default=0),  # write-aheads (cancel requests) for this order
+    Column("unsent", Integer, nullable=False, default=0, server_default="0"),  # of which provably never left
     Column("queries", Integer, nullable=False, default=0),  # reconciliation queries made
     Column("not_found_seen", Integer, nullable=False, default=0),  # consecutive "no such order" answers
     Column("last_code", String(64)),

@@ -558,12 +558,12 @@ def _case_build_finished(n: int, directory: str, per_job: int = 1000) -> dict[st
         row = {"id": f"{j:032x}", "key": f"bench-{j}", "venue": BN, "account": "default", "fingerprint": "0" * 64,
                "status": status, "order_count": count, "created_at": when, "updated_at": when,
                "finished_at": when if status == "done" else None, "lease_owner": None, "lease_expires_ms": None}
-        return tuple(row[c] for c in job_cols)
+        return tuple(row.get(c) for c in job_cols)
 
     def order_rows(j: int, states: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         # A template per job; only seq, order_id and state vary, so the million rows cost little Python.
         base = {"job_id": f"{j:032x}", "symbol": SYMBOLS[BN], "client_order_id": None, "reason": None, "attempts": 1,
-                "queries": 0, "not_found_seen": 0, "last_code": None, "last_message": None, "next_at_ms": 0,
+                "queries": 0, "not_found_seen": 0, "last_code": None, "last_message": None, "next_at_ms": 0, "unsent": 0,
                 "updated_at": at(t0 + j)}
         i_seq, i_oid, i_state, i_prov = (order_cols.index(c) for c in ("seq", "order_id", "state", "provenance"))
         template = [base.get(c) for c in order_cols]

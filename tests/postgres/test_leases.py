@@ -71,7 +71,7 @@ def test_a_claimed_job_is_acquired_by_its_claimer_and_its_sent_orders_recovered(
     journal.acquire(a, "dead", NOW_MS - 120_000, 60_000, NOW)
     journal.mark_sent(a, "dead", journal.orders(a)[:2], NOW, NOW_MS - 120_000, 60_000)
     assert journal.claim_next("me", NOW_MS, 30_000) == a
-    with pytest.raises(LeaseHeld, match="leased by me"):
+    with pytest.raises(LeaseHeld, match="held by a live runner on me"):
         journal.acquire(a, "third", NOW_MS, 30_000, NOW)
     # The claimer's acquire passes and turns what the dead runner left in flight into unknown.
     assert journal.acquire(a, "me", NOW_MS, 30_000, NOW) == 2

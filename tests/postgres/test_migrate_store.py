@@ -58,7 +58,7 @@ def test_sqlite_journal_is_copied_verbatim_and_verifies_on_postgres(sqlite_journ
     path, _ = sqlite_journal
     res = migrate("--from", f"sqlite:///{path}", "--to", pg_url, "--json")
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     source, target = _dump(path), _dump(pg_url)
     assert target == source  # every row, id, hash and the head, byte for byte
     assert len(source["chain_checkpoint"]) == 1 and len(source["evidence"]) > 0

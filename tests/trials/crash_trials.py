@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             mark = "ok " if not r.problems else "BAD"
             fault = f"{r.spec.fault[0]}:{r.spec.fault[1]}" if r.spec.fault else "-"
             print(f"{mark} trial {r.spec.index:4d} {r.spec.venue:14s} orders={r.check.orders:3d} fault={fault:24s} "
-                  f"killed={'yes' if r.killed else 'no ':3s} {r.phase:32s} {r.seconds:5.1f}s", flush=True)
+                  f"recovery={r.spec.recovery:7s} killed={'yes' if r.killed else 'no ':3s} {r.phase:32s} {r.seconds:5.1f}s", flush=True)
             for problem in r.problems:
                 print(f"      {problem}", flush=True)
 
