@@ -241,7 +241,7 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
             except (AuthError, VenueError) as exc:
                 if exc.job_id is None:
                     raise
-                click.echo(f"error: {exc}", err=True)  # the job stays unfinished: show where it stands
+                # The job stays unfinished: show where it stands; _say_why prints the cause below.
                 result = replace(client.job(exc.job_id), problem="auth" if isinstance(exc, AuthError) else "venue")
             finally:
                 stop()
@@ -264,7 +264,7 @@ def cancel(venue, symbol, ids, client_ids, key, account, db, base_url, deadline,
 @click.option("--wait", is_flag=True, help="Wait (up to --deadline) for jobs another live runner holds, then finish them.")
 @click.option("--rebind", is_flag=True,
               help="With --job: move the job on purpose to the base URL and API key configured now (recorded as an event).")
-@click.option("--base-url", help="With --rebind: the venue base URL to move the job to.")
+@click.option("--base-url", help="With --job: move the job on purpose to this venue base URL (implies --rebind).")
 @json_option
 def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> None:
     """Continue every unfinished job (after a crash, a deadline or an outage).
@@ -282,9 +282,9 @@ def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> 
 
     with cli_errors():
         if (rebind or base_url) and not job_id:
-            raise InputError("--rebind moves one job on purpose: give --job JOB_ID")
-        if base_url and not rebind:
-            raise InputError("--base-url on resume only goes with --rebind (a job runs against the URL it was created with)")
+            raise InputError("--rebind and --base-url move one job on purpose (a job runs where it was created): "
+                             "give --job JOB_ID")
+        rebind = rebind or bool(base_url)
         update, stop = _progress_printer(not as_json and sys.stderr.isatty())
         # Only the job's own venue is used: the URL is offered for each so the job's venue need not be known here.
         kw: dict[str, Any] = {"base_urls": dict.fromkeys(VENUE_NAMES, base_url)} if base_url else {}

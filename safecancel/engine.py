@@ -222,6 +222,7 @@ class JobRunner:
 
     def run(self, job_id: str, deadline: float | None) -> None:
         """Drive the job until every order is terminal or the monotonic ``deadline`` passes."""
+        self._job_id = job_id
         now = self.clock.now()
         job = self.journal.get_job(job_id)
         self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
@@ -308,10 +309,14 @@ class JobRunner:
         if self._refusals >= self.policy.max_refusals and self._refusal is not None:
             f = self._refusal
             said = " ".join(str(x) for x in (f.code, f.message) if x) or "no details"
-            hint = "check the base URL" if f.http_status in (404, 405) else "check the request and the account"
+            if f.http_status in (404, 405):
+                hint = (f"the base URL is {self.venue.base_url}; to run the job at the right one: "
+                        f"`safecancel resume --job {self._job_id} --base-url URL`")
+            else:
+                hint = "check the request and the account, then `safecancel resume`"
             return "needs_attention", (
                 f"{name} refused the request as a whole {self._refusals} times in a row (HTTP {f.http_status}: {said}); "
-                f"nothing was applied, {n} orders are unsettled: {hint} ({self.venue.base_url}), then `safecancel resume`"
+                f"nothing was applied, {n} orders are unsettled: {hint}"
             )
         stuck = [o for o in rows if o.state == S.PENDING and not self._may_send(o)]
         forgotten = [o for o in rows if o.state == S.UNKNOWN and o.reason == REASON_FORGOTTEN]

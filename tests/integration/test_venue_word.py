@@ -32,11 +32,12 @@ def test_a_wrong_base_url_path_settles_nothing_and_says_so(fake, tmp_path: Path,
     assert job["status"] == "needs_attention"
     assert {o["state"] for o in job["orders"]} == {"pending"}  # nothing failed, nothing guessed
     assert "404" in res.stderr and "check the base URL" in res.stderr
+    assert f"safecancel resume --job {job['job_id']} --base-url URL" in res.stderr
     assert "404" in job["attention"]
     assert {fake.order_status(venue)[i] for i in ids} == {"open"}
     # Fixed on purpose (the job runs where it was created unless moved): every order is cancelled.
     good = venue_env(fake.url, db)
-    res = run_cli(["resume", "--job", job["job_id"], "--rebind", "--base-url", fake.url, "--json", "--deadline", "20"], good)
+    res = run_cli(["resume", "--job", job["job_id"], "--base-url", fake.url, "--json", "--deadline", "20"], good)
     assert res.returncode == 0, res.stderr[-600:]
     (done,) = json.loads(res.stdout)
     assert done["counts"] == {"cancelled": 6} and done["base_url"] == fake.url
