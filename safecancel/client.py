@@ -28,17 +28,11 @@ from .store import Database, Journal, fingerprint
 from .store.journal import JobRow
 from .transport import RequestsTransport, ServerClock, TokenBucket, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
-from .venues.base import redact_query
+from .venues.base import clip, redact_query
 
 log = logging.getLogger("safecancel.client")
 
 MAX_ORDERS_PER_JOB = 1_000_000
-
-
-def _shown(value: Any, limit: int = 40) -> str:
-    """A value for an error message, clipped: a huge or hostile input is named, never echoed whole."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 MAX_KEY_LENGTH = 200
 DEFAULT_DEADLINE = 60.0
@@ -113,7 +107,7 @@ def _check_url(venue: str, url: str) -> str:
 
 def _check_account(account: Any) -> None:
     if not isinstance(account, str) or not account or len(account) > 100 or not account.isprintable():
-        raise InputError(f"account label must be 1-100 printable characters, got {_shown(account)}")
+        raise InputError(f"account label must be 1-100 printable characters, got {clip(account)}")
 
 
 def _ids(values: Iterable[Any] | None, what: str) -> list[str]:
@@ -313,7 +307,7 @@ class Client:
             env = f"{link.adapter.base_url}|{key_fingerprint(link.creds.api_key)}"
             return "sc-" + hashlib.sha256(f"{venue}|{account}|{env}|{fingerprint(refs)}".encode()).hexdigest()[:24]
         if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise InputError(f"idempotency key must be 1-{MAX_KEY_LENGTH} printable characters, got {_shown(key)}")
+            raise InputError(f"idempotency key must be 1-{MAX_KEY_LENGTH} printable characters, got {clip(key)}")
         return key
 
     def _deadline_at(self, deadline: float | None) -> float:

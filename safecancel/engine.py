@@ -132,6 +132,8 @@ class JobRunner:
         self._refusals = 0
         self._refusal: Failure | None = None
         self._last_error: str | None = None  # the last transport failure, to say why a job stayed open
+        self._attention_text: str | None = None  # why the job stopped short, as recorded by _finish
+        self._job_id = ""
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -354,8 +356,6 @@ class JobRunner:
         if self.on_progress is not None:
             self.on_progress(job_id, self.venue.name, self.journal.counts(job_id))
 
-    _attention_text: str | None = None
-
     def _finish(self, job_id: str) -> None:
         rows = self.journal.orders(job_id, (S.PENDING, S.SENT, S.UNKNOWN))
         status, why = self._status(rows)
@@ -532,9 +532,7 @@ class JobRunner:
             common = {"code": answer.code, "message": answer.message, "http_status": answer.http_status}
             if answer.kind is FailureKind.REJECTED:
                 self._refused(answer)
-            if answer.kind is FailureKind.CLOCK:
-                pass  # re-measured below; `again` keeps the backoff
-            elif answer.retry_after is not None:
+            if answer.retry_after is not None and answer.kind is not FailureKind.CLOCK:
                 again = self._now_ms() + self._delay_ms(row.queries + 1, answer.retry_after)
             self.journal.apply(job_id, [Change(row, "query", query=True, next_at_ms=again, **common)], self.clock.now(), ev)
             if answer.kind is FailureKind.CLOCK:
