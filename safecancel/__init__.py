@@ -1,17 +1,18 @@
 """safecancel: cancel many orders at once on crypto venues without ever losing track of one.
 
-    from safecancel import Client
-    with Client("safecancel.db") as client:
-        result = client.cancel("binance_coinm", "BTCUSD_PERP", order_ids=[101, 102, 103])
+from safecancel import Client
+with Client("safecancel.db") as client:
+    result = client.cancel("binance_coinm", "BTCUSD_PERP", order_ids=[101, 102, 103])
 """
 
 from __future__ import annotations
 
 import logging
+from importlib.metadata import PackageNotFoundError, version
 
 from .client import Client, credentials_from_env
 from .clock import Clock, FakeClock, SystemClock
-from .engine import RetryPolicy
+from .config import VenueConfig
 from .errors import (
     AuthError,
     ConcurrentUpdate,
@@ -26,11 +27,16 @@ from .errors import (
     VenueError,
     VenueRejected,
 )
-from .model import Credentials, EventRecord, JobResult, JobSummary, OrderRef, OrderResult
-from .states import OrderState, Provenance
+from .model import Credentials, EventRecord, JobResult, JobStatus, JobSummary, OrderRef, OrderResult, Reason
+from .policy import RetryPolicy
+from .states import OrderState, Provenance, Trigger
+from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("safecancel")  # one source: pyproject.toml, as installed
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 # A library logs; the application decides where to. Without this, Python's last-resort handler would
 # print our warnings on the stderr of every bot that has not configured logging.
@@ -48,6 +54,7 @@ __all__ = [
     "IllegalTransition",
     "InputError",
     "JobResult",
+    "JobStatus",
     "JobSummary",
     "LeaseHeld",
     "OrderRef",
@@ -55,13 +62,18 @@ __all__ = [
     "OrderState",
     "Provenance",
     "Rate",
+    "Reason",
+    "RequestsTransport",
     "RetryPolicy",
     "SafeCancelError",
     "SchemaOutOfDate",
     "StoreError",
     "SystemClock",
+    "Transport",
     "TransportError",
+    "Trigger",
     "VENUE_NAMES",
+    "VenueConfig",
     "VenueError",
     "VenueRejected",
     "credentials_from_env",

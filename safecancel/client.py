@@ -12,170 +12,114 @@ import os
 import random
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
-from urllib.parse import urlsplit
-
 from dataclasses import replace
+from typing import Any
 
 from . import proc
 from .clock import SYSTEM_CLOCK, Clock
+from .config import (
+    DEPRECATED_ARGUMENTS,
+    VenueConfig,
+    base_url_from_env,
+    check_credentials,
+    check_url,
+    credentials_from_env,
+    env_name,
+    legacy_configs,
+    venue_configs,
+)
 from .engine import JobRunner, RetryPolicy, VenueLink
 from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, VenueRejected
-from .model import Credentials, HttpRequest, IdKind, JobResult, JobSummary, OrderRef
-from .states import StateTable
+from .inputs import check_account, order_refs
+from .model import Credentials, HttpRequest, IdKind, JobResult, JobStatus, JobSummary, OrderRef
+from .pacing import key_fingerprint, shared_pacing
+from .states import UNSETTLED, StateTable
 from .store import Database, Journal, fingerprint
 from .store.journal import JobRow
-from .transport import RequestsTransport, ServerClock, TokenBucket, Transport
+from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
 from .venues.base import clip, redact_query
 
 log = logging.getLogger("safecancel.client")
 
-MAX_ORDERS_PER_JOB = 1_000_000
 
 MAX_KEY_LENGTH = 200
 DEFAULT_DEADLINE = 60.0
-
-
-def env_name(venue: str, field: str) -> str:
-    return f"SAFECANCEL_{venue.upper()}_{field.upper()}"
-
-
-def credentials_from_env(venue: str, environ: Mapping[str, str] | None = None) -> Credentials | None:
-    """Credentials from ``SAFECANCEL_<VENUE>_API_KEY`` / ``_API_SECRET`` / ``_PASSPHRASE`` / ``_IDENTITY``."""
-    env = os.environ if environ is None else environ
-    key, secret = env.get(env_name(venue, "api_key")), env.get(env_name(venue, "api_secret"))
-    if not key and not secret:
-        return None
-    return Credentials(
-        api_key=key or "",
-        api_secret=secret or "",
-        passphrase=env.get(env_name(venue, "passphrase")) or None,
-        identity=env.get(env_name(venue, "identity")) or None,
-    )
-
-
-PACING_MARGIN = 0.95  # pace at 95% of the documented rate: clocks and windows never line up exactly
-
-
-def _bucket(rate: Rate, clock: Clock) -> TokenBucket:
-    """Pacing for one documented rate. The burst stays within the margin, so that even a venue that
-    counts in fixed windows never sees more than its limit in one window (BingX blocks for 5 minutes)."""
-    return TokenBucket(rate.per_second * PACING_MARGIN, max(1.0, rate.requests * (1 - PACING_MARGIN)), clock)
-
-
-# Rate limits and the server-clock offset belong to (venue, API key, endpoint), not to a Client: two
-# Clients in one process on the same key must share one budget, or together they send twice the
-# venue's rate (seen: 7 x 429 in 60 requests on BingX). Keyed by the clock object too, so that tests
-# driving a fake clock never share a bucket with real time.
-_PACING: dict[tuple[Any, ...], tuple[TokenBucket, TokenBucket, ServerClock]] = {}
-_PACING_LOCK = threading.Lock()
-
-
-def _shared_pacing(venue: str, key_id: str, base_url: str, cancel: Rate, query: Rate, clock: Clock) -> tuple[TokenBucket, TokenBucket, ServerClock]:
-    ident = (venue, key_id, base_url, cancel, query, clock)
-    with _PACING_LOCK:
-        found = _PACING.get(ident)
-        if found is None:
-            found = _PACING[ident] = (_bucket(cancel, clock), _bucket(query, clock), ServerClock(clock))
-        return found
-
-
-def key_fingerprint(api_key: str) -> str:
-    """A one-way fingerprint of an API key: tells keys apart in the journal without storing them."""
-    return hashlib.sha256(b"safecancel/key-fp/v1:" + api_key.encode()).hexdigest()[:16]
-
-
-def _check_url(venue: str, url: str) -> str:
-    if not isinstance(url, str) or not url.isprintable() or any(c.isspace() for c in url):
-        raise InputError(f"{venue}: base URL must be one line of printable characters without spaces")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is the check ("99999" and "abc" raise here)
-    except ValueError as exc:
-        raise InputError(f"{venue}: base URL is not a valid URL ({exc})") from None
-    # User info first: a URL that carries credentials is never echoed back in an error message.
-    if parts.username or parts.password:
-        raise InputError(f"{venue}: base URL must not carry user info (credentials)")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"{venue}: base URL {url!r} is not an http(s) URL")
-    if parts.query or parts.fragment:
-        raise InputError(f"{venue}: base URL must not carry a query or fragment")
-    return url.rstrip("/")
-
-
-def _check_account(account: Any) -> None:
-    if not isinstance(account, str) or not account or len(account) > 100 or not account.isprintable():
-        raise InputError(f"account label must be 1-100 printable characters, got {clip(account)}")
-
-
-def _ids(values: Iterable[Any] | None, what: str) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, (str, bytes)):
-        raise InputError(f"{what} must be a list of ids, not a single string")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (str, int)):
-            raise InputError(f"{what}: {v!r} is not an id (expected a string or an integer)")
-        s = str(v).strip()
-        if not s:
-            raise InputError(f"{what}: empty id")
-        out.append(s)
-    return out
 
 
 class Client:
     """Cancel batches of orders with a journal that never loses track of one.
 
     Args:
-        db: database URL or SQLite path (default ``$SAFECANCEL_DB`` or ``./safecancel.db``).
-        credentials: per-venue :class:`Credentials`; missing venues are read from the environment.
-        base_urls: per-venue base URLs; missing venues use ``SAFECANCEL_<VENUE>_BASE_URL`` or production.
-        batch_sizes: per-venue override of the ids-per-request limit (within what the venue allows).
-        venue_options: per-venue adapter options, e.g. ``{"bitget": {"trust_success_list": True}}``.
-        rates: per-venue request rate to pace cancels and queries at, instead of the documented
-            default (for accounts with higher limits), e.g. ``{"binance_coinm": Rate(2400, 60)}``.
+        db: database URL or SQLite path (default ``$SAFECANCEL_DB``, else the per-user journal).
+        venues: one :class:`VenueConfig` per venue (a list, or a mapping by venue name): credentials,
+            base URL, batch size, pacing rate, adapter options. A venue without one, and every field a
+            config leaves unset, falls back to ``SAFECANCEL_<VENUE>_*`` in ``environ``, then to the
+            adapter's production defaults.
+        retry: transport-level retry policy (only for requests that provably never reached the venue).
+        transport, clock, rng: collaborators to inject (tests); default: real HTTP, time and randomness.
         workers: how many requests of a job may be in flight at once (paced per venue and key).
+        lease_ttl: seconds after which another runner may take over the job of a runner that vanished.
         deadline: default seconds a ``cancel``/``resume`` call may spend before returning with the
             job still ``open``.
+        owner: the lease holder's name (default ``host:pid:nonce``).
+        environ: where ``SAFECANCEL_<VENUE>_*`` are read (default ``os.environ``, read at use).
+        on_progress: called with ``(job_id, venue, counts)`` as a job advances.
+
+    Deprecated (one release): ``credentials=``, ``base_urls=``, ``batch_sizes=``, ``venue_options=``
+    and ``rates=``, per-venue dicts, still work: they are folded into VenueConfigs and warn once.
+
+    Raises:
+        InputError: a bad setting, named (nothing is opened or sent).
     """
 
     def __init__(
         self,
         db: str | None = None,
         *,
-        credentials: Mapping[str, Credentials] | None = None,
-        base_urls: Mapping[str, str] | None = None,
-        batch_sizes: Mapping[str, int] | None = None,
-        venue_options: Mapping[str, Mapping[str, Any]] | None = None,
-        rates: Mapping[str, Rate] | None = None,
+        venues: Mapping[str, VenueConfig] | Iterable[VenueConfig] | None = None,
+        retry: RetryPolicy = RetryPolicy(),
         transport: Transport | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        retry: RetryPolicy = RetryPolicy(),
         workers: int = 4,
         lease_ttl: float = 30.0,
         deadline: float = DEFAULT_DEADLINE,
         owner: str | None = None,
         environ: Mapping[str, str] | None = None,
         on_progress: Callable[[str, str, dict[str, int]], None] | None = None,
+        credentials: Mapping[str, Credentials] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        batch_sizes: Mapping[str, int] | None = None,
+        venue_options: Mapping[str, Mapping[str, Any]] | None = None,
+        rates: Mapping[str, Rate] | None = None,
     ) -> None:
-        for mapping in (credentials, base_urls, batch_sizes, venue_options, rates):
-            for name in mapping or {}:
-                venue_class(name)  # names the unknown venue
+        legacy = {
+            name: value
+            for name, value in zip(DEPRECATED_ARGUMENTS, (credentials, base_urls, batch_sizes, venue_options, rates))
+            if value is not None
+        }
+        if legacy:
+            # One warning per Client, naming every old argument used; stacklevel=2 points at the caller.
+            warnings.warn(
+                f"Client({', '.join(f'{name}=' for name in legacy)}) is deprecated and will be removed in the "
+                "next release: pass venues=[VenueConfig(venue, credentials=..., base_url=..., batch_size=..., "
+                "rate=..., options=...)] instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        configured = venue_configs(venues)
+        folded = legacy_configs(legacy)
+        for name in folded.keys() & configured.keys():
+            given = ", ".join(f"{arg}=" for arg, mapping in legacy.items() if name in mapping)
+            raise InputError(f"{name}: configured both in venues= and in {given}; give it in venues= only")
         if not isinstance(workers, int) or workers < 1 or workers > 64:
             raise InputError(f"workers must be between 1 and 64, got {workers!r}")
         self._env = os.environ if environ is None else environ
-        self._credentials = dict(credentials or {})
-        self._base_urls = {k: _check_url(k, v) for k, v in (base_urls or {}).items()}
-        self._batch_sizes = dict(batch_sizes or {})
-        self._venue_options = {k: dict(v) for k, v in (venue_options or {}).items()}
-        for name, rate in (rates or {}).items():
-            if not isinstance(rate, Rate) or rate.requests < 1 or not rate.per_seconds > 0:
-                raise InputError(f"{name}: rate must be a Rate(requests >= 1, per_seconds > 0), got {rate!r}")
-        self._rates = dict(rates or {})
+        # Only what the caller set: the environment is read at use, field by field (see _creds, _base_url).
+        self._venues: dict[str, VenueConfig] = {**folded, **configured}
         self._clock = clock or SYSTEM_CLOCK
         self._rng = rng or random.Random()
         self._transport = transport or RequestsTransport(clock=self._clock)
@@ -196,7 +140,7 @@ class Client:
         # The journal opens, and venue links are made, on first use from whichever threads call
         # first: one lock, so that there is one Database and one set of rate buckets per key.
         self._lock = threading.RLock()
-        self._links: dict[tuple[str, str], VenueLink] = {}
+        self._links: dict[tuple[str, str, str], VenueLink] = {}  # (venue, key fingerprint, base URL)
         self.on_progress = on_progress
 
     # -- configuration ---------------------------------------------------------------------
@@ -215,28 +159,31 @@ class Client:
     def db_url(self) -> str:
         return self._journal.db.display_url
 
+    # The environment fills a venue's unset fields as VenueConfig.with_env does, but one field at a time
+    # and only when that field is used: resuming a job that recorded its base URL reads only the
+    # credentials, so a stray SAFECANCEL_<VENUE>_BASE_URL cannot stop it, and a venue this client never
+    # uses is never read at all.
+
     def _base_url(self, venue: str) -> str:
-        url = self._base_urls.get(venue) or self._env.get(env_name(venue, "base_url"))
-        return _check_url(venue, url) if url else venue_class(venue).default_base_url
+        config = self._venues.get(venue)
+        if config is not None and config.base_url:
+            return config.base_url  # checked when the config was built
+        url = base_url_from_env(venue, self._env)
+        return check_url(venue, url) if url else venue_class(venue).default_base_url
 
     def _creds(self, venue: str) -> Credentials:
-        creds = self._credentials.get(venue) or credentials_from_env(venue, self._env)
+        config = self._venues.get(venue)
+        creds = (config.credentials if config is not None else None) or credentials_from_env(venue, self._env)
         cls = venue_class(venue)
         if creds is None:
             raise InputError(
-                f"{venue}: no credentials; pass credentials= or set {env_name(venue, 'api_key')} and "
-                f"{env_name(venue, 'api_secret')}"
+                f"{venue}: no credentials; pass venues=[VenueConfig({venue!r}, credentials=Credentials(...))] "
+                f"or set {env_name(venue, 'api_key')} and {env_name(venue, 'api_secret')}"
             )
         for field in cls.requires:
             if not getattr(creds, field):
-                env_field = {"api_key": "api_key", "api_secret": "api_secret"}.get(field, field)
-                raise InputError(f"{venue}: credential {field} is missing (set {env_name(venue, env_field)})")
-        for field in ("api_key", "api_secret", "passphrase", "identity"):
-            value = getattr(creds, field)
-            # They travel in HTTP headers and queries: printable ASCII only. Name the field, never the value.
-            if value and not (value.isascii() and value.isprintable() and value.strip() == value):
-                raise InputError(f"{venue}: credential {field} contains characters that cannot be sent "
-                                 "(control characters, non-ASCII, or surrounding spaces)")
+                raise InputError(f"{venue}: credential {field} is missing (set {env_name(venue, field)})")
+        check_credentials(venue, creds)  # those from the environment have not been checked yet
         return creds
 
     def _link(self, venue: str, base_url: str | None = None) -> VenueLink:
@@ -248,12 +195,16 @@ class Client:
             link = self._links.get((venue, key_id, url))
             if link is None:
                 cls = venue_class(venue)
+                config = self._venues.get(venue) or VenueConfig(venue)
                 try:
-                    adapter = cls(url, max_batch=self._batch_sizes.get(venue), **self._venue_options.get(venue, {}))
+                    adapter = cls(url, max_batch=config.batch_size, **config.options)
                 except TypeError as exc:
                     raise InputError(f"{venue}: bad venue option: {exc}") from None
-                cancel_bucket, query_bucket, server_clock = _shared_pacing(
-                    venue, key_id, url, self._rates.get(venue, cls.cancel_rate), self._rates.get(venue, cls.query_rate), self._clock
+                # One override paces both kinds of request, as documented on VenueConfig.rate.
+                cancel_rate = config.rate if config.rate is not None else cls.cancel_rate
+                query_rate = config.rate if config.rate is not None else cls.query_rate
+                cancel_bucket, query_bucket, server_clock = shared_pacing(
+                    venue, key_id, url, cancel_rate, query_rate, self._clock
                 )
                 link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock)
                 self._links[(venue, key_id, url)] = link
@@ -269,36 +220,7 @@ class Client:
         client_order_ids: Iterable[Any] | None,
         orders: Iterable[OrderRef] | None,
     ) -> list[OrderRef]:
-        cls = venue_class(venue)
-        given = [x is not None for x in (order_ids, client_order_ids, orders)]
-        if sum(given) != 1:
-            raise InputError("give exactly one of order_ids, client_order_ids or orders (never both id kinds)")
-        if orders is not None:
-            refs = list(orders)
-            for r in refs:
-                if not isinstance(r, OrderRef) or (r.order_id is None) == (r.client_order_id is None):
-                    raise InputError(f"{r!r}: each order needs exactly one of order_id and client_order_id")
-        else:
-            if not symbol or not isinstance(symbol, str):
-                raise InputError("a symbol is required")
-            if order_ids is not None:
-                refs = [OrderRef(symbol, order_id=i) for i in _ids(order_ids, "order_ids")]
-            else:
-                refs = [OrderRef(symbol, client_order_id=i) for i in _ids(client_order_ids, "client_order_ids")]
-        if not refs:
-            raise InputError("no orders given: the id list is empty")
-        if len(refs) > MAX_ORDERS_PER_JOB:
-            raise InputError(f"{len(refs)} orders in one job; the limit is {MAX_ORDERS_PER_JOB}")
-        seen: set[tuple[str, str, str]] = set()
-        for r in refs:
-            ident = (r.symbol, r.kind.value, r.value)
-            if ident in seen:
-                raise InputError(f"duplicate {r.kind.value} {r.value!r} for {r.symbol}")
-            seen.add(ident)
-            if r.kind not in cls.id_kinds:
-                raise InputError(f"{venue} cannot cancel by {r.kind.value} (it accepts: {', '.join(sorted(k.value for k in cls.id_kinds))})")
-        cls(self._base_url(venue)).validate(refs)
-        return refs
+        return order_refs(venue, self._base_url(venue), symbol, order_ids, client_order_ids, orders)
 
     def _key(self, key: str | None, venue: str, account: str, refs: Sequence[OrderRef], link: VenueLink) -> str:
         if key is None:
@@ -353,21 +275,30 @@ class Client:
                 URL answering 404): nothing applied, the job is ``needs_attention`` (``exc.job_id``).
         """
         venue_class(venue)
-        _check_account(account)
+        check_account(account)
         refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
         link = self._link(venue)  # credentials checked before anything is stored
         until = self._deadline_at(deadline)
         job_key = self._key(key, venue, account, refs, link)
         job_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
         job, created = self._journal.create_job(
-            job_id=job_id, key=job_key, venue=venue, account=account, refs=refs, now=self._clock.now(),
-            base_url=link.adapter.base_url, key_fp=key_fingerprint(link.creds.api_key), derived=key is None,
+            job_id=job_id,
+            key=job_key,
+            venue=venue,
+            account=account,
+            refs=refs,
+            now=self._clock.now(),
+            base_url=link.adapter.base_url,
+            key_fp=key_fingerprint(link.creds.api_key),
+            derived=key is None,
         )
         if not created:
             log.info("key %s names job %s already; continuing it", job_key, job.id)
         return self._run_job(job, until, wait=wait, raise_venue_errors=True)
 
-    def cancel_many(self, batches: Sequence[Mapping[str, Any]], *, deadline: float | None = None, max_jobs: int = 8) -> list[JobResult]:
+    def cancel_many(
+        self, batches: Sequence[Mapping[str, Any]], *, deadline: float | None = None, max_jobs: int = 8
+    ) -> list[JobResult]:
         """Run several cancels at once (e.g. every symbol on every venue), one job each, concurrently.
 
         Each batch is the keyword arguments of :meth:`cancel` (``venue``, ``symbol``, ``order_ids`` ...).
@@ -387,7 +318,9 @@ class Client:
             self._link(b["venue"])
         if not batches:
             raise InputError("no batches given")
-        with ThreadPoolExecutor(max_workers=max(1, min(max_jobs, len(batches))), thread_name_prefix="safecancel-job") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(max_jobs, len(batches))), thread_name_prefix="safecancel-job"
+        ) as pool:
             futures = [pool.submit(self.cancel, **b, deadline=deadline) for b in batches]
             return [f.result() for f in futures]
 
@@ -428,8 +361,13 @@ class Client:
         while True:
             while (
                 jid := self._journal.claim_next(
-                    self._owner, int(self._clock.now() * 1000), self._lease_ttl_ms, exclude=results,
-                    proc=self._proc, is_dead=proc.holder_is_dead, same_host=proc.hostname(),
+                    self._owner,
+                    int(self._clock.now() * 1000),
+                    self._lease_ttl_ms,
+                    exclude=results,
+                    proc=self._proc,
+                    is_dead=proc.holder_is_dead,
+                    same_host=proc.hostname(),
                 )
             ) is not None:
                 job = self._journal.get_job(jid)
@@ -456,11 +394,16 @@ class Client:
         job = self._journal.get_job(job_id)
         if job is None:
             raise InputError(f"no job {job_id!r} in {self.db_url}")
-        if job.status == "done":
+        if job.status == JobStatus.DONE:
             raise InputError(f"job {job_id} is done; there is nothing left to move")
         link = self._link(job.venue)
-        self._journal.rebind(job.id, link.adapter.base_url, key_fingerprint(link.creds.api_key), self._clock.now(),
-                             "moved on purpose (rebind)")
+        self._journal.rebind(
+            job.id,
+            link.adapter.base_url,
+            key_fingerprint(link.creds.api_key),
+            self._clock.now(),
+            "moved on purpose (rebind)",
+        )
         return self._journal.job_result(job_id, with_events=False)
 
     def _held_result(self, job_id: str) -> JobResult:
@@ -468,7 +411,7 @@ class Client:
         result = self._journal.job_result(job_id, with_events=False)
         owner, _, expires_ms = self._journal.lease(job_id)
         now = self._clock.now()
-        if result.status != "done" and owner and expires_ms and expires_ms / 1000 > now:
+        if result.status != JobStatus.DONE and owner and expires_ms and expires_ms / 1000 > now:
             return replace(result, held_by=str(LeaseHeld(job_id, owner, expires_ms / 1000, now=now)))
         return result
 
@@ -483,7 +426,9 @@ class Client:
         if job.base_url is None:
             link = self._link(job.venue)
             why = "bound on its first run (created before jobs recorded their environment)"
-            self._journal.rebind(job.id, link.adapter.base_url, key_fingerprint(link.creds.api_key), self._clock.now(), why)
+            self._journal.rebind(
+                job.id, link.adapter.base_url, key_fingerprint(link.creds.api_key), self._clock.now(), why
+            )
             return link
         creds = self._creds(job.venue)
         fp = key_fingerprint(creds.api_key)
@@ -496,10 +441,17 @@ class Client:
         return self._link(job.venue, job.base_url)
 
     def _run_job(
-        self, job: JobRow, until: float, *, wait: bool, claimed: bool = False, rebind: bool = False, raise_venue_errors: bool = False
+        self,
+        job: JobRow,
+        until: float,
+        *,
+        wait: bool,
+        claimed: bool = False,
+        rebind: bool = False,
+        raise_venue_errors: bool = False,
     ) -> JobResult:
         """Run one job to its end or the deadline; return it as it stands (with why it stopped short)."""
-        if job.status == "done" and not rebind:
+        if job.status == JobStatus.DONE and not rebind:
             return self._journal.job_result(job.id, with_events=False)
         try:
             link = self._job_link(job, rebind=rebind)
@@ -551,7 +503,7 @@ class Client:
 
         Read only: a journal that does not exist yet is not created.
         """
-        _check_account(account)
+        check_account(account)
         refs = self._refs(venue, symbol, order_ids, client_order_ids, orders)
         link = self._link(venue)
         job_key = self._key(key, venue, account, refs, link)
@@ -583,14 +535,16 @@ class Client:
         """Jobs, newest first, filtered by venue, creation time (ISO-8601 UTC), order state, symbol or id."""
         if venue is not None:
             venue_class(venue)
-        return self._journal.history(venue=venue, since=since, until=until, state=state, symbol=symbol, order_id=order_id, limit=limit)
+        return self._journal.history(
+            venue=venue, since=since, until=until, state=state, symbol=symbol, order_id=order_id, limit=limit
+        )
 
     def resolve(self, job_id: str, order: str, as_state: str, note: str) -> JobResult:
         """Record an operator's decision for an ``unknown`` order the venue can no longer answer for."""
         row = self._journal.find_order(job_id, order)
         self._journal.resolve(job_id, row.pk, as_state, note, self._clock.now())
-        if not self._journal.orders(job_id, ("pending", "sent", "unknown")):
-            self._journal.set_status(job_id, "done", self._clock.now())
+        if not self._journal.orders(job_id, UNSETTLED):
+            self._journal.set_status(job_id, JobStatus.DONE, self._clock.now())
         return self._journal.job_result(job_id)
 
     def verify_journal(self) -> tuple[bool, int, str | None]:
@@ -675,4 +629,4 @@ class Client:
         )
 
 
-__all__ = ["Client", "credentials_from_env", "VENUE_NAMES", "IdKind"]
+__all__ = ["Client", "credentials_from_env", "VENUE_NAMES", "IdKind", "VenueConfig"]

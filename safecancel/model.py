@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from .states import TERMINAL, OrderState
 
 
 class IdKind(enum.StrEnum):
@@ -110,17 +112,45 @@ class Verdict(enum.StrEnum):
     OPEN = "open"  # the order is still resting: send the cancel again
 
 
-# Reasons beside the state (stored in orders.reason).
-REASON_FILLED = "filled"
-REASON_NOT_FOUND = "not_found"
-REASON_REFUSED = "venue_refused"
-REASON_EXPIRED = "expired"
-REASON_ACCEPTED = "accepted"  # asynchronous venue accepted the cancel; a query must confirm it
-REASON_OMITTED = "omitted"  # the reply left this order out
-REASON_AMBIGUOUS = "ambiguous"  # the venue answered, but not in a way that settles it
-REASON_NO_REPLY = "no_reply"  # the request may have arrived; no usable reply
-REASON_CANCELLING = "cancelling"  # the venue is still working on the cancel
-REASON_STILL_OPEN = "still_open"
+class Reason(enum.StrEnum):
+    """Why an order stands where it does: stored beside the state in ``orders.reason`` and shown in JSON.
+
+    Detail lives here, not in more states (the five states are the product's vocabulary).
+    """
+
+    FILLED = "filled"  # the order filled before the cancel took
+    NOT_FOUND = "not_found"  # the venue has no such order (confirmed by query before it is believed)
+    REFUSED = "venue_refused"  # the venue refused to cancel this order
+    EXPIRED = "expired"  # the order expired at the venue
+    ACCEPTED = "accepted"  # asynchronous venue accepted the cancel; a query must confirm it
+    OMITTED = "omitted"  # the reply left this order out
+    AMBIGUOUS = "ambiguous"  # the venue answered, but not in a way that settles it
+    NO_REPLY = "no_reply"  # the request may have arrived; no usable reply
+    CANCELLING = "cancelling"  # the venue is still working on the cancel
+    STILL_OPEN = "still_open"  # a query found the order still resting: it is sent again
+    FORGOTTEN = "venue_forgot"  # the venue no longer answers for orders this old: an operator decides
+    OPERATOR = "operator"  # settled by an operator's recorded decision (`safecancel resolve`)
+
+
+# The names the venue adapters import (venues/*.py); the same values as the members.
+REASON_FILLED = Reason.FILLED
+REASON_NOT_FOUND = Reason.NOT_FOUND
+REASON_REFUSED = Reason.REFUSED
+REASON_EXPIRED = Reason.EXPIRED
+REASON_ACCEPTED = Reason.ACCEPTED
+REASON_OMITTED = Reason.OMITTED
+REASON_AMBIGUOUS = Reason.AMBIGUOUS
+REASON_NO_REPLY = Reason.NO_REPLY
+REASON_CANCELLING = Reason.CANCELLING
+REASON_STILL_OPEN = Reason.STILL_OPEN
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job stands (``jobs.status``, ``history`` and ``show --json``)."""
+
+    OPEN = "open"  # unfinished: orders are pending or unknown; ``resume`` continues it
+    DONE = "done"  # every order is terminal
+    NEEDS_ATTENTION = "needs_attention"  # unfinished, and more runs alone will not settle it (``attention`` says why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +192,25 @@ QueryReply = Failure | Outcome
 """``parse_query`` returns the order's status as an :class:`Outcome`, or a failure of the query itself."""
 
 
+def json_fields(obj: Any, *, rename: Mapping[str, str] | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A result dataclass as JSON-ready values, every field included unless named in ``skip``.
+
+    Written from the fields, not by hand: a field added to a result appears in ``--json`` at once
+    (hand-kept dicts drifted: ``OrderResult`` once dropped ``venue_code``, ``JobSummary`` ``account``).
+    """
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        if f.name in skip:
+            continue
+        value = getattr(obj, f.name)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[(rename or {}).get(f.name, f.name)] = value
+    return out
+
+
 # -- results handed to callers -----------------------------------------------------------------
 
 
@@ -181,18 +230,7 @@ class OrderResult:
     unsent: int = 0  # cancel requests that provably never left this machine (not in ``attempts``)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "symbol": self.symbol,
-            "order_id": self.order_id,
-            "client_order_id": self.client_order_id,
-            "state": self.state,
-            "reason": self.reason,
-            "provenance": self.provenance,
-            "attempts": self.attempts,
-            "unsent": self.unsent,
-            "venue_code": self.venue_code,
-            "venue_message": self.venue_message,
-        }
+        return json_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,22 +254,8 @@ class EventRecord:
     note: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "order": self.order,
-            "trigger": self.trigger,
-            "from": self.from_state,
-            "to": self.to_state,
-            "attempt": self.attempt,
-            "at": self.at,
-            "http_status": self.http_status,
-            "venue_code": self.venue_code,
-            "venue_message": self.venue_message,
-            "provenance": self.provenance,
-            "reason": self.reason,
-            "evidence_id": self.evidence_id,
-            "note": self.note,
-        }
+        # The job id is the enclosing job's; "from"/"to" are the JSON contract's names (design.md).
+        return json_fields(self, rename={"from_state": "from", "to_state": "to"}, skip=("job_id",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,31 +287,17 @@ class JobResult:
 
     @property
     def all_cancelled(self) -> bool:
-        return all(o.state == "cancelled" for o in self.orders)
+        return all(o.state == OrderState.CANCELLED for o in self.orders)
 
     @property
     def finished(self) -> bool:
         """True when every order is terminal (``cancelled`` or ``failed``)."""
-        return all(o.state in ("cancelled", "failed") for o in self.orders)
+        return all(o.state in TERMINAL for o in self.orders)
 
     def to_json(self, *, events: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "job_id": self.job_id,
-            "key": self.key,
-            "venue": self.venue,
-            "account": self.account,
-            "status": self.status,
-            "created_at": self.created_at,
-            "finished_at": self.finished_at,
-            "counts": self.counts,
-            "attention": self.attention,
-            "base_url": self.base_url,
-            "key_fp": self.key_fp,
-            "held_by": self.held_by,
-            "skipped": self.skipped,
-            "problem": self.problem,
-            "orders": [o.to_json() for o in self.orders],
-        }
+        out = json_fields(self, skip=("orders", "events"))
+        out["counts"] = self.counts
+        out["orders"] = [o.to_json() for o in self.orders]
         if events:
             out["events"] = [e.to_json() for e in self.events]
         return out
@@ -307,11 +317,4 @@ class JobSummary:
     counts: Mapping[str, int]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "key": self.key,
-            "venue": self.venue,
-            "status": self.status,
-            "created_at": self.created_at,
-            "counts": dict(self.counts),
-        }
+        return json_fields(self)

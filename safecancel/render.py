@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, overload
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import InputError
@@ -22,6 +24,10 @@ def console(stderr: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=False, stderr=stderr, width=None if stream.isatty() else 160)
 
 
+@overload
+def iso_arg(value: str, name: str) -> str: ...
+@overload
+def iso_arg(value: None, name: str) -> None: ...
 def iso_arg(value: str | None, name: str) -> str | None:
     """An ISO-8601 date or time from the command line as the journal's UTC format."""
     if value is None:
@@ -29,7 +35,9 @@ def iso_arg(value: str | None, name: str) -> str | None:
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{name}: {value!r} is not an ISO-8601 date or time (e.g. 2026-11-23 or 2026-11-23T14:00:00Z)") from None
+        raise InputError(
+            f"{name}: {value!r} is not an ISO-8601 date or time (e.g. 2026-11-23 or 2026-11-23T14:00:00Z)"
+        ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)  # times without a zone are UTC, like the journal's
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -55,8 +63,14 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
     for o in orders[:MAX_ROWS]:
         said = " ".join(x for x in (o.venue_code, o.venue_message) if x)
         table.add_row(
-            o.symbol, o.order_id or "", o.client_order_id or "", f"[{STATE_STYLE.get(o.state, '')}]{o.state}[/]",
-            o.reason or "", o.provenance or "", str(o.attempts), said[:60],
+            o.symbol,
+            o.order_id or "",
+            o.client_order_id or "",
+            f"[{STATE_STYLE.get(o.state, '')}]{o.state}[/]",
+            o.reason or "",
+            o.provenance or "",
+            str(o.attempts),
+            said[:60],
         )
     con.print(table)
     if len(orders) > MAX_ROWS:
@@ -70,7 +84,13 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
             move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
             said = " ".join(x for x in (e.venue_code, e.venue_message) if x)
             et.add_row(
-                str(e.seq), e.at[11:23], e.order or "(job)", e.trigger, move, str(e.http_status or ""), said[:50],
+                str(e.seq),
+                e.at[11:23],
+                e.order or "(job)",
+                e.trigger,
+                move,
+                str(e.http_status or ""),
+                said[:50],
                 (e.note or e.reason or "")[:60],
             )
         con.print(et)
@@ -87,5 +107,37 @@ def print_history(rows: Sequence[JobSummary]) -> None:
     for col in ("created", "job", "venue", "status", "orders", "key"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.created_at[:19].replace("T", " "), r.job_id, r.venue, r.status, _counts(dict(r.counts)), r.key[:40])
+        table.add_row(
+            r.created_at[:19].replace("T", " "), r.job_id, r.venue, r.status, _counts(dict(r.counts)), r.key[:40]
+        )
     con.print(table)
+
+
+ProgressCallback = Callable[[str, str, dict[str, int]], None]
+
+
+def progress_printer(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    """A rich progress bar on stderr, one task per job; returns (callback for ``on_progress``, stop)."""
+    if not enabled:
+        return None, lambda: None
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+    progress.start()
+
+    def update(job_id: str, venue: str, counts: dict[str, int]) -> None:
+        total = sum(counts.values())
+        done = counts.get("cancelled", 0) + counts.get("failed", 0)
+        detail = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        if job_id not in tasks:
+            tasks[job_id] = progress.add_task(f"{venue:<14}", total=total, detail=detail)
+        progress.update(tasks[job_id], completed=done, total=total, detail=detail)
+
+    return update, progress.stop

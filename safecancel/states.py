@@ -8,6 +8,7 @@ effects; the store applies the resulting state with a compare-and-set and an eve
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from types import MappingProxyType
 
 from transitions import Machine
@@ -25,6 +26,7 @@ class OrderState(enum.StrEnum):
 
 S = OrderState
 TERMINAL = frozenset({S.CANCELLED, S.FAILED})
+UNSETTLED = frozenset({S.PENDING, S.SENT, S.UNKNOWN})  # every state but the terminal ones
 
 
 class Provenance(enum.StrEnum):
@@ -35,27 +37,53 @@ class Provenance(enum.StrEnum):
     OPERATOR = "operator"
 
 
-TRANSITIONS: tuple[tuple[str, tuple[OrderState, ...], OrderState], ...] = (
+class Trigger(enum.StrEnum):
+    """What a journal event records (``events.trigger``); the values are stored and shown as they are.
+
+    Triggers are verbs. The first group moves an order along :data:`TRANSITIONS`; the observations are
+    recorded on an order without changing its state; the rest are events of the job itself.
+    """
+
+    # state-table triggers
+    SEND = "send"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    LOSE = "lose"
+    REQUEUE = "requeue"
+    SETTLE = "settle"
+    SETTLE_FAILED = "settle_failed"
+    # observations of an order: no state change
+    QUERY = "query"  # a reconciliation query that settled nothing (yet)
+    NOTE = "note"  # an exchange without an order change
+    # job-level events
+    CREATE = "create"
+    STATUS = "status"  # the job's status was set at the end of a run
+    CLOCK = "clock"  # the venue's clock offset was (re-)measured
+    TAKEOVER = "takeover"  # another runner took the job's lease over
+    REBIND = "rebind"  # the job was moved on purpose to another base URL / API key
+    PRUNE = "prune"  # finished jobs were removed; the chain checkpoint is announced
+
+
+T = Trigger
+OBSERVATIONS = frozenset({T.QUERY, T.NOTE})  # triggers recorded without a state change
+
+TRANSITIONS: tuple[tuple[Trigger, tuple[OrderState, ...], OrderState], ...] = (
     # trigger      sources                 dest
-    ("send", (S.PENDING,), S.SENT),  # committed before the request leaves
-    ("confirm", (S.SENT, S.UNKNOWN), S.CANCELLED),  # a reply or a query says cancelled
-    ("reject", (S.SENT, S.UNKNOWN), S.FAILED),  # a reply or a query says it will never be cancelled
-    ("lose", (S.SENT,), S.UNKNOWN),  # no usable reply, or a crash while sent: ask the venue
-    ("requeue", (S.SENT, S.UNKNOWN), S.PENDING),  # proof the request never applied, or the order is still open
-    ("settle", (S.UNKNOWN,), S.CANCELLED),  # an operator's recorded decision (provenance operator)
-    ("settle_failed", (S.UNKNOWN,), S.FAILED),  # an operator's recorded decision (provenance operator)
+    (T.SEND, (S.PENDING,), S.SENT),  # committed before the request leaves
+    (T.CONFIRM, (S.SENT, S.UNKNOWN), S.CANCELLED),  # a reply or a query says cancelled
+    (T.REJECT, (S.SENT, S.UNKNOWN), S.FAILED),  # a reply or a query says it will never be cancelled
+    (T.LOSE, (S.SENT,), S.UNKNOWN),  # no usable reply, or a crash while sent: ask the venue
+    (T.REQUEUE, (S.SENT, S.UNKNOWN), S.PENDING),  # proof the request never applied, or the order is still open
+    (T.SETTLE, (S.UNKNOWN,), S.CANCELLED),  # an operator's recorded decision (provenance operator)
+    (T.SETTLE_FAILED, (S.UNKNOWN,), S.FAILED),  # an operator's recorded decision (provenance operator)
 )
 
 
 def build_machine() -> Machine:
     """The one machine; ``auto_transitions=False`` so nothing can bypass the table."""
-    return Machine(
-        model=None,
-        states=OrderState,
-        initial=None,
-        auto_transitions=False,
-        transitions=[[t, [s.value for s in src], dst.value] for t, src, dst in TRANSITIONS],
-    )
+    # Plain strings (the machine names its events after them), in lists: transitions reads only lists as rows.
+    rows: list[list[Sequence[str]]] = [[t.value, [s.value for s in src], dst.value] for t, src, dst in TRANSITIONS]
+    return Machine(model=None, states=OrderState, initial=None, auto_transitions=False, transitions=rows)
 
 
 class StateTable:
@@ -71,6 +99,7 @@ class StateTable:
         for trigger, event in self.machine.events.items():
             for source, transitions in event.transitions.items():
                 for tr in transitions:
+                    assert tr.dest is not None  # every row of TRANSITIONS names its destination
                     table[(trigger, source)] = OrderState(tr.dest)
         self._table = MappingProxyType(table)
 

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from safecancel import Client, Credentials
+from safecancel import Client, Credentials, VenueConfig
 from safecancel.engine import RetryPolicy
 from safecancel.testing import FakeVenue
+from safecancel.venues import VENUE_NAMES, venue_class
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDS = Credentials("test-key", "test-secret", passphrase="test-pass", identity="trader@example.invalid")
 SECRETS = ("test-secret", "test-pass", "trader@example.invalid")
-VENUES = ("bitopro", "binance_coinm", "bingx", "htx", "bitget")
-SYMBOLS = {"bitopro": "BTC_USDT", "binance_coinm": "BTCUSD_PERP", "bingx": "BTC-USDT", "htx": "btcusdt", "bitget": "BTCUSDT"}
+# Every registered venue, and the symbol tests use on each (the adapter's own example): derived from the
+# registry, so a new venue is in every test that loops over VENUES without an edit here.
+VENUES = VENUE_NAMES
+SYMBOLS = {v: venue_class(v).example_symbol for v in VENUES}
 # Fast retries for tests: the logic is the same, the waits are short.
 FAST = RetryPolicy(base_delay=0.01, max_delay=0.2, async_first_query=0.05)
 
@@ -44,8 +47,32 @@ def slow(fake_server: FakeVenue) -> Iterator[FakeVenue]:
     fake_server.reset()
 
 
+# -- the journal a test uses, on one backend or on each ------------------------------------------
+# One store suite, run per backend (as huey runs one StorageTests on every storage): a module marked
+# ``every_backend`` runs each test that uses ``db_path`` once on SQLite and once on PostgreSQL, except
+# tests marked ``sqlite_only`` (they look inside the SQLite file; their PostgreSQL twins live in
+# tests/postgres/). Everywhere else ``db_path`` is a SQLite file, and tests/postgres/ overrides it.
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "every_backend: tests using db_path run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: in an every_backend module, SQLite only (twin in tests/postgres)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    node = metafunc.definition
+    per_backend = node.get_closest_marker("every_backend") and not node.get_closest_marker("sqlite_only")
+    if per_backend and "db_path" in metafunc.fixturenames:
+        metafunc.parametrize("db_path", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The journal's URL: a SQLite file, or (parametrized ``postgres``) a fresh database in the session's
+    throwaway cluster, skipped when no PostgreSQL server binaries are installed."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return request.getfixturevalue("pg_url")
     return str(tmp_path / "journal.db")
 
 
@@ -54,8 +81,7 @@ def make_client(fake: FakeVenue, db_path: str) -> Iterator[Callable[..., Client]
     made: list[Client] = []
 
     def factory(**kw) -> Client:
-        kw.setdefault("credentials", dict.fromkeys(VENUES, CREDS))
-        kw.setdefault("base_urls", dict.fromkeys(VENUES, fake.url))
+        kw.setdefault("venues", [VenueConfig(v, credentials=CREDS, base_url=fake.url) for v in VENUES])
         kw.setdefault("retry", FAST)
         kw.setdefault("deadline", 20.0)
         kw.setdefault("environ", {})
@@ -85,7 +111,10 @@ def pg_cluster():
 
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) found in $SAFECANCEL_PG_BIN, /usr/lib/postgresql/*/bin or PATH")
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl) found in $SAFECANCEL_PG_BIN, "
+            "/usr/lib/postgresql/*/bin or PATH"
+        )
     try:
         import psycopg  # noqa: F401
     except ImportError:

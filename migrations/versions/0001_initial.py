@@ -103,7 +103,9 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
     )
     op.bulk_insert(
-        sa.table("journal_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer), sa.column("hash", sa.String)),
+        sa.table(
+            "journal_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer), sa.column("hash", sa.String)
+        ),
         [{"id": 1, "seq": 0, "hash": "0" * 64}],
     )
 

@@ -1,7 +1,7 @@
 """Opening the journal database: URL resolution, SQLite durability settings, migrations, error translation.
 
-This module and :mod:`safecancel.store.journal` are the only ones that see ``sqlalchemy.exc``;
-everything leaving them is a :class:`~safecancel.errors.StoreError`.
+This module is the only one that sees ``sqlalchemy.exc``; everything leaving the store is a
+:class:`~safecancel.errors.StoreError`.
 
 Transactions on the two backends:
 
@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -75,7 +76,9 @@ def resolve_url(url: str | None) -> URL:
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot create the journal directory {path.parent}: {exc.strerror}; set SAFECANCEL_DB or --db") from None
+            raise InputError(
+                f"cannot create the journal directory {path.parent}: {exc.strerror}; set SAFECANCEL_DB or --db"
+            ) from None
         raw = str(path)
     if raw == ":memory:":
         raise InputError("an in-memory SQLite database cannot hold a journal; give a file path")
@@ -160,7 +163,7 @@ def _refuse_foreign(path: Path, url: URL) -> None:
 
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # The driver's own implicit BEGIN is turned off so that we choose DEFERRED or IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -191,13 +194,22 @@ class Database:
         self.dialect = self.url.get_backend_name()
         # A SQLite journal is named by its file path (what a person looks for); others by their URL.
         self.display_url = (
-            self.url.database if self.dialect == "sqlite" and self.url.database else self.url.render_as_string(hide_password=True)
+            self.url.database
+            if self.dialect == "sqlite" and self.url.database
+            else self.url.render_as_string(hide_password=True)
         )
         if self.dialect == "sqlite":
-            if not create and self.url.database and self.url.database != ":memory:" and not Path(self.url.database).exists():
+            if (
+                not create
+                and self.url.database
+                and self.url.database != ":memory:"
+                and not Path(self.url.database).exists()
+            ):
                 raise InputError(f"no journal at {self.display_url}: the file does not exist")
             _prepare_sqlite_file(self.url)
-            self.engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+            self.engine = create_engine(
+                self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            )
             _sqlite_events(self.engine)
         elif self.dialect == "postgresql":
             try:

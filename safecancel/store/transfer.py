@@ -3,17 +3,26 @@
 Rows are copied verbatim, ids and sequence numbers included: the events' hashes cover their ``seq``,
 ``order_pk`` and ``evidence_id`` and the evidence's own hash, so only an exact copy still verifies.
 The source is read in one snapshot and the target written in one transaction, so a failure leaves
-the target as empty as it was. Verification is the caller's job (:mod:`safecancel.fleet`).
+the target as empty as it was.
+
+Fleets: a fleet of bots on several hosts points ``SAFECANCEL_DB`` at one PostgreSQL database; any
+host's ``resume`` then continues any unfinished job (leases decide who runs what). A host that ran on
+the embedded SQLite default brings its history along with :func:`migrate_journal` (``safecancel
+migrate-store``): every row is copied verbatim, so the hash chain, the head a desk may have published
+elsewhere, and every ``job_id`` stay the same, and the copy is verified on the target before success
+is reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 
-from ..errors import InputError
-from .db import Database
+from ..errors import InputError, StoreError
+from .db import Database, resolve_url
+from .journal import Journal
 from .schema import GENESIS_HASH, chain_checkpoint, events, evidence, jobs, journal_head, orders
 
 # Parents before children (foreign keys): jobs <- orders, evidence <- events.
@@ -84,3 +93,58 @@ def copy_journal(
 
 
 __all__ = ["TABLES", "copy_journal", "table_counts"]
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What :func:`migrate_journal` copied and what the verification on the target found."""
+
+    source: str
+    target: str
+    rows: dict[str, int]
+    head_seq: int
+    head_hash: str
+    events_verified: int
+
+
+def migrate_journal(source: str, target: str) -> MigrationReport:
+    """Copy the journal at ``source`` into the empty journal database ``target``, then verify it there.
+
+    The source's own chain is verified first (a broken journal is not copied: the copy would hide
+    where it broke); the target must hold no journal yet (it is created and migrated if needed);
+    after the copy, the target's chain must verify and end at the source's head, with the same
+    number of rows in every table. Stop the runners writing to the source first: rows they write
+    after the copy starts stay behind.
+
+    Raises:
+        InputError: source and target are the same, the source does not exist, or the target is not empty.
+        StoreError: the source does not verify, or the copy does not (then the target must be dropped).
+    """
+    if resolve_url(source) == resolve_url(target):
+        raise InputError("--from and --to name the same database")
+    src = Database(source, create=False)
+    try:
+        ok, _, problem = Journal(src).verify()
+        if not ok:
+            raise StoreError(f"the source journal {src.display_url} does not verify ({problem}); refusing to copy it")
+        dst = Database(target)
+        try:
+            rows = copy_journal(src, dst)
+            head_seq, head_hash = Journal(src).head()
+            ok, n, problem = Journal(dst).verify()
+            if not ok:
+                raise StoreError(
+                    f"the copy in {dst.display_url} does not verify: {problem}; drop that database and retry"
+                )
+            if Journal(dst).head() != (head_seq, head_hash):
+                raise StoreError(
+                    f"the copy in {dst.display_url} ends at {Journal(dst).head()}, the source at {head_seq}"
+                )
+            there = table_counts(dst)
+            if any(there[name] != n_rows for name, n_rows in rows.items()):
+                raise StoreError(f"the copy in {dst.display_url} holds {there}, the source {rows}")
+            return MigrationReport(src.display_url, dst.display_url, rows, head_seq, head_hash, n)
+        finally:
+            dst.close()
+    finally:
+        src.close()

@@ -11,138 +11,27 @@ Control API (JSON) under ``/_fake/``: ``POST /_fake/orders``, ``GET /_fake/order
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .ledger import FakeOrder, Ledger
-
-ENDPOINTS = ("cancel", "query", "time", "cancel_all")
-FAULT_KINDS = (
-    "status",
-    "delay",
-    "drop_before_apply",
-    "drop_after_apply",
-    "malformed",
-    "omit",
-    "fill_before_cancel",
-    "clock_skew",
+from .dialects import all_dialects
+from .ledger import Ledger
+from .wire import (  # re-exported: FakeRequest & co. were first defined here
+    ENDPOINTS,
+    FAULT_KINDS,
+    Context,
+    Dialect,
+    FakeCredentials,
+    FakeRequest,
+    Fault,
+    Reply,
+    json_reply,
 )
-
-
-@dataclass(frozen=True)
-class FakeCredentials:
-    api_key: str = "test-key"
-    api_secret: str = "test-secret"
-    passphrase: str = "test-pass"
-
-
-@dataclass
-class FakeRequest:
-    """A request as the fake received it: raw query and body bytes, lower-cased header names."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    host: str
-
-    def params(self) -> dict[str, str]:
-        return dict(parse_qsl(self.query, keep_blank_values=True))
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_reply(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), dict(headers or {}))
-
-
-@dataclass
-class Fault:
-    venue: str
-    endpoint: str
-    kind: str
-    status: int = 503
-    retry_after: float | None = None
-    delay_ms: int = 0
-    offset_ms: int = 0
-    times: int = 1
-
-
-class Context:
-    """What a dialect handler may use: the ledger, the venue's clock, credentials and this request's faults."""
-
-    def __init__(self, server: FakeVenue, venue: str, faults: list[Fault]) -> None:
-        self.server = server
-        self.venue = venue
-        self.ledger = server.ledger
-        self.creds = server.credentials
-        kinds = {f.kind for f in faults}
-        self.omit = "omit" in kinds
-        self._fill_first = "fill_before_cancel" in kinds
-
-    def now_ms(self) -> int:
-        return self.server.venue_now_ms(self.venue)
-
-    def cancel(self, order: FakeOrder, *, asynchronous: bool = False) -> str:
-        """Apply one cancel to the ledger; returns the status the order had when the cancel arrived.
-
-        With a ``fill_before_cancel`` fault, the first open order of the request fills just before.
-        """
-        with self.ledger.lock:
-            if self._fill_first and order.status == "open":
-                order.status = "filled"
-                self._fill_first = False
-            order.cancel_requests += 1
-            before = order.status
-            now = self.now_ms()
-            if before == "open":
-                if asynchronous:
-                    self.ledger.start_cancel(order, now + self.server.async_delay_ms)
-                else:
-                    order.status = "cancelled"
-                order.updated_ms = now
-            return before
-
-
-Handler = Callable[[FakeRequest, Context], Reply]
-
-
-class Dialect(Protocol):
-    """A venue as the fake speaks it.
-
-    Rate limits (``--enforce-rate-limits``): ``rate`` is the batch-cancel endpoint's documented budget,
-    (requests, per seconds). A dialect may also set ``rates``, a mapping endpoint -> (requests, per
-    seconds), when the venue budgets its endpoints separately (BingX: cancel 2/s, query 10/s); an
-    endpoint missing from ``rates`` is not limited. Without ``rates`` one budget of ``rate`` is shared
-    by all its endpoints (Binance's request weight). A dialect may define
-    ``rate_limited_reply(endpoint, retry_after)`` when its venue answers over-limit requests other than
-    with ``error_reply(endpoint, 429, None)`` (BingX names the unblock time in the message).
-    """
-
-    venue: str
-    rate: tuple[int, float]  # requests per seconds, for --enforce-rate-limits
-
-    def routes(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
-        """(method, path regex, endpoint kind, handler) for each endpoint served."""
-
-    def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
-        """The venue's own error reply for an HTTP status (status faults, rate limiting)."""
 
 
 class _Bucket:
@@ -179,8 +68,6 @@ class FakeVenue:
         async_delay_ms: int = 150,
         dialects: list[Dialect] | None = None,
     ) -> None:
-        from .dialects import all_dialects
-
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
@@ -328,7 +215,7 @@ class FakeVenue:
 
     def handle(self, req: FakeRequest) -> Reply | None:
         """Serve one venue request. ``None`` means: close the connection without a reply."""
-        for method, rx, endpoint, handler, venue in self._routes:
+        for method, rx, endpoint, handler, venue in self._routes:  # noqa: B007 (the match is used below)
             if method == req.method and rx.fullmatch(req.path):
                 break
         else:
@@ -338,8 +225,14 @@ class FakeVenue:
         wait = self._rate_wait(venue, endpoint)
         with self._lock:
             self._requests.append(
-                {"venue": venue, "method": req.method, "path": req.path, "endpoint": endpoint, "time": time.time(),
-                 "rate_limited": wait is not None}
+                {
+                    "venue": venue,
+                    "method": req.method,
+                    "path": req.path,
+                    "endpoint": endpoint,
+                    "time": time.time(),
+                    "rate_limited": wait is not None,
+                }
             )
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
@@ -404,7 +297,7 @@ def _make_handler(fake: FakeVenue) -> type[BaseHTTPRequestHandler]:
             # delayed ACK stalls each request by ~40 ms on loopback.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _serve(self) -> None:
@@ -450,8 +343,6 @@ def _make_handler(fake: FakeVenue) -> type[BaseHTTPRequestHandler]:
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

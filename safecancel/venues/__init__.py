@@ -1,4 +1,11 @@
-"""Venue adapters: one pure module per venue, all satisfying :class:`safecancel.venues.base.Venue`."""
+"""Venue adapters: one pure module per venue, each a :class:`~safecancel.venues.base.VenueAdapter`.
+
+The registry below is THE list of venues. The CLI's ``--venue`` choices, the demo, the tests' venue lists
+and symbols, and the check of the README's venue table are derived from :data:`VENUE_NAMES` and the
+adapters' class attributes (their per-venue facts). Only the fake venue keeps its own list of dialects
+(``safecancel.testing.dialects``): it must never import the adapters, and the contract suite checks that it
+speaks every registered venue.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import importlib
 from types import MappingProxyType
 
 from ..errors import InputError
-from .base import Rate, Venue
+from .base import Rate, Venue, VenueAdapter
 
 # name -> "module:Class". Imported on first use so that a CLI call pays only for the venue it uses.
 _ADAPTERS = MappingProxyType(
@@ -22,13 +29,14 @@ _ADAPTERS = MappingProxyType(
 VENUE_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
 
 
-def venue_class(name: str) -> type:
+def venue_class(name: str) -> type[VenueAdapter]:
     """The adapter class for a venue name, or :class:`InputError` naming the bad venue."""
     target = _ADAPTERS.get(name) if isinstance(name, str) else None
     if target is None:
         raise InputError(f"unknown venue {name!r}; known venues: {', '.join(VENUE_NAMES)}")
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls)
+    module, attr = target.split(":")
+    cls: type[VenueAdapter] = getattr(importlib.import_module(module), attr)
+    return cls
 
 
-__all__ = ["VENUE_NAMES", "Rate", "Venue", "venue_class"]
+__all__ = ["VENUE_NAMES", "Rate", "Venue", "VenueAdapter", "venue_class"]

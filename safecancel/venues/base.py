@@ -1,4 +1,5 @@
-"""What every venue adapter provides, and small pure helpers they share.
+"""What every venue adapter is (:class:`VenueAdapter`, the one source of per-venue facts), and small pure
+helpers the adapters share.
 
 An adapter is pure: it builds signed :class:`~safecancel.model.HttpRequest` objects and parses
 :class:`~safecancel.model.HttpResponse` objects. Time, credentials and the base URL are given to it;
@@ -12,9 +13,10 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import InputError
@@ -43,51 +45,127 @@ class Rate:
         return self.requests / self.per_seconds
 
 
-class Venue(Protocol):
-    """The adapter protocol. See :mod:`safecancel.venues.binance` for the reference implementation."""
+class VenueAdapter(ABC):
+    """What every venue adapter is: the venue's facts as class attributes, and pure methods that build
+    requests and parse replies.
 
-    name: ClassVar[str]
-    default_base_url: ClassVar[str]
-    id_kinds: ClassVar[frozenset[IdKind]]
-    secret_headers: ClassVar[frozenset[str]]  # lower-case names, redacted from evidence
+    Like huey's ``BaseStorage``: a subclass per venue (``safecancel/venues/<venue>.py``) implements every
+    method below and sets every attribute that has no default here; an attribute with a default is set
+    only where the venue differs. Everything else -- the engine, the fake venue's fixtures, the demo, the
+    README's venue table and the contract suite (``tests/venues/test_contract.py``) -- reads a venue's
+    facts from its adapter and the registry (:data:`safecancel.venues.VENUE_NAMES`), never from a list of
+    its own.
+
+    An adapter is pure: it builds signed :class:`~safecancel.model.HttpRequest` objects and parses
+    :class:`~safecancel.model.HttpResponse` objects; time, credentials and the base URL are given to it.
+    """
+
+    # -- facts every adapter states (no default: a missing one fails at class creation) ------------
+
+    name: ClassVar[str]  # the registry key, e.g. "binance_coinm"
+    default_base_url: ClassVar[str]  # production
+    id_kinds: ClassVar[frozenset[IdKind]]  # which ids the batch endpoint cancels by
+    secret_headers: ClassVar[frozenset[str]]  # lower-case header names, redacted from evidence
     secret_params: ClassVar[frozenset[str]]  # query parameter names, redacted from evidence
-    cancel_rate: ClassVar[Rate]
-    query_rate: ClassVar[Rate]
-    requires: ClassVar[tuple[str, ...]]  # credential fields that must be present
-    # Optional (read with getattr; defaults 1 and None): consecutive "no such order" answers needed
-    # before an order is settled failed/not_found, and the age past which the venue forgets orders.
-    not_found_confirmations: ClassVar[int]
-    forget_after_s: ClassVar[float | None]
+    cancel_rate: ClassVar[Rate]  # the documented batch-cancel rate (what the client paces at)
+    query_rate: ClassVar[Rate]  # the documented single-order query rate
+    requires: ClassVar[tuple[str, ...]]  # Credentials fields that must be non-empty
+    example_symbol: ClassVar[str]  # a valid symbol in the venue's own spelling ("BTCUSD_PERP", "btcusdt")
+    id_format: ClassVar[IdFormat]  # how symbols and ids are spelled (and the words of the error naming a bad one)
+    # Ids per request: ``default_max_batch`` unless the caller asks for another size (``batch_sizes``), which
+    # may be 1..``hard_max_batch``. Where the venue documents its limit the two are equal.
+    default_max_batch: ClassVar[int]
+    hard_max_batch: ClassVar[int]
+
+    # -- facts with a default (set only where the venue differs) ---------------------------------
+
+    # Consecutive "no such order" answers needed before an order is settled failed/not_found: more than one
+    # where the venue's "not found" is ambiguous or a fresh order may not be visible yet.
+    not_found_confirmations: ClassVar[int] = 1
+    # The memory horizon: the age (seconds) past which the venue forgets orders, so that a "not found" about
+    # an older job proves nothing. None: the venue is not known to forget.
+    forget_after_s: ClassVar[float | None] = None
+    # The venue applies an accepted cancel later (HTX, Bitget): a cancel reply never settles an order, a
+    # query confirms it.
+    asynchronous_cancel: ClassVar[bool] = False
+    # While an accepted cancel is pending, the venue's query still shows the order open (Bitget's ``live``,
+    # unlike HTX's ``canceling``), so a second cancel may legitimately be sent. Only meaningful when
+    # ``asynchronous_cancel``.
+    pending_cancel_reads_open: ClassVar[bool] = False
+    # One request carries orders of one symbol (the endpoint takes a ``symbol``). False where one request
+    # may mix symbols: BitoPro's body maps pairs to ids, HTX's body carries ids only.
+    one_symbol_per_request: ClassVar[bool] = True
 
     base_url: str
-    max_batch: int
+    max_batch: int  # this instance's ids per request, within 1..hard_max_batch
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A sixth venue that forgets a fact fails on import, naming it, rather than deep inside a job.
+        missing = [attr for attr in _REQUIRED_FACTS if not hasattr(cls, attr)]
+        if missing:
+            raise TypeError(f"venue adapter {cls.__name__} does not set {', '.join(missing)}")
+
+    def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.max_batch = batch_size(self.name, max_batch, default=self.default_max_batch, hard_max=self.hard_max_batch)
+
+    def has_time_endpoint(self) -> bool:
+        """Whether the venue has a server-time endpoint. Derived from :meth:`build_time`, so the two cannot
+        disagree; without one, :meth:`parse_time` reads the clock from any reply (e.g. its ``Date`` header)."""
+        return self.build_time() is not None
+
+    # -- input -------------------------------------------------------------------------------
+
+    @abstractmethod
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        """Raise :class:`InputError` naming the first bad symbol or id."""
+        """Raise :class:`InputError` naming the first bad symbol or id (clipped, see :func:`clip`)."""
 
+    @abstractmethod
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
-        """Split orders into requests the venue accepts (limit, one id kind, symbol rules)."""
+        """Split orders into requests the venue accepts: every order exactly once, 1..``max_batch`` per
+        request, one id kind per request, one symbol per request where ``one_symbol_per_request``."""
 
-    def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest: ...
+    # -- requests (pure: time and credentials are arguments) --------------------------------------
 
-    def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
-        """One outcome per requested order, or a classified whole-request failure. Never raises."""
+    @abstractmethod
+    def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        """The signed batch-cancel request for one chunk from :meth:`plan_chunks`."""
 
-    def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest: ...
+    @abstractmethod
+    def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        """The signed single-order query."""
 
-    def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
-        """The order's status, or a classified failure of the query. Never raises."""
-
+    @abstractmethod
     def build_time(self) -> HttpRequest | None:
         """The server-time request, or None when the venue has none."""
 
+    # -- replies (never raise) ----------------------------------------------------------------
+
+    @abstractmethod
+    def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        """One outcome per requested order, or a classified whole-request failure. Never raises."""
+
+    @abstractmethod
+    def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        """The order's status, or a classified failure of the query. Never raises."""
+
+    @abstractmethod
     def parse_time(self, resp: HttpResponse) -> int | None:
         """Server time in ms from a time reply (or any reply, for venues without a time endpoint)."""
 
 
-# -- shared pure helpers ------------------------------------------------------------------------
+# The facts without a default, read off the annotations above so that the list cannot drift from them.
+_REQUIRED_FACTS = tuple(
+    attr
+    for attr, hint in VenueAdapter.__annotations__.items()
+    if str(hint).startswith("ClassVar[") and attr not in vars(VenueAdapter)
+)
+# The name the rest of the package uses in type hints.
+Venue = VenueAdapter
 
-SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{1,20}([_\-/][A-Za-z0-9]{1,20})?$", re.ASCII)
+
+# -- shared pure helpers ------------------------------------------------------------------------
 
 # The largest signed 64-bit integer: the bound of an id a venue documents as LONG / int64 / long.
 INT64_MAX = 2**63 - 1
@@ -221,21 +299,6 @@ def chunk_by(refs: Sequence[OrderRef], size: int, *, key=lambda r: (r.symbol, r.
     return out
 
 
-def check_symbols(venue: str, refs: Iterable[OrderRef], pattern: re.Pattern[str]) -> None:
-    for ref in refs:
-        if not isinstance(ref.symbol, str) or not pattern.fullmatch(ref.symbol):
-            raise InputError(f"{venue}: malformed symbol {clip(ref.symbol)}")
-
-
-def check_id_text(venue: str, ref: OrderRef, *, max_len: int = 64) -> None:
-    """Ids are printable ASCII without separators or quotes, so they cannot break a list encoding."""
-    value = ref.value
-    if not isinstance(value, str) or not value:
-        raise InputError(f"{venue}: empty {ref.kind.value} for {clip(ref.symbol)}")
-    if len(value) > max_len or not re.fullmatch(r"[A-Za-z0-9_\-.:]+", value, re.ASCII):
-        raise InputError(f"{venue}: malformed {ref.kind.value} {clip(value)}")
-
-
 @dataclass(frozen=True, slots=True)
 class IdFormat:
     """How a venue spells symbols and ids: the patterns, and the words of the error naming a bad one.
@@ -243,7 +306,8 @@ class IdFormat:
     Every pattern is an explicit ASCII character class matched with ``fullmatch``, so Unicode digits
     and letters (``'２'``, ``'é'``), NUL and other control characters never pass. ``order_id_max`` is
     the venue's documented numeric bound (e.g. :data:`INT64_MAX` for LONG / int64); ``order_id`` must
-    then be a :func:`decimal_id_re` pattern.
+    then be a :func:`decimal_id_re` pattern. ``client_id`` is None for a venue that cancels by exchange
+    order id only; ``client_id_max_len`` is the documented length limit of a client id.
     """
 
     symbol: re.Pattern[str]
@@ -251,10 +315,11 @@ class IdFormat:
     order_id: re.Pattern[str]
     order_id_name: str  # the venue's own parameter name, e.g. "orderId"
     order_id_hint: str  # e.g. "numeric"
-    client_id: re.Pattern[str]
+    client_id: re.Pattern[str] | None
     client_id_name: str  # e.g. "clientOid"
     client_id_hint: str  # e.g. "1-50 of A-Z a-z 0-9 _ . -"
     order_id_max: int | None = None
+    client_id_max_len: int | None = None
 
 
 def check_refs(venue: str, refs: Iterable[OrderRef], fmt: IdFormat) -> None:
@@ -265,7 +330,7 @@ def check_refs(venue: str, refs: Iterable[OrderRef], fmt: IdFormat) -> None:
     """
     symbol_ok = fmt.symbol.fullmatch
     order_ok = fmt.order_id.fullmatch
-    client_ok = fmt.client_id.fullmatch
+    client_ok = fmt.client_id.fullmatch if fmt.client_id is not None else None
     bound = fmt.order_id_max
     bound_len = len(str(bound)) if bound is not None else 0
     for ref in refs:
@@ -289,6 +354,8 @@ def check_refs(venue: str, refs: Iterable[OrderRef], fmt: IdFormat) -> None:
                 )
         else:
             cid = ref.client_order_id
+            if client_ok is None:
+                raise InputError(f"{venue}: client order ids are not supported ({clip(cid)} on {clip(symbol)})")
             if not isinstance(cid, str) or not client_ok(cid):
                 detail = flaw(cid)
                 raise InputError(
@@ -367,13 +434,7 @@ def redact_query(query: str, secret_params: frozenset[str]) -> str:
         return ""
     lowered = {p.lower() for p in secret_params}
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, "***" if k.lower() in lowered else v) for k, v in pairs], safe="[],\":")
-
-
-def host_of(base_url: str) -> str:
-    """The host (with a non-default port) the request is sent to, lower-cased."""
-    parts = urlsplit(base_url)
-    return (parts.netloc or "").lower()
+    return urlencode([(k, "***" if k.lower() in lowered else v) for k, v in pairs], safe='[],":')
 
 
 def path_prefix(base_url: str) -> str:
@@ -383,10 +444,6 @@ def path_prefix(base_url: str) -> str:
 
 def str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def lower_keys(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {k.lower(): v for k, v in d.items()}
 
 
 def batch_size(venue: str, requested: int | None, *, default: int, hard_max: int) -> int:

@@ -53,7 +53,7 @@ from .base import (
     INT64_MAX,
     IdFormat,
     Rate,
-    batch_size,
+    VenueAdapter,
     check_refs,
     chunk_by,
     compact_json,
@@ -72,10 +72,20 @@ SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}_(PERP|[0-9]{6})", re.ASCII)
 # orderIdList is LIST<LONG> (seed 001, sent as JSON numbers: change log 2023-06-16); query orderId LONG.
 ORDER_ID_MAX = INT64_MAX
 ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
-CLIENT_ID_RE = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}", re.ASCII)  # newClientOrderId's documented pattern
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSD_PERP or BTCUSD_251226", ORDER_ID_RE, "orderId",
-                     f"numeric (LONG: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
-                     CLIENT_ID_RE, "origClientOrderId", "1-36 of A-Z a-z 0-9 . : / _ -", ORDER_ID_MAX)
+CLIENT_ID_MAX_LEN = 36
+CLIENT_ID_RE = re.compile(rf"[.A-Z:/a-z0-9_-]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)  # newClientOrderId's pattern
+ID_FORMAT = IdFormat(
+    SYMBOL_RE,
+    "expected e.g. BTCUSD_PERP or BTCUSD_251226",
+    ORDER_ID_RE,
+    "orderId",
+    f"numeric (LONG: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+    CLIENT_ID_RE,
+    "origClientOrderId",
+    "1-36 of A-Z a-z 0-9 . : / _ -",
+    ORDER_ID_MAX,
+    client_id_max_len=CLIENT_ID_MAX_LEN,
+)
 
 MAX_BATCH = 10  # "max length 10" for each list (seed 001)
 RECV_WINDOW_MS = 5000
@@ -105,7 +115,7 @@ QUERY_STATUS = {
 PER_ORDER_CODES = frozenset({CODE_UNKNOWN_ORDER, CODE_NO_SUCH_ORDER})
 
 
-class BinanceCoinM:
+class BinanceCoinM(VenueAdapter):
     """Adapter for Binance COIN-M futures (``dapi``)."""
 
     name: ClassVar[str] = "binance_coinm"
@@ -118,14 +128,13 @@ class BinanceCoinM:
     cancel_rate: ClassVar[Rate] = Rate(1200, 60.0)
     query_rate: ClassVar[Rate] = Rate(1200, 60.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
-    # -2013 is definitive for a live job, but dapi drops cancelled/expired orders without fills
-    # 3 days after creation (§2.6): past that, "not found" proves nothing.
-    not_found_confirmations: ClassVar[int] = 1
+    example_symbol: ClassVar[str] = "BTCUSD_PERP"
+    id_format: ClassVar[IdFormat] = ID_FORMAT
+    default_max_batch: ClassVar[int] = MAX_BATCH
+    hard_max_batch: ClassVar[int] = MAX_BATCH
+    # -2013 is definitive for a live job (one answer settles it: the default), but dapi drops
+    # cancelled/expired orders without fills 3 days after creation (§2.6): past that, "not found" proves nothing.
     forget_after_s: ClassVar[float | None] = 3 * 24 * 3600.0
-
-    def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        self.max_batch = batch_size(self.name, max_batch, default=MAX_BATCH, hard_max=MAX_BATCH)
 
     # -- input -------------------------------------------------------------------------------
 
@@ -202,7 +211,9 @@ class BinanceCoinM:
         err_msg = str_or_none(errors[0].get("msg")) if errors else None
         out: dict[OrderRef, Outcome] = {}
         for ref in refs:
-            element = by_id.get(ref.order_id or "") if ref.kind is IdKind.ORDER_ID else by_cid.get(ref.client_order_id or "")
+            element = (
+                by_id.get(ref.order_id or "") if ref.kind is IdKind.ORDER_ID else by_cid.get(ref.client_order_id or "")
+            )
             if element is None:
                 reason = REASON_AMBIGUOUS if errors else REASON_OMITTED
                 out[ref] = Outcome(Verdict.UNKNOWN, reason, err_code, err_msg)

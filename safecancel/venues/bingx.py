@@ -93,7 +93,7 @@ from .base import (
     INT64_MAX,
     IdFormat,
     Rate,
-    batch_size,
+    VenueAdapter,
     check_refs,
     decimal_id_re,
     foreign_reply_failure,
@@ -114,10 +114,20 @@ ORDER_ID_MAX = INT64_MAX  # "orderId int64" (seed 002 response table; query docs
 ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # clientOrderID: "1 to 40" characters (query docs). The charset is ours: no comma (the list
 # separator), nothing that would be ambiguous in the raw, unencoded string that gets signed.
-CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,40}", re.ASCII)
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTC-USDT", ORDER_ID_RE, "orderId",
-                     f"a positive integer (int64: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
-                     CLIENT_ID_RE, "clientOrderID", "1-40 characters of A-Z a-z 0-9 _ . : -", ORDER_ID_MAX)
+CLIENT_ID_MAX_LEN = 40
+CLIENT_ID_RE = re.compile(rf"[A-Za-z0-9_.:-]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)
+ID_FORMAT = IdFormat(
+    SYMBOL_RE,
+    "expected e.g. BTC-USDT",
+    ORDER_ID_RE,
+    "orderId",
+    f"a positive integer (int64: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+    CLIENT_ID_RE,
+    "clientOrderID",
+    "1-40 characters of A-Z a-z 0-9 _ . : -",
+    ORDER_ID_MAX,
+    client_id_max_len=CLIENT_ID_MAX_LEN,
+)
 
 DEFAULT_MAX_BATCH = 10  # UNCONFIRMED (spot undocumented; swap batch-cancel documents 10)
 HARD_MAX_BATCH = 100  # UNCONFIRMED: what a caller may raise max_batch to, at their own risk
@@ -189,7 +199,7 @@ ORDER_ID_FIELDS = ("orderId",)
 CLIENT_ID_FIELDS = ("clientOrderID", "clientOrderId", "origClientOrderId")
 
 
-class BingX:
+class BingX(VenueAdapter):
     """Adapter for BingX spot."""
 
     name: ClassVar[str] = "bingx"
@@ -200,10 +210,10 @@ class BingX:
     cancel_rate: ClassVar[Rate] = Rate(2, 1.0)  # "rate limitation by UID: 2/s" (seed 002)
     query_rate: ClassVar[Rate] = Rate(10, 1.0)  # trade/query: 10/s per UID
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
-
-    def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        self.max_batch = batch_size(self.name, max_batch, default=DEFAULT_MAX_BATCH, hard_max=HARD_MAX_BATCH)
+    example_symbol: ClassVar[str] = "BTC-USDT"
+    id_format: ClassVar[IdFormat] = ID_FORMAT
+    default_max_batch: ClassVar[int] = DEFAULT_MAX_BATCH
+    hard_max_batch: ClassVar[int] = HARD_MAX_BATCH
 
     # -- input -------------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ from .base import (
     INT64_MAX,
     IdFormat,
     Rate,
-    batch_size,
+    VenueAdapter,
     check_refs,
     chunk_by,
     compact_json,
@@ -119,10 +119,20 @@ ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # the percent-encoded query as sent (what ccxt signs) or over the decoded one is not documented; with
 # these characters the two are the same bytes, so the query is safe under both readings. Bitget caps
 # clientOid at 50 characters (error 40305).
-CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,50}", re.ASCII)
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected e.g. BTCUSDT", ORDER_ID_RE, "orderId",
-                     f"numeric (ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
-                     CLIENT_ID_RE, "clientOid", "1-50 of A-Z a-z 0-9 _ . -", ORDER_ID_MAX)
+CLIENT_ID_MAX_LEN = 50
+CLIENT_ID_RE = re.compile(rf"[A-Za-z0-9_.\-]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)
+ID_FORMAT = IdFormat(
+    SYMBOL_RE,
+    "expected e.g. BTCUSDT",
+    ORDER_ID_RE,
+    "orderId",
+    f"numeric (ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+    CLIENT_ID_RE,
+    "clientOid",
+    "1-50 of A-Z a-z 0-9 _ . -",
+    ORDER_ID_MAX,
+    client_id_max_len=CLIENT_ID_MAX_LEN,
+)
 
 # Error codes: https://www.bitget.com/api-doc/spot/error-code/restapi (§5.5) and ccxt's map.
 RATE_LIMIT_CODES = frozenset({"429"})
@@ -209,7 +219,7 @@ QUERY_STATUS: Mapping[str, Outcome] = {
 }
 
 
-class Bitget:
+class Bitget(VenueAdapter):
     """Adapter for Bitget spot (API v2).
 
     Args:
@@ -227,18 +237,25 @@ class Bitget:
     cancel_rate: ClassVar[Rate] = Rate(10, 1.0)  # 10/s per UID (seed 004)
     query_rate: ClassVar[Rate] = Rate(20, 1.0)  # orderInfo: 20/s per UID (§5.6)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret", "passphrase")
+    example_symbol: ClassVar[str] = "BTCUSDT"
+    id_format: ClassVar[IdFormat] = ID_FORMAT
+    default_max_batch: ClassVar[int] = MAX_BATCH
+    hard_max_batch: ClassVar[int] = MAX_BATCH
     # "Not found" is read from two shapes, neither documented for unknown ids (UNCONFIRMED, §5.6), and a
     # fresh order may not be visible yet: two consecutive answers before an order is settled not_found.
     not_found_confirmations: ClassVar[int] = 2
     # History queries "only support data within 90 days" (§5.6 [BG-HIST]); that orderInfo keeps orders
     # as long is UNCONFIRMED, so past this a "not found" proves nothing and an operator decides.
     forget_after_s: ClassVar[float | None] = 90 * 24 * 3600.0
+    # The docs do not say a batch cancel has taken effect when the reply is sent (cancel-symbol-order is
+    # documented as asynchronous), and orderInfo shows an accepted cancel as `live` until it has.
+    asynchronous_cancel: ClassVar[bool] = True
+    pending_cancel_reads_open: ClassVar[bool] = True
 
     def __init__(
         self, base_url: str | None = None, *, max_batch: int | None = None, trust_success_list: bool = False
     ) -> None:
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        self.max_batch = batch_size(self.name, max_batch, default=MAX_BATCH, hard_max=MAX_BATCH)
+        super().__init__(base_url, max_batch=max_batch)
         self.trust_success_list = bool(trust_success_list)
 
     # -- input -------------------------------------------------------------------------------

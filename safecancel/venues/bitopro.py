@@ -89,8 +89,9 @@ from ..model import (
 )
 from .base import (
     INT64_MAX,
+    IdFormat,
     Rate,
-    batch_size,
+    VenueAdapter,
     clip,
     compact_json,
     decimal_id_ok,
@@ -118,6 +119,19 @@ SYMBOL_RE = re.compile(r"[A-Za-z0-9]{1,20}_[A-Za-z0-9]{1,20}", re.ASCII)
 ORDER_ID_MAX = INT64_MAX
 ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)  # ASCII digits, no leading zero, at most 19 digits
 STOP_LIMIT_PREFIX = "SL-"  # get_an_order_data.md example: "SL-9014867155"
+# validate() below is BitoPro's own (stop-limit ids, duplicates across pair spellings); this states the same
+# spellings for whoever reads the venue's facts. No client ids: the batch endpoint takes exchange ids only.
+ID_FORMAT = IdFormat(
+    SYMBOL_RE,
+    "expected BASE_QUOTE, e.g. BTC_USDT",
+    ORDER_ID_RE,
+    "order id",
+    f"digits 1..{ORDER_ID_MAX} without a leading zero",
+    None,
+    "",
+    "",
+    ORDER_ID_MAX,
+)
 
 # UNCONFIRMED (venues.md §1.4): whether "SL-" ids can be cancelled through PUT /orders. Rejecting them
 # up front is the conservative reading: the caller gets a clear error instead of a request whose effect
@@ -187,7 +201,7 @@ def canonical_pair(symbol: str) -> str:
     return symbol.upper()
 
 
-class BitoPro:
+class BitoPro(VenueAdapter):
     """Adapter for BitoPro spot (REST v3)."""
 
     name: ClassVar[str] = "bitopro"
@@ -204,15 +218,19 @@ class BitoPro:
     # The single-order query has no own limit: the README's 600 per minute per IP and per account.
     query_rate: ClassVar[Rate] = Rate(600, 60.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")  # identity is optional ("" in the SDK)
+    example_symbol: ClassVar[str] = "BTC_USDT"
+    id_format: ClassVar[IdFormat] = ID_FORMAT
+    default_max_batch: ClassVar[int] = DEFAULT_MAX_BATCH
+    hard_max_batch: ClassVar[int] = HARD_MAX_BATCH
+    # The body maps pairs to ids ({"BTC_USDT": [...], "ETH_USDT": [...]}): one request spans pairs.
+    one_symbol_per_request: ClassVar[bool] = False
     allow_stop_limit_ids: ClassVar[bool] = ALLOW_STOP_LIMIT_IDS
 
     def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
-        url = (base_url or self.default_base_url).rstrip("/")
+        super().__init__(base_url, max_batch=max_batch)
         # The docs' root ends in /v3 and every path here starts with it: drop it once from the base.
-        if url.endswith(API_PREFIX):
-            url = url[: -len(API_PREFIX)]
-        self.base_url = url
-        self.max_batch = batch_size(self.name, max_batch, default=DEFAULT_MAX_BATCH, hard_max=HARD_MAX_BATCH)
+        if self.base_url.endswith(API_PREFIX):
+            self.base_url = self.base_url[: -len(API_PREFIX)]
 
     # -- input -------------------------------------------------------------------------------
 
@@ -342,7 +360,8 @@ class BitoPro:
         data = load_json(resp)
         if resp.status == 200 and isinstance(data, dict):
             # The docs show the order at top level; accept a {"data": {...}} envelope as well.
-            order = data.get("data") if isinstance(data.get("data"), dict) else data
+            inner = data.get("data")
+            order: dict[str, Any] = inner if isinstance(inner, dict) else data
             if "status" in order:
                 return self._order_outcome(ref, order)
         if resp.status == STATUS_NOT_FOUND and _own_error(data):

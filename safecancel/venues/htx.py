@@ -89,7 +89,7 @@ from .base import (
     INT64_MAX,
     IdFormat,
     Rate,
-    batch_size,
+    VenueAdapter,
     check_refs,
     chunk_by,
     compact_json,
@@ -117,11 +117,20 @@ SYMBOL_RE = re.compile(r"[a-z0-9]{2,32}", re.ASCII)  # HTX spot symbols: btcusdt
 ORDER_ID_MAX = INT64_MAX  # "order-id | long" (spot private REST docs: order detail, order update tables)
 ORDER_ID_RE = decimal_id_re(ORDER_ID_MAX)
 # "letters (case sensitive), digit, underscore (_) and hyphen (-), no more than 64 chars" (trading glossary).
-CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-ID_FORMAT = IdFormat(SYMBOL_RE, "expected lower-case, e.g. btcusdt", ORDER_ID_RE, "order-id",
-                     f"numeric (long: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
-                     CLIENT_ID_RE, "client-order-id", "letters, digits, '_' and '-', at most 64 characters",
-                     ORDER_ID_MAX)
+CLIENT_ID_MAX_LEN = 64
+CLIENT_ID_RE = re.compile(rf"[A-Za-z0-9_-]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)
+ID_FORMAT = IdFormat(
+    SYMBOL_RE,
+    "expected lower-case, e.g. btcusdt",
+    ORDER_ID_RE,
+    "order-id",
+    f"numeric (long: ASCII digits, no leading zero, 1..{ORDER_ID_MAX})",
+    CLIENT_ID_RE,
+    "client-order-id",
+    "letters, digits, '_' and '-', at most 64 characters",
+    ORDER_ID_MAX,
+    client_id_max_len=CLIENT_ID_MAX_LEN,
+)
 
 # -- signing (signature v2) --------------------------------------------------------------------
 
@@ -241,7 +250,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-class HTX:
+class HTX(VenueAdapter):
     """Adapter for HTX (Huobi) spot."""
 
     name: ClassVar[str] = "htx"
@@ -254,12 +263,16 @@ class HTX:
     cancel_rate: ClassVar[Rate] = Rate(50, 2.0)
     query_rate: ClassVar[Rate] = Rate(50, 2.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
+    example_symbol: ClassVar[str] = "btcusdt"
+    id_format: ClassVar[IdFormat] = ID_FORMAT
+    default_max_batch: ClassVar[int] = MAX_BATCH
+    hard_max_batch: ClassVar[int] = MAX_BATCH
     not_found_confirmations: ClassVar[int] = NOT_FOUND_CONFIRMATIONS
     forget_after_s: ClassVar[float | None] = FORGET_AFTER_S
-
-    def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        self.max_batch = batch_size(self.name, max_batch, default=MAX_BATCH, hard_max=MAX_BATCH)
+    # batchcancel only accepts a cancel ("data.success"); the order shows `canceling` until it is applied.
+    asynchronous_cancel: ClassVar[bool] = True
+    # The body carries ids only, no symbol: one request may cancel orders of several symbols.
+    one_symbol_per_request: ClassVar[bool] = False
 
     # -- input -------------------------------------------------------------------------------
 
@@ -301,6 +314,7 @@ class HTX:
         return HttpRequest("POST", CANCEL_PATH, query, body, {"Content-Type": "application/json"}, "cancel")
 
     def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        extra: tuple[tuple[str, str], ...]
         if ref.kind is IdKind.ORDER_ID:
             path, extra = QUERY_PATH.format(order_id=ref.order_id), ()
         else:

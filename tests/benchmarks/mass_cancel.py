@@ -55,16 +55,17 @@ if str(ROOT) not in sys.path:  # also runnable as ``python tests/benchmarks/mass
 
 import requests  # noqa: E402
 
-from safecancel import Client, Credentials, OrderRef  # noqa: E402
+from safecancel import Client, Credentials, OrderRef, VenueConfig  # noqa: E402
 from safecancel.testing import FakeVenue  # noqa: E402
-from safecancel.venues import Rate, venue_class  # noqa: E402
+from safecancel.venues import VENUE_NAMES, Rate, venue_class  # noqa: E402
 from safecancel.venues.binance_coinm import BinanceCoinM  # noqa: E402
 
 CREDS = Credentials("test-key", "test-secret", passphrase="test-pass", identity="bench@example.invalid")
-VENUES = ("bitopro", "binance_coinm", "bingx", "htx", "bitget")
-SYMBOLS = {"bitopro": "BTC_USDT", "binance_coinm": "BTCUSD_PERP", "bingx": "BTC-USDT", "htx": "btcusdt", "bitget": "BTCUSDT"}
-BN = "binance_coinm"
-ASYNC_VENUES = ("htx", "bitget")  # a cancel is only accepted: each order needs a confirming query
+VENUES = VENUE_NAMES  # every registered venue; their facts come from the adapters
+SYMBOLS = {v: venue_class(v).example_symbol for v in VENUES}
+BN = "binance_coinm"  # the overhead case's venue: a documented limit and a fast rate
+# A cancel is only accepted: each order needs a confirming query.
+ASYNC_VENUES = tuple(v for v in VENUES if venue_class(v).asynchronous_cancel)
 FIRST_ID = 700_000_000  # numeric ids: every venue accepts them
 
 # Targets, from issue 6.
@@ -148,14 +149,13 @@ def seed(fake: FakeVenue, venue: str, ids: Sequence[str]) -> None:
     fake.seed(venue, SYMBOLS[venue], [{"order_id": i} for i in ids])
 
 
-def make_client(fake: FakeVenue, db: str, venues: Sequence[str], **kw: Any) -> Client:
+def make_client(fake: FakeVenue, db: str, venues: Sequence[str], rate: Rate | None = None, **kw: Any) -> Client:
     """A client wired to the fake, with its journal opened (and migrated) before any clock starts:
-    a bot opens its journal once, not per cancel."""
+    a bot opens its journal once, not per cancel. ``rate`` overrides the venues' pacing."""
     kw.setdefault("deadline", 600.0)
     client = Client(
         db,
-        credentials=dict.fromkeys(venues, CREDS),
-        base_urls=dict.fromkeys(venues, fake.url),
+        venues=[VenueConfig(v, credentials=CREDS, base_url=fake.url, rate=rate) for v in venues],
         environ={},
         **kw,
     )
@@ -217,28 +217,35 @@ def bare_loop(fake: FakeVenue, ids: Sequence[str]) -> float:
 def fake_handler_ms(ids: Sequence[str]) -> float:
     """The fake's own CPU per batch-cancel request at this ledger size (no HTTP): the part of every
     figure in this section that is the fake's, not the client's (they share one GIL)."""
-    from safecancel.testing.server import FakeRequest
+    from safecancel.testing.wire import FakeRequest
 
     fake = FakeVenue()  # never started: its handler is called directly
     seed(fake, BN, ids)
     adapter = BinanceCoinM(fake.url)
     now_ms = int(time.time() * 1000)
-    signed = [adapter.build_cancel(c, CREDS, now_ms) for c in adapter.plan_chunks([OrderRef(SYMBOLS[BN], order_id=i) for i in ids])]
+    signed = [
+        adapter.build_cancel(c, CREDS, now_ms)
+        for c in adapter.plan_chunks([OrderRef(SYMBOLS[BN], order_id=i) for i in ids])
+    ]
     started = time.perf_counter()
     for req in signed:
         headers = {k.lower(): v for k, v in req.headers.items()}
-        reply = fake.handle(FakeRequest(req.method, req.path, req.query, headers, req.body or b"", urlsplit(fake.url).netloc))
+        reply = fake.handle(
+            FakeRequest(req.method, req.path, req.query, headers, req.body or b"", urlsplit(fake.url).netloc)
+        )
         if reply is None or reply.status != 200:
             raise RuntimeError("the fake refused a pre-signed cancel")
     return (time.perf_counter() - started) / len(signed) * 1000
 
 
-def safecancel_run(fake: FakeVenue, ids: Sequence[str], workers: int, db_dir: str, profiler: cProfile.Profile | None = None) -> float:
+def safecancel_run(
+    fake: FakeVenue, ids: Sequence[str], workers: int, db_dir: str, profiler: cProfile.Profile | None = None
+) -> float:
     """One ``Client.cancel`` of all ``ids`` on a fresh journal file; returns its wall time."""
     db = os.path.join(db_dir, f"overhead-w{workers}-{uuid.uuid4().hex[:8]}.db")
     # The bare loop does not pace, so neither does this run: pacing at the venue's rate is a feature,
     # not overhead (section 2 measures it). A rate this high never makes the bucket wait.
-    with make_client(fake, db, [BN], workers=workers, rates={BN: Rate(1_000_000, 1.0)}) as client:
+    with make_client(fake, db, [BN], workers=workers, rate=Rate(1_000_000, 1.0)) as client:
         if profiler is not None:
             profiler.enable()
         started = time.perf_counter()
@@ -251,7 +258,9 @@ def safecancel_run(fake: FakeVenue, ids: Sequence[str], workers: int, db_dir: st
     return elapsed
 
 
-def overhead(n: int, repeats: int = 3, concurrent: Sequence[int] = (4, 8), profile: bool = False) -> tuple[list[Row], str]:
+def overhead(
+    n: int, repeats: int = 3, concurrent: Sequence[int] = (4, 8), profile: bool = False
+) -> tuple[list[Row], str]:
     """Section 1. Returns the rows and, with ``profile``, the cProfile report of one workers=1 run."""
     ids = order_ids(n)
     times: dict[str, list[float]] = {"bare": [], **{f"w{w}": [] for w in (1, *concurrent)}}
@@ -279,19 +288,32 @@ def overhead(n: int, repeats: int = 3, concurrent: Sequence[int] = (4, 8), profi
     requests_sent = math.ceil(n / BinanceCoinM().max_batch)
     fake_ms = fake_handler_ms(ids)
     rows = [
-        Row("overhead: the fake's own handler, per request", fake_ms, "ms",
-            note=f"{n} orders in its ledger; inside every figure below ({fake_ms * requests_sent / 1000:.2f} s of each run)"),
-        Row(f"overhead: bare requests loop ({n} orders)", bare, "s",
+        Row(
+            "overhead: the fake's own handler, per request",
+            fake_ms,
+            "ms",
+            note=f"{n} orders in its ledger; inside every figure below ({fake_ms * requests_sent / 1000:.2f} s of each run)",
+        ),
+        Row(
+            f"overhead: bare requests loop ({n} orders)",
+            bare,
+            "s",
             note=f"{requests_sent} pre-signed requests; {bare / requests_sent * 1000:.2f} ms/request; best of {repeats},"
-            f" median {statistics.median(times['bare']):.2f} s"),
+            f" median {statistics.median(times['bare']):.2f} s",
+        ),
     ]
     for w in (1, *concurrent):
         t = best[f"w{w}"]
         own = (t - bare) / n * 1e6
         label = "safecancel workers=1 (fsync on)" if w == 1 else f"safecancel workers={w} (concurrent)"
         rows.append(
-            Row(f"overhead: {label}", t, "s", target=OVERHEAD_MAX_RATIO * bare,
-                note=f"{t / bare:.2f}x bare; {own:+.0f} µs/order over bare; runs {', '.join(f'{x:.2f}' for x in times[f'w{w}'])}")
+            Row(
+                f"overhead: {label}",
+                t,
+                "s",
+                target=OVERHEAD_MAX_RATIO * bare,
+                note=f"{t / bare:.2f}x bare; {own:+.0f} µs/order over bare; runs {', '.join(f'{x:.2f}' for x in times[f'w{w}'])}",
+            )
         )
     return rows, report
 
@@ -326,7 +348,9 @@ def _ccxt_helpers() -> tuple[Any, Any, Any, str]:
     return ccxt, PROFILES, build_exchange, ""
 
 
-def _ccxt_cancel(ccxt: Any, profile: Any, build_exchange: Callable, fake: FakeVenue, ids: Sequence[str], batch: int) -> dict[str, Any]:
+def _ccxt_cancel(
+    ccxt: Any, profile: Any, build_exchange: Callable, fake: FakeVenue, ids: Sequence[str], batch: int
+) -> dict[str, Any]:
     """What a user writes with ccxt: ``cancel_orders`` per chunk, ccxt's own rate limiter on, and a
     1 s back-off when ccxt says the failure is retryable (the venue said "too many requests")."""
     ex = build_exchange(profile, fake)
@@ -358,9 +382,10 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
     """Section 2: five venues at once through one client, then the same with ccxt."""
     ids = order_ids(n)
     rows: list[Row] = []
-    with FakeVenue(latency_ms=latency_ms, enforce_rate_limits=True) as fake, tempfile.TemporaryDirectory(
-        prefix="sc-bench-", dir=_db_parent()
-    ) as tmp:
+    with (
+        FakeVenue(latency_ms=latency_ms, enforce_rate_limits=True) as fake,
+        tempfile.TemporaryDirectory(prefix="sc-bench-", dir=_db_parent()) as tmp,
+    ):
         # The issue's bound: ceil(N / batch) / rate + one round trip, per venue; the slowest one counts.
         # HTX and Bitget only *accept* a cancel, so every order there also needs one confirming query
         # (paced at the query rate): their per-venue rows use that larger, honest bound.
@@ -409,16 +434,26 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
             reqs, per = documented_rate(fake, v)
             extra = " incl. N queries" if v in ASYNC_VENUES else ""
             rows.append(
-                Row(f"mass: {v}", took[v], "s", target=MASS_MAX_RATIO * confirmed[v],
+                Row(
+                    f"mass: {v}",
+                    took[v],
+                    "s",
+                    target=MASS_MAX_RATIO * confirmed[v],
                     note=f"bound {confirmed[v]:.2f} s{extra}; {count['cancel']} cancels (batch {batches[v]}, {reqs}/{per:g}s)"
                     f" + {count['query']} queries + {count['time']} time, {limited} rate-limited; {done}/{n} cancelled"
-                    f" (ledger {ledger})")
+                    f" (ledger {ledger})",
+                )
             )
         slowest = max(VENUES, key=lambda v: bounds[v])
         rows.append(
-            Row(f"mass: safecancel, {len(VENUES)} venues x {n} at once", wall, "s", target=MASS_MAX_RATIO * bound,
+            Row(
+                f"mass: safecancel, {len(VENUES)} venues x {n} at once",
+                wall,
+                "s",
+                target=MASS_MAX_RATIO * bound,
                 note=f"bound {bound:.2f} s = {slowest}'s ceil(N/batch)/rate + {latency_ms} ms; with confirming queries"
-                f" {max(confirmed.values()):.2f} s")
+                f" {max(confirmed.values()):.2f} s",
+            )
         )
 
         if not with_ccxt:
@@ -427,7 +462,16 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
         ccxt, profiles, build_exchange, why = _ccxt_helpers()
         if ccxt is None:
             rows.append(Row("mass: ccxt cancel_orders chunk by chunk", None, "s", note=why))
-            rows.append(Row("mass: speedup over ccxt", None, "x", target=MASS_MIN_SPEEDUP_VS_CCXT, higher_is_better=True, note=why))
+            rows.append(
+                Row(
+                    "mass: speedup over ccxt",
+                    None,
+                    "x",
+                    target=MASS_MIN_SPEEDUP_VS_CCXT,
+                    higher_is_better=True,
+                    note=why,
+                )
+            )
             return rows
         got: dict[str, dict[str, Any]] = {}
 
@@ -459,8 +503,12 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
                 note += f"; could not be driven: {g['errors'][0]}"
             rows.append(Row(f"mass: ccxt {v}", g["seconds"], "s", note=note))
         rows.append(
-            Row("mass: ccxt, one thread per venue", ccxt_wall, "s",
-                note="ccxt confirms nothing: HTX/Bitget 'accepted' counts as done without a query")
+            Row(
+                "mass: ccxt, one thread per venue",
+                ccxt_wall,
+                "s",
+                note="ccxt confirms nothing: HTX/Bitget 'accepted' counts as done without a query",
+            )
         )
         # ... and the plain loop a ccxt user writes: venue after venue, chunk after chunk.
         fake.reset()
@@ -472,17 +520,33 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
         ccxt_serial = time.perf_counter() - started
         serial_ok = all(not got[v]["errors"] and cancelled_in_ledger(fake, v, ids) == n for v in VENUES)
         rows.append(
-            Row("mass: ccxt, one loop (venue after venue)", ccxt_serial, "s",
-                note="" if serial_ok else "not every order was cancelled (see the rows above)")
+            Row(
+                "mass: ccxt, one loop (venue after venue)",
+                ccxt_serial,
+                "s",
+                note="" if serial_ok else "not every order was cancelled (see the rows above)",
+            )
         )
         why_not = "" if drivable else "some venue could not be driven by ccxt (see above)"
         rows.append(
-            Row("mass: speedup over ccxt, one thread per venue", ccxt_wall / wall, "x", target=MASS_MIN_SPEEDUP_VS_CCXT,
-                higher_is_better=True, note=why_not or "both are held to the same venue rate limits")
+            Row(
+                "mass: speedup over ccxt, one thread per venue",
+                ccxt_wall / wall,
+                "x",
+                target=MASS_MIN_SPEEDUP_VS_CCXT,
+                higher_is_better=True,
+                note=why_not or "both are held to the same venue rate limits",
+            )
         )
         rows.append(
-            Row("mass: speedup over ccxt, one loop", ccxt_serial / wall, "x", target=MASS_MIN_SPEEDUP_VS_CCXT,
-                higher_is_better=True, note=why_not)
+            Row(
+                "mass: speedup over ccxt, one loop",
+                ccxt_serial / wall,
+                "x",
+                target=MASS_MIN_SPEEDUP_VS_CCXT,
+                higher_is_better=True,
+                note=why_not,
+            )
         )
     return rows
 
@@ -524,7 +588,9 @@ def _case_persist(n: int, directory: str) -> dict[str, Any]:
     refs = [OrderRef(SYMBOLS[BN], order_id=i) for i in order_ids(n)]
     rss_before = _peak_rss_mb()
     started = time.perf_counter()
-    job, created = journal.create_job(job_id=uuid.uuid4().hex, key=f"bench-{n}", venue=BN, account="default", refs=refs, now=time.time())
+    job, created = journal.create_job(
+        job_id=uuid.uuid4().hex, key=f"bench-{n}", venue=BN, account="default", refs=refs, now=time.time()
+    )
     elapsed = time.perf_counter() - started
     assert created and job.order_count == n
     db.close()
@@ -555,16 +621,38 @@ def _case_build_finished(n: int, directory: str, per_job: int = 1000) -> dict[st
 
     def job_row(j: int, status: str, count: int) -> tuple[Any, ...]:
         when = at(t0 + j)
-        row = {"id": f"{j:032x}", "key": f"bench-{j}", "venue": BN, "account": "default", "fingerprint": "0" * 64,
-               "status": status, "order_count": count, "created_at": when, "updated_at": when,
-               "finished_at": when if status == "done" else None, "lease_owner": None, "lease_expires_ms": None}
+        row = {
+            "id": f"{j:032x}",
+            "key": f"bench-{j}",
+            "venue": BN,
+            "account": "default",
+            "fingerprint": "0" * 64,
+            "status": status,
+            "order_count": count,
+            "created_at": when,
+            "updated_at": when,
+            "finished_at": when if status == "done" else None,
+            "lease_owner": None,
+            "lease_expires_ms": None,
+        }
         return tuple(row.get(c) for c in job_cols)
 
     def order_rows(j: int, states: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         # A template per job; only seq, order_id and state vary, so the million rows cost little Python.
-        base = {"job_id": f"{j:032x}", "symbol": SYMBOLS[BN], "client_order_id": None, "reason": None, "attempts": 1,
-                "queries": 0, "not_found_seen": 0, "last_code": None, "last_message": None, "next_at_ms": 0, "unsent": 0,
-                "updated_at": at(t0 + j)}
+        base = {
+            "job_id": f"{j:032x}",
+            "symbol": SYMBOLS[BN],
+            "client_order_id": None,
+            "reason": None,
+            "attempts": 1,
+            "queries": 0,
+            "not_found_seen": 0,
+            "last_code": None,
+            "last_message": None,
+            "next_at_ms": 0,
+            "unsent": 0,
+            "updated_at": at(t0 + j),
+        }
         i_seq, i_oid, i_state, i_prov = (order_cols.index(c) for c in ("seq", "order_id", "state", "provenance"))
         template = [base.get(c) for c in order_cols]
         for seq, state in enumerate(states):
@@ -586,8 +674,13 @@ def _case_build_finished(n: int, directory: str, per_job: int = 1000) -> dict[st
     con.execute("COMMIT")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    return {"seconds": time.perf_counter() - started, "orders": n_jobs * per_job, "jobs": n_jobs,
-            "unfinished": sorted(f"{j:032x}" for j in unfinished), "bytes": os.path.getsize(path)}
+    return {
+        "seconds": time.perf_counter() - started,
+        "orders": n_jobs * per_job,
+        "jobs": n_jobs,
+        "unfinished": sorted(f"{j:032x}" for j in unfinished),
+        "bytes": os.path.getsize(path),
+    }
 
 
 def _timed_ms(fn: Callable[[], Any], repeats: int = 5) -> tuple[float, float, Any]:
@@ -640,10 +733,24 @@ def scale(persist_n: int, finished_n: int) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="sc-bench-", dir=_db_parent()) as tmp:
         p = _child("persist", "--n", str(persist_n), "--dir", tmp)
-        rows.append(Row(f"scale: persist a {persist_n:,}-order job", p["seconds"], "s", target=PERSIST_MAX_S,
-                        note="Journal.create_job: job + orders + first event, one transaction"))
-        rows.append(Row("scale: peak RSS of that run", p["rss_mb"], "MB", target=PERSIST_MAX_RSS_MB,
-                        note=f"whole child process; its peak before create_job: {p['rss_before_mb']:.0f} MB (imports, migrations, the refs)"))
+        rows.append(
+            Row(
+                f"scale: persist a {persist_n:,}-order job",
+                p["seconds"],
+                "s",
+                target=PERSIST_MAX_S,
+                note="Journal.create_job: job + orders + first event, one transaction",
+            )
+        )
+        rows.append(
+            Row(
+                "scale: peak RSS of that run",
+                p["rss_mb"],
+                "MB",
+                target=PERSIST_MAX_RSS_MB,
+                note=f"whole child process; its peak before create_job: {p['rss_before_mb']:.0f} MB (imports, migrations, the refs)",
+            )
+        )
         b = _child("build", "--n", str(finished_n), "--dir", tmp)
         f = _child("find", "--dir", tmp)
         expected = len(b["unfinished"])
@@ -651,13 +758,33 @@ def scale(persist_n: int, finished_n: int) -> list[Row]:
             raise RuntimeError(f"unfinished_job_ids found {f['unfinished_job_ids']['found']} jobs, expected {expected}")
         size = f"{b['orders']:,} finished orders in {b['jobs']:,} jobs ({b['bytes'] / 2**20:.0f} MB file, built in {b['seconds']:.1f} s)"
         u, s = f["unfinished_job_ids"], f["resume_scan"]
-        rows.append(Row("scale: unfinished_job_ids()", u["first_ms"], "ms", target=UNFINISHED_MAX_MS,
-                        note=f"first call in a fresh process; best of 5 {u['best_ms']:.2f} ms; {size}"))
-        rows.append(Row("scale: resume scan (unfinished jobs + their orders)", s["first_ms"], "ms", target=UNFINISHED_MAX_MS,
-                        note=f"best {s['best_ms']:.2f} ms; {s['found']} orders pending/sent/unknown"))
+        rows.append(
+            Row(
+                "scale: unfinished_job_ids()",
+                u["first_ms"],
+                "ms",
+                target=UNFINISHED_MAX_MS,
+                note=f"first call in a fresh process; best of 5 {u['best_ms']:.2f} ms; {size}",
+            )
+        )
+        rows.append(
+            Row(
+                "scale: resume scan (unfinished jobs + their orders)",
+                s["first_ms"],
+                "ms",
+                target=UNFINISHED_MAX_MS,
+                note=f"best {s['best_ms']:.2f} ms; {s['found']} orders pending/sent/unknown",
+            )
+        )
         h, hs = f["history_limit_20"], f["history_state_unknown"]
-        rows.append(Row("scale: history(limit=20)", h["first_ms"], "ms", note=f"best {h['best_ms']:.2f} ms (no target)"))
-        rows.append(Row("scale: history(state='unknown')", hs["first_ms"], "ms", note=f"best {hs['best_ms']:.2f} ms (no target)"))
+        rows.append(
+            Row("scale: history(limit=20)", h["first_ms"], "ms", note=f"best {h['best_ms']:.2f} ms (no target)")
+        )
+        rows.append(
+            Row(
+                "scale: history(state='unknown')", hs["first_ms"], "ms", note=f"best {hs['best_ms']:.2f} ms (no target)"
+            )
+        )
     return rows
 
 
@@ -666,7 +793,14 @@ def scale(persist_n: int, finished_n: int) -> list[Row]:
 
 def machine() -> str:
     try:
-        model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), "?")
+        model = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            "?",
+        )
     except OSError:
         model = "?"
     where = os.path.realpath(_db_parent() or tempfile.gettempdir())
@@ -674,10 +808,16 @@ def machine() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.mass_cancel", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.mass_cancel", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="smaller N: a smoke run in under a minute")
-    parser.add_argument("--profile", action="store_true", help="cProfile one workers=1 overhead run; print the top entries")
-    parser.add_argument("--only", action="append", choices=("overhead", "mass", "scale"), help="run only these sections")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one workers=1 overhead run; print the top entries"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=("overhead", "mass", "scale"), help="run only these sections"
+    )
     parser.add_argument("--no-ccxt", action="store_true", help="skip the ccxt comparison")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: one scale case in a child process
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -698,7 +838,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     report = ""
     started = time.perf_counter()
-    print(f"safecancel mass-cancel benchmark{' (--quick: smaller N, targets are for the full N)' if args.quick else ''}")
+    print(
+        f"safecancel mass-cancel benchmark{' (--quick: smaller N, targets are for the full N)' if args.quick else ''}"
+    )
     print(f"machine: {machine()}", flush=True)
     if "overhead" in sections:
         part, report = overhead(size["overhead_n"], size["repeats"], profile=args.profile)

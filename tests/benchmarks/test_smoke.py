@@ -71,7 +71,7 @@ def test_fake_budgets_each_endpoint_on_its_own_and_answers_like_bingx() -> None:
         fake.seed("bingx", "BTC-USDT", [{"order_id": str(i)} for i in range(1, 4)])
         adapter = BingX(fake.url)
 
-        def send(req):  # noqa: ANN001, ANN202 - a tiny local helper
+        def send(req):
             r = http.request(req.method, fake.url + req.target, data=req.body, headers=dict(req.headers))
             return HttpResponse(r.status_code, r.content, {k.lower(): v for k, v in r.headers.items()}, 1.0)
 

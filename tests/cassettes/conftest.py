@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
 import pytest
 
-from safecancel import Client, Credentials, FakeClock, credentials_from_env
+from safecancel import Client, Credentials, FakeClock, VenueConfig, credentials_from_env
 from safecancel.client import env_name
 from safecancel.testing import FakeVenue
 from safecancel.venues import VENUE_NAMES, venue_class
@@ -281,7 +281,9 @@ class Rig:
     placer: Callable[[Rig, str, list[dict[str, Any]]], None] | None = None
     _clients: list[Client] = field(default_factory=list)
 
-    def client(self, *, creds: Credentials | None = None, **kw: Any) -> Client:
+    def client(
+        self, *, creds: Credentials | None = None, options: Mapping[str, Any] | None = None, **kw: Any
+    ) -> Client:
         """A client wired to this rig: seeded rng, a clock that moves only when the engine sleeps, one worker.
 
         Which requests the engine sends depends only on the replies, the rng and the clock; with all
@@ -296,8 +298,9 @@ class Rig:
         kw.setdefault("deadline", 30.0 if self.mode == "live" else 10.0)
         c = Client(
             self.db_path,
-            credentials={self.venue: creds or self.creds},
-            base_urls={self.venue: self.base_url},
+            venues=[
+                VenueConfig(self.venue, credentials=creds or self.creds, base_url=self.base_url, options=options or {})
+            ],
             rng=random.Random(0),
             workers=1,
             environ={},

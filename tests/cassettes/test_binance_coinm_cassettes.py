@@ -174,7 +174,7 @@ def place_live_orders(rig: Rig, symbol: str, orders: list[dict[str, Any]]) -> No
 def test_live_order_signing_is_what_the_fake_verifies() -> None:
     """The placement helper cannot be run here (no testnet); its signing is checked by the fake's own code."""
     from safecancel.testing.dialects.binance_coinm import BinanceCoinMDialect
-    from safecancel.testing.server import Context, FakeRequest
+    from safecancel.testing.wire import Context, FakeRequest
 
     fake = FakeVenue()  # never started: only its clock and credentials are used
     now = fake.venue_now_ms(VENUE)

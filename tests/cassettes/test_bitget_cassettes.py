@@ -33,7 +33,7 @@ def test_success(fake_rig: Rig) -> None:
 def test_success_trusting_the_success_list(fake_rig: Rig) -> None:
     """With ``trust_success_list`` the reply settles it: one request after the clock, no queries."""
     fake_rig.seed(SYMBOL, [{"order_id": "6151", "client_order_id": "bg-ok-1"}])
-    client = fake_rig.client(venue_options={VENUE: {"trust_success_list": True}})
+    client = fake_rig.client(options={"trust_success_list": True})
     r = client.cancel(VENUE, SYMBOL, client_order_ids=["bg-ok-1"])
     assert r.status == "done" and (r.orders[0].state, r.orders[0].provenance) == ("cancelled", "venue_response")
     assert [rq.path for rq, _ in fake_rig.exchanges()] == ["/api/v2/public/time", CANCEL]

@@ -14,7 +14,7 @@ from vcr import VCR
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
-from safecancel import Client, Credentials
+from safecancel import Client, Credentials, VenueConfig
 from safecancel.testing import FakeCredentials, FakeVenue
 from tests.conftest import CREDS, FAST, SECRETS, SYMBOLS, VENUES
 
@@ -108,8 +108,7 @@ def record_one(tmp_path: Path, venue: str, config: dict, fresh_venue) -> tuple[s
     vcr.register_matcher("signed_request", signed_request)
     with vcr.use_cassette(str(path), **config), Client(
         str(tmp_path / "journal.db"),
-        credentials={venue: creds},
-        base_urls={venue: fake.url},
+        venues=[VenueConfig(venue, credentials=creds, base_url=fake.url)],
         rng=random.Random(0),
         retry=FAST,
         workers=1,
@@ -202,8 +201,7 @@ def test_a_cassette_whose_ids_differ_does_not_replay(tmp_path: Path) -> None:
     vcr.register_matcher("signed_request", signed_request)
     with vcr.use_cassette(str(tampered), **cassette_config(known_secrets())), Client(
         str(tmp_path / "journal.db"),
-        credentials={"binance_coinm": CREDS},
-        base_urls={"binance_coinm": REPLAY_URL},
+        venues=[VenueConfig("binance_coinm", credentials=CREDS, base_url=REPLAY_URL)],
         rng=random.Random(0),
         retry=FAST,
         workers=1,

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from vcr import VCR
 
-from safecancel import Client, OrderRef
+from safecancel import Client, OrderRef, VenueConfig
 from tests.conftest import CREDS, FAST, ROOT
 
 from .conftest import REPLAY_URL, cassette_config, known_secrets, signed_request
@@ -105,8 +105,7 @@ def test_bitopro_documented_exchange_replays_through_the_client(tmp_path: Path) 
     vcr.register_matcher("signed_request", signed_request)
     with vcr.use_cassette(str(cassette), **cassette_config(known_secrets())) as cas, Client(
         str(tmp_path / "journal.db"),
-        credentials={"bitopro": CREDS},
-        base_urls={"bitopro": REPLAY_URL},
+        venues=[VenueConfig("bitopro", credentials=CREDS, base_url=REPLAY_URL)],
         rng=random.Random(0),
         retry=FAST,
         workers=1,

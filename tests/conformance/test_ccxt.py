@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from safecancel.testing import FakeVenue
+from safecancel.venues import venue_class
 from tests.conftest import SYMBOLS, VENUES, seed_open
 
 ccxt = pytest.importorskip(
@@ -55,7 +56,8 @@ ccxt = pytest.importorskip(
 
 pytestmark = pytest.mark.conformance
 
-ASYNC_VENUES = ("htx", "bitget")  # cancels are accepted, then applied a moment later
+# Cancels are accepted, then applied a moment later (the adapters' asynchronous_cancel).
+ASYNC_VENUES = tuple(v for v in VENUES if venue_class(v).asynchronous_cancel)
 SETTLE_DEADLINE_S = 3.0
 ASYNC_DELAY_MS = 500
 
@@ -204,7 +206,7 @@ def build_exchange(profile: Profile, fake: FakeVenue, *, secret: str = "test-sec
     prefix = fake.url + "/"
 
     class Loopback(base):  # type: ignore[misc, valid-type]
-        def fetch(self, url, method="GET", headers=None, body=None):  # noqa: ANN001 - ccxt's signature
+        def fetch(self, url, method="GET", headers=None, body=None):
             self.fetched.append((method, url))
             if not url.startswith(prefix):
                 # Raised, and also recorded: ccxt swallows some errors (Bitget's UTA probe), so the

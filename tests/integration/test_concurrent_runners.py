@@ -54,7 +54,9 @@ def venue(slow_fake: FakeVenue) -> Iterator[FakeVenue]:
     slow_fake.reset()
 
 
-def test_two_processes_resuming_one_database_at_once_never_send_an_order_twice(venue: FakeVenue, tmp_path: Path) -> None:
+def test_two_processes_resuming_one_database_at_once_never_send_an_order_twice(
+    venue: FakeVenue, tmp_path: Path
+) -> None:
     # (tests/trials/crash_trials.py --concurrency N runs more of these, with more runners.)
     result = concurrent_resume_trial(venue, tmp_path, runners=2, per_job=20, tag="conc")
     assert result.problems == []
@@ -89,7 +91,9 @@ LOOP_RESUME = textwrap.dedent(
 )
 
 
-def test_runners_stealing_expired_leases_from_each_other_never_send_the_same_attempt_twice(venue: FakeVenue, tmp_path: Path) -> None:
+def test_runners_stealing_expired_leases_from_each_other_never_send_the_same_attempt_twice(
+    venue: FakeVenue, tmp_path: Path
+) -> None:
     db = tmp_path / "steal.db"
     ids = [str(30_000 + i) for i in range(40)]
     venue.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
@@ -103,8 +107,17 @@ def test_runners_stealing_expired_leases_from_each_other_never_send_the_same_att
     venue.clear_faults()
     env = venue_env(venue.url, db)
     spec = json.dumps({"lease_ttl": 0.15, "workers": 1, "budget": 60})
-    procs = [subprocess.Popen([PYTHON, "-c", LOOP_RESUME, spec], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [PYTHON, "-c", LOOP_RESUME, spec],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-500:] for _, e in outs]
     taken = sum(json.loads(o.strip().splitlines()[-1])["taken_from_me"] for o, _ in outs)
@@ -117,13 +130,26 @@ def test_runners_stealing_expired_leases_from_each_other_never_send_the_same_att
     print(f"\nleases lost mid-run: {taken}; most cancels on one order: {check.max_cancel_requests}")
 
 
-def test_a_dead_runner_on_this_host_is_taken_over_at_once_one_elsewhere_after_expiry(venue: FakeVenue, tmp_path: Path) -> None:
+def test_a_dead_runner_on_this_host_is_taken_over_at_once_one_elsewhere_after_expiry(
+    venue: FakeVenue, tmp_path: Path
+) -> None:
     db = tmp_path / "dead.db"
     ids = [str(40_000 + i) for i in range(30)]
     venue.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     env = venue_env(venue.url, db)
-    child = spawn_cancel_child(env, {"venue": BN, "symbol": SYMBOLS[BN], "ids": ids, "key": "dead-runner", "batch": 2,
-                                     "workers": 1, "lease_ttl": 30.0, "deadline": 30.0})
+    child = spawn_cancel_child(
+        env,
+        {
+            "venue": BN,
+            "symbol": SYMBOLS[BN],
+            "ids": ids,
+            "key": "dead-runner",
+            "batch": 2,
+            "workers": 1,
+            "lease_ttl": 30.0,
+            "deadline": 30.0,
+        },
+    )
     t0 = time.monotonic()
     while not any(r["endpoint"] == "cancel" for r in venue.requests(BN)):
         assert child.poll() is None and time.monotonic() - t0 < 20, "the child never sent a cancel"
@@ -183,7 +209,7 @@ def test_threads_of_one_process_share_the_rate_limit_of_a_venue_and_key(make_cli
         barrier.wait()
         try:
             results[name] = client.cancel(venue_name, SYMBOLS[venue_name], order_ids=ids).counts
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below, not lost in the thread
+        except Exception as exc:
             results[name] = exc
 
     threads = [threading.Thread(target=run, args=(n, ids)) for n, ids in (("a", a), ("b", b))]
@@ -232,7 +258,7 @@ def test_two_journals_opened_at_once_in_one_process_both_work(tmp_path: Path) ->
             barrier.wait()
             try:
                 c.history()
-            except Exception as exc:  # noqa: BLE001 - collected: the assertion below names them
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=first_use, args=(c,)) for c in clients]
@@ -246,7 +272,7 @@ def test_two_journals_opened_at_once_in_one_process_both_work(tmp_path: Path) ->
             try:
                 with Client(str(p), environ={}) as again:
                     again.history()
-            except Exception as exc:  # noqa: BLE001 - collected and named by the assertion
+            except Exception as exc:
                 errors.append(f"reopen {p.name}: {exc}")
     assert errors == []
 
@@ -265,7 +291,7 @@ def test_threads_making_the_first_call_on_one_client_at_once(tmp_path: Path) -> 
             barrier.wait()
             try:
                 client.history()
-            except Exception as exc:  # noqa: BLE001 - FileExistsError today: collected and named below
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=first_use) for _ in range(16)]

@@ -58,7 +58,8 @@ MASS_CHILD = textwrap.dedent(
     with Client(workers=2, lease_ttl=1.0) as client:
         for j in range(jobs):
             base = 1_000_000 + j * n
-            client.cancel("binance_coinm", "BTCUSD_PERP", order_ids=range(base, base + n), key=f"mass-{j}", deadline=0.15)
+            ids = range(base, base + n)
+            client.cancel("binance_coinm", "BTCUSD_PERP", order_ids=ids, key=f"mass-{j}", deadline=0.15)
     """
 )
 
@@ -69,8 +70,14 @@ def test_sigkill_mid_transaction_leaves_a_whole_verifiable_database(tmp_path: Pa
     rng = random.Random(SEED)
     kills = 0
     for round_no in range(4):
-        child = subprocess.Popen([PYTHON, "-c", MASS_CHILD, "20000", "50"], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [PYTHON, "-c", MASS_CHILD, "20000", "50"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         # Past the interpreter start-up (~0.6 s): the first 20k-order job commits at ~1.1 s, then
         # about every 0.6 s, with small send/requeue transactions in between.
         time.sleep(0.7 + rng.uniform(0.0, 1.8))

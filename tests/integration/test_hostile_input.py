@@ -46,9 +46,10 @@ from safecancel import (
     OrderRef,
     SafeCancelError,
     StoreError,
+    VenueConfig,
 )
 from safecancel.cli import cli
-from safecancel.model import Failure, HttpRequest, HttpResponse, Outcome, Verdict
+from safecancel.model import Failure, HttpRequest, HttpResponse, IdKind, Outcome, Verdict
 from safecancel.testing import FakeVenue
 from safecancel.venues import venue_class
 from tests.integration._harness import (
@@ -78,7 +79,7 @@ BN = "binance_coinm"
 OUR_IDS = ("1001", "1002", "1003")
 OTHER_IDS = ("9001", "1001 ", "01001", "10011")  # near misses: whitespace, leading zero, a longer id
 CIDS = ("my-a", "my-b")
-CLIENT_ID_VENUES = frozenset({"binance_coinm", "bingx", "htx", "bitget"})
+CLIENT_ID_VENUES = frozenset(v for v in VENUES if IdKind.CLIENT_ORDER_ID in venue_class(v).id_kinds)
 
 
 def adapter(venue: str, **options: Any) -> Any:
@@ -92,20 +93,79 @@ def refs_for(venue: str, kind: str) -> list[OrderRef]:
     return [OrderRef(sym, order_id=i) for i in OUR_IDS]
 
 
-REF_KINDS = [(v, k) for v in VENUES for k in ("order_id", "client_order_id") if k == "order_id" or v in CLIENT_ID_VENUES]
+REF_KINDS = [
+    (v, k) for v in VENUES for k in ("order_id", "client_order_id") if k == "order_id" or v in CLIENT_ID_VENUES
+]
 
 # -- strategies ---------------------------------------------------------------------------------------
 
 FIELDS = (
-    "code", "msg", "data", "status", "state", "id", "orderId", "clientOrderId", "clientOrderID", "origClientOrderId",
-    "symbol", "orders", "fails", "error", "success", "failed", "order-id", "client-order-id", "err-code", "err-msg",
-    "order-state", "successList", "failureList", "clientOid", "errorCode", "errorMsg", "serverTime", "requestTime",
-    "BTC_USDT", "btc_usdt", "timestamp",
+    "code",
+    "msg",
+    "data",
+    "status",
+    "state",
+    "id",
+    "orderId",
+    "clientOrderId",
+    "clientOrderID",
+    "origClientOrderId",
+    "symbol",
+    "orders",
+    "fails",
+    "error",
+    "success",
+    "failed",
+    "order-id",
+    "client-order-id",
+    "err-code",
+    "err-msg",
+    "order-state",
+    "successList",
+    "failureList",
+    "clientOid",
+    "errorCode",
+    "errorMsg",
+    "serverTime",
+    "requestTime",
+    "BTC_USDT",
+    "btc_usdt",
+    "timestamp",
 )
 WORDS = (
-    "CANCELED", "CANCELLED", "canceled", "cancelled", "partial-canceled", "FILLED", "filled", "NEW", "live", "submitted",
-    "canceling", "ok", "error", "00000", "0", "-2011", "-2013", "-1021", "order-orderstate-error", "base-record-invalid",
-    "43001", "45129", "²", "１２３", "٣", "1e309", "NaN", "", " ", "null", *OUR_IDS, *OTHER_IDS, *CIDS,
+    "CANCELED",
+    "CANCELLED",
+    "canceled",
+    "cancelled",
+    "partial-canceled",
+    "FILLED",
+    "filled",
+    "NEW",
+    "live",
+    "submitted",
+    "canceling",
+    "ok",
+    "error",
+    "00000",
+    "0",
+    "-2011",
+    "-2013",
+    "-1021",
+    "order-orderstate-error",
+    "base-record-invalid",
+    "43001",
+    "45129",
+    "²",
+    "１２３",
+    "٣",
+    "1e309",
+    "NaN",
+    "",
+    " ",
+    "null",
+    *OUR_IDS,
+    *OTHER_IDS,
+    *CIDS,
 )
 leaves = st.one_of(
     st.none(),
@@ -118,8 +178,10 @@ leaves = st.one_of(
 )
 json_values = st.recursive(
     leaves,
-    lambda children: st.lists(children, max_size=6)
-    | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), children, max_size=6)
+    ),
     max_leaves=30,
 )
 
@@ -132,16 +194,44 @@ bodies = st.one_of(
     json_values.map(dumps),
     json_values.map(dumps).flatmap(lambda b: st.integers(0, max(0, len(b) - 1)).map(lambda n: b[:n])),  # truncated
     st.binary(max_size=120),
-    st.sampled_from([b"", b"null", b"[" * 100_000, b"{" * 5000, b'{"a":' * 3000, ("9" * 5000).encode(), b"\xff\xfe\x00",
-                     b"<html><body>502 Bad Gateway</body></html>", '{"msg":"订单不存在"}'.encode()]),
+    st.sampled_from(
+        [
+            b"",
+            b"null",
+            b"[" * 100_000,
+            b"{" * 5000,
+            b'{"a":' * 3000,
+            ("9" * 5000).encode(),
+            b"\xff\xfe\x00",
+            b"<html><body>502 Bad Gateway</body></html>",
+            '{"msg":"订单不存在"}'.encode(),
+        ]
+    ),
 )
-statuses = st.sampled_from([200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 504]) | st.integers(100, 599)
+statuses = st.sampled_from(
+    [200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 408, 409, 418, 429, 500, 502, 503, 504]
+) | st.integers(100, 599)
 header_values = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["1", "0", "-1", "nan", "inf", "1e309", "2.5", "Thu, 01 Jan 1970 00:00:00 GMT", "Sun, 06 Nov 1994 08:49:37 GMT",
-                     "Mon, 32 Foo 99999 99:99:99 GMT", "Wed, 21 Oct 2015 07:28:00 GMT, Wed, 21 Oct 2015 07:28:01 GMT"]),
+    st.sampled_from(
+        [
+            "1",
+            "0",
+            "-1",
+            "nan",
+            "inf",
+            "1e309",
+            "2.5",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Mon, 32 Foo 99999 99:99:99 GMT",
+            "Wed, 21 Oct 2015 07:28:00 GMT, Wed, 21 Oct 2015 07:28:01 GMT",
+        ]
+    ),
 )
-headers = st.dictionaries(st.sampled_from(["retry-after", "date", "content-type", "x-mbx-used-weight"]), header_values, max_size=3)
+headers = st.dictionaries(
+    st.sampled_from(["retry-after", "date", "content-type", "x-mbx-used-weight"]), header_values, max_size=3
+)
 responses = st.builds(HttpResponse, status=statuses, body=bodies, headers=headers)
 
 id_values = st.one_of(
@@ -181,8 +271,11 @@ def named(element: Any, fields: tuple[str, ...], value: str) -> bool:
 def id_fields(venue: str, ref: OrderRef) -> tuple[str, ...]:
     if ref.kind.value == "order_id":
         return {"htx": ("id", "order-id")}.get(venue, ("orderId", "id"))
-    return {"bingx": ("clientOrderID", "clientOrderId", "origClientOrderId"), "htx": ("client-order-id",),
-            "bitget": ("clientOid",)}.get(venue, ("clientOrderId", "origClientOrderId"))
+    return {
+        "bingx": ("clientOrderID", "clientOrderId", "origClientOrderId"),
+        "htx": ("client-order-id",),
+        "bitget": ("clientOid",),
+    }.get(venue, ("clientOrderId", "origClientOrderId"))
 
 
 def walk(value: Any):
@@ -209,52 +302,113 @@ def small_int(value: Any) -> int | None:
 CANCEL_SHAPES: dict[str, st.SearchStrategy[Any]] = {
     "binance_coinm": st.lists(
         st.one_of(
-            maybe({"orderId": id_values, "clientOrderId": id_values, "status": status_values("CANCELED", "NEW", "FILLED", "EXPIRED"),
-                   "symbol": st.sampled_from(["BTCUSD_PERP", "ETHUSD_PERP"])}),
+            maybe(
+                {
+                    "orderId": id_values,
+                    "clientOrderId": id_values,
+                    "status": status_values("CANCELED", "NEW", "FILLED", "EXPIRED"),
+                    "symbol": st.sampled_from(["BTCUSD_PERP", "ETHUSD_PERP"]),
+                }
+            ),
             maybe({"code": st.sampled_from([-2011, -1021, -2013, 200]), "msg": st.text(max_size=10)}),
             json_values,
         ),
         max_size=8,
     ),
-    "bitopro": maybe({
-        "data": st.dictionaries(
-            st.sampled_from(["BTC_USDT", "btc_usdt", "Btc_Usdt", "ETH_USDT"]) | st.text(max_size=8),
-            st.lists(id_values, max_size=6) | leaves,
-            max_size=4,
-        ) | leaves,
-        "error": st.text(max_size=10),
-    }),
-    "bingx": maybe({
-        "code": st.sampled_from([0, "0", 100400, 80016]) | leaves,
-        "msg": st.text(max_size=10),
-        "data": maybe({
-            "orders": st.lists(maybe({"orderId": id_values, "clientOrderID": id_values, "origClientOrderId": id_values,
-                                       "status": status_values("CANCELED", "CANCELLED", "NEW", "FILLED"),
-                                       "symbol": st.sampled_from(["BTC-USDT", "ETH-USDT"])}) | json_values, max_size=6),
-            "fails": st.lists(maybe({"orderId": id_values, "clientOrderID": id_values, "error": st.text(max_size=10)}), max_size=4),
-        }) | leaves,
-    }),
-    "htx": maybe({
-        "status": st.sampled_from(["ok", "error"]) | leaves,
-        "data": maybe({
-            "success": st.lists(id_values, max_size=6) | leaves,
-            "failed": st.lists(maybe({"order-id": id_values, "client-order-id": id_values,
-                                      "err-code": st.sampled_from(["order-orderstate-error", "base-record-invalid",
-                                                                   "order-fl-cancellation-is-disallowed"]) | leaves,
-                                      "order-state": st.sampled_from([-1, 1, 5, 6, 7, 10, "7", "10"]) | leaves}), max_size=4),
-        }) | leaves,
-        "err-code": leaves,
-    }),
-    "bitget": maybe({
-        "code": st.sampled_from(["00000", "43001", "45129", "40008"]) | leaves,
-        "msg": st.text(max_size=10),
-        "requestTime": leaves,
-        "data": maybe({
-            "successList": st.lists(maybe({"orderId": id_values, "clientOid": id_values}), max_size=6) | leaves,
-            "failureList": st.lists(maybe({"orderId": id_values, "clientOid": id_values, "errorCode": leaves,
-                                           "errorMsg": st.text(max_size=8)}), max_size=4) | leaves,
-        }) | leaves,
-    }),
+    "bitopro": maybe(
+        {
+            "data": st.dictionaries(
+                st.sampled_from(["BTC_USDT", "btc_usdt", "Btc_Usdt", "ETH_USDT"]) | st.text(max_size=8),
+                st.lists(id_values, max_size=6) | leaves,
+                max_size=4,
+            )
+            | leaves,
+            "error": st.text(max_size=10),
+        }
+    ),
+    "bingx": maybe(
+        {
+            "code": st.sampled_from([0, "0", 100400, 80016]) | leaves,
+            "msg": st.text(max_size=10),
+            "data": maybe(
+                {
+                    "orders": st.lists(
+                        maybe(
+                            {
+                                "orderId": id_values,
+                                "clientOrderID": id_values,
+                                "origClientOrderId": id_values,
+                                "status": status_values("CANCELED", "CANCELLED", "NEW", "FILLED"),
+                                "symbol": st.sampled_from(["BTC-USDT", "ETH-USDT"]),
+                            }
+                        )
+                        | json_values,
+                        max_size=6,
+                    ),
+                    "fails": st.lists(
+                        maybe({"orderId": id_values, "clientOrderID": id_values, "error": st.text(max_size=10)}),
+                        max_size=4,
+                    ),
+                }
+            )
+            | leaves,
+        }
+    ),
+    "htx": maybe(
+        {
+            "status": st.sampled_from(["ok", "error"]) | leaves,
+            "data": maybe(
+                {
+                    "success": st.lists(id_values, max_size=6) | leaves,
+                    "failed": st.lists(
+                        maybe(
+                            {
+                                "order-id": id_values,
+                                "client-order-id": id_values,
+                                "err-code": st.sampled_from(
+                                    [
+                                        "order-orderstate-error",
+                                        "base-record-invalid",
+                                        "order-fl-cancellation-is-disallowed",
+                                    ]
+                                )
+                                | leaves,
+                                "order-state": st.sampled_from([-1, 1, 5, 6, 7, 10, "7", "10"]) | leaves,
+                            }
+                        ),
+                        max_size=4,
+                    ),
+                }
+            )
+            | leaves,
+            "err-code": leaves,
+        }
+    ),
+    "bitget": maybe(
+        {
+            "code": st.sampled_from(["00000", "43001", "45129", "40008"]) | leaves,
+            "msg": st.text(max_size=10),
+            "requestTime": leaves,
+            "data": maybe(
+                {
+                    "successList": st.lists(maybe({"orderId": id_values, "clientOid": id_values}), max_size=6) | leaves,
+                    "failureList": st.lists(
+                        maybe(
+                            {
+                                "orderId": id_values,
+                                "clientOid": id_values,
+                                "errorCode": leaves,
+                                "errorMsg": st.text(max_size=8),
+                            }
+                        ),
+                        max_size=4,
+                    )
+                    | leaves,
+                }
+            )
+            | leaves,
+        }
+    ),
 }
 
 
@@ -262,13 +416,20 @@ def cancel_says_cancelled(venue: str, ref: OrderRef, reply: Any, *, trust_succes
     """Whether a cancel reply in the venue's shape says this order is cancelled (generously read)."""
     fields = id_fields(venue, ref)
     if venue == "binance_coinm":
-        return isinstance(reply, list) and any(named(e, fields, ref.value) and e.get("status") == "CANCELED" for e in reply)
+        return isinstance(reply, list) and any(
+            named(e, fields, ref.value) and e.get("status") == "CANCELED" for e in reply
+        )
     if venue == "bitopro":
         data = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(data, dict):
             return False
-        return any(isinstance(k, str) and k.upper() == ref.symbol.upper() and isinstance(ids, list)
-                   and any(named({"id": i}, ("id",), ref.value) for i in ids) for k, ids in data.items())
+        return any(
+            isinstance(k, str)
+            and k.upper() == ref.symbol.upper()
+            and isinstance(ids, list)
+            and any(named({"id": i}, ("id",), ref.value) for i in ids)
+            for k, ids in data.items()
+        )
     if venue == "bingx":
         data = reply.get("data") if isinstance(reply, dict) else None
         orders = data.get("orders") if isinstance(data, dict) else None
@@ -284,22 +445,77 @@ def cancel_says_cancelled(venue: str, ref: OrderRef, reply: Any, *, trust_succes
 
 
 QUERY_SHAPES: dict[str, st.SearchStrategy[Any]] = {
-    "binance_coinm": maybe({"orderId": id_values, "clientOrderId": id_values, "symbol": st.sampled_from(["BTCUSD_PERP", "X"]),
-                            "status": status_values("CANCELED", "NEW", "FILLED", "EXPIRED", "PARTIALLY_FILLED"),
-                            "code": st.sampled_from([-2013, -1021]) | leaves, "msg": st.text(max_size=8)}),
-    "bitopro": st.one_of(
-        maybe({"id": id_values, "status": st.sampled_from([-1, 0, 1, 2, 3, 4, 6, "4", " 6 ", 5, 99]) | leaves, "pair": leaves}),
-        maybe({"data": maybe({"id": id_values, "status": st.sampled_from([2, 4, 6, "4"]) | leaves}), "error": st.text(max_size=8)}),
+    "binance_coinm": maybe(
+        {
+            "orderId": id_values,
+            "clientOrderId": id_values,
+            "symbol": st.sampled_from(["BTCUSD_PERP", "X"]),
+            "status": status_values("CANCELED", "NEW", "FILLED", "EXPIRED", "PARTIALLY_FILLED"),
+            "code": st.sampled_from([-2013, -1021]) | leaves,
+            "msg": st.text(max_size=8),
+        }
     ),
-    "bingx": maybe({"code": st.sampled_from([0, "0", 80016, 100404]) | leaves, "msg": st.text(max_size=8),
-                    "data": maybe({"orderId": id_values, "clientOrderID": id_values, "symbol": st.sampled_from(["BTC-USDT", "ETH-USDT"]),
-                                   "status": status_values("CANCELED", "CANCELLED", "NEW", "FILLED", "FAILED")}) | leaves}),
-    "htx": maybe({"status": st.sampled_from(["ok", "error"]) | leaves, "err-code": st.sampled_from(["base-record-invalid"]) | leaves,
-                  "data": maybe({"id": id_values, "client-order-id": id_values,
-                                 "state": status_values("canceled", "partial-canceled", "filled", "submitted", "canceling")}) | leaves}),
-    "bitget": maybe({"code": st.sampled_from(["00000", "43001"]) | leaves,
-                     "data": st.lists(maybe({"orderId": id_values, "clientOid": id_values, "symbol": st.sampled_from(["BTCUSDT", "ETHUSDT"]),
-                                             "status": status_values("cancelled", "live", "filled")}), max_size=3) | leaves}),
+    "bitopro": st.one_of(
+        maybe(
+            {
+                "id": id_values,
+                "status": st.sampled_from([-1, 0, 1, 2, 3, 4, 6, "4", " 6 ", 5, 99]) | leaves,
+                "pair": leaves,
+            }
+        ),
+        maybe(
+            {
+                "data": maybe({"id": id_values, "status": st.sampled_from([2, 4, 6, "4"]) | leaves}),
+                "error": st.text(max_size=8),
+            }
+        ),
+    ),
+    "bingx": maybe(
+        {
+            "code": st.sampled_from([0, "0", 80016, 100404]) | leaves,
+            "msg": st.text(max_size=8),
+            "data": maybe(
+                {
+                    "orderId": id_values,
+                    "clientOrderID": id_values,
+                    "symbol": st.sampled_from(["BTC-USDT", "ETH-USDT"]),
+                    "status": status_values("CANCELED", "CANCELLED", "NEW", "FILLED", "FAILED"),
+                }
+            )
+            | leaves,
+        }
+    ),
+    "htx": maybe(
+        {
+            "status": st.sampled_from(["ok", "error"]) | leaves,
+            "err-code": st.sampled_from(["base-record-invalid"]) | leaves,
+            "data": maybe(
+                {
+                    "id": id_values,
+                    "client-order-id": id_values,
+                    "state": status_values("canceled", "partial-canceled", "filled", "submitted", "canceling"),
+                }
+            )
+            | leaves,
+        }
+    ),
+    "bitget": maybe(
+        {
+            "code": st.sampled_from(["00000", "43001"]) | leaves,
+            "data": st.lists(
+                maybe(
+                    {
+                        "orderId": id_values,
+                        "clientOid": id_values,
+                        "symbol": st.sampled_from(["BTCUSDT", "ETHUSDT"]),
+                        "status": status_values("cancelled", "live", "filled"),
+                    }
+                ),
+                max_size=3,
+            )
+            | leaves,
+        }
+    ),
 }
 
 
@@ -328,7 +544,9 @@ def check_cancel_types(reply: Any, refs: list[OrderRef]) -> None:
 
 def check_failure(f: Failure) -> None:
     # A wait the engine can act on: None or a non-negative number, never NaN.
-    assert f.retry_after is None or (isinstance(f.retry_after, float | int) and not math.isnan(f.retry_after) and f.retry_after >= 0)
+    assert f.retry_after is None or (
+        isinstance(f.retry_after, float | int) and not math.isnan(f.retry_after) and f.retry_after >= 0
+    )
 
 
 # -- 1. arbitrary replies: never raise, right types -----------------------------------------------------
@@ -367,8 +585,6 @@ def test_parse_query_never_raises(venue: str, resp: HttpResponse) -> None:
             check_failure(reply)
 
 
-
-
 @pytest.mark.parametrize("venue", VENUES)
 @FUZZ_SETTINGS
 @given(resp=responses)
@@ -385,7 +601,9 @@ def test_parse_time_never_raises_and_gives_a_positive_integer_or_none(venue: str
 @pytest.mark.parametrize(("venue", "kind"), REF_KINDS)
 @FUZZ_SETTINGS
 @given(data=st.data(), status=st.sampled_from([200, 200, 200, 200, 400, 500]))
-def test_a_cancel_reply_cancels_only_what_it_says_is_cancelled(venue: str, kind: str, data: st.DataObject, status: int) -> None:
+def test_a_cancel_reply_cancels_only_what_it_says_is_cancelled(
+    venue: str, kind: str, data: st.DataObject, status: int
+) -> None:
     reply = data.draw(CANCEL_SHAPES[venue], label="reply")
     refs = refs_for(venue, kind)
     parsed = adapter(venue).parse_cancel(refs, HttpResponse(status, dumps(reply)))
@@ -413,7 +631,9 @@ def test_bitget_trusting_its_success_list_cancels_only_the_orders_listed(kind: s
 @pytest.mark.parametrize(("venue", "kind"), REF_KINDS)
 @FUZZ_SETTINGS
 @given(data=st.data(), status=st.sampled_from([200, 200, 200, 404, 500]))
-def test_a_query_reply_cancels_only_when_it_says_cancelled(venue: str, kind: str, data: st.DataObject, status: int) -> None:
+def test_a_query_reply_cancels_only_when_it_says_cancelled(
+    venue: str, kind: str, data: st.DataObject, status: int
+) -> None:
     reply = data.draw(QUERY_SHAPES[venue], label="reply")
     (ref,) = refs_for(venue, kind)[:1]
     parsed = adapter(venue).parse_query(ref, HttpResponse(status, dumps(reply)))
@@ -491,7 +711,9 @@ class HostileTransport:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_engine_survives_a_venue_whose_every_reply_is_hostile(tmp_path: Path, venue: str, seed: int) -> None:
     transport = HostileTransport(seed)
-    client = client_for("http://127.0.0.1:1", tmp_path / "hostile.db", transport=transport, clock=FakeClock(), workers=1)
+    client = client_for(
+        "http://127.0.0.1:1", tmp_path / "hostile.db", transport=transport, clock=FakeClock(), workers=1
+    )
     ids = list(OUR_IDS)
     with client:
         r = client.cancel(venue, SYMBOLS[venue], order_ids=ids, deadline=3.0)  # fake-clock seconds
@@ -529,7 +751,8 @@ def no_jobs(db: Path) -> bool:
 
 SYM = SYMBOLS[BN]
 CLIENT_CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
-    # (name, Client(...) kwargs, cancel(...) kwargs, a regex the message must contain)
+    # (name, VenueConfig fields for the venue cancelled on -- or for "venue" if given --, cancel(...) kwargs,
+    #  a regex the message must contain)
     ("unknown venue", {}, {"venue": "kraken", "symbol": SYM, "order_ids": ["1"]}, "unknown venue 'kraken'"),
     ("venue not a string", {}, {"venue": 7, "symbol": SYM, "order_ids": ["1"]}, "unknown venue 7"),
     ("no symbol", {}, {"symbol": None, "order_ids": ["1"]}, "symbol is required"),
@@ -558,7 +781,12 @@ CLIENT_CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("ref with both ids", {}, {"orders": [OrderRef(SYM, "1", "a")]}, "exactly one of order_id and client_order_id"),
     ("ref with no id", {}, {"orders": [OrderRef(SYM)]}, "exactly one of order_id and client_order_id"),
     ("not a ref", {}, {"orders": ["1"]}, "'1'"),
-    ("client ids on BitoPro", {}, {"venue": "bitopro", "symbol": "BTC_USDT", "client_order_ids": ["a"]}, "bitopro cannot cancel by client_order_id"),
+    (
+        "client ids on BitoPro",
+        {},
+        {"venue": "bitopro", "symbol": "BTC_USDT", "client_order_ids": ["a"]},
+        "bitopro cannot cancel by client_order_id",
+    ),
     ("empty key", {}, {"symbol": SYM, "order_ids": ["1"], "key": ""}, "idempotency key"),
     ("key with a NUL", {}, {"symbol": SYM, "order_ids": ["1"], "key": "a\x00b"}, "idempotency key"),
     ("key too long", {}, {"symbol": SYM, "order_ids": ["1"], "key": "k" * 201}, "idempotency key must be 1-200"),
@@ -567,17 +795,36 @@ CLIENT_CASES: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("deadline zero", {}, {"symbol": SYM, "order_ids": ["1"], "deadline": 0}, "deadline"),
     ("deadline NaN", {}, {"symbol": SYM, "order_ids": ["1"], "deadline": float("nan")}, "deadline"),
     ("deadline a string", {}, {"symbol": SYM, "order_ids": ["1"], "deadline": "10"}, "deadline"),
-    ("ftp base URL", {"base_urls": {BN: "ftp://127.0.0.1/"}}, {"symbol": SYM, "order_ids": ["1"]}, "not an http"),
-    ("base URL with user info", {"base_urls": {BN: "http://u:p@127.0.0.1:1"}}, {"symbol": SYM, "order_ids": ["1"]}, "user info"),
-    ("base URL with a query", {"base_urls": {BN: "http://127.0.0.1:1/?x=1"}}, {"symbol": SYM, "order_ids": ["1"]}, "query"),
-    ("base URL not a URL", {"base_urls": {BN: "not-a-url"}}, {"symbol": SYM, "order_ids": ["1"]}, "'not-a-url'"),
-    ("base URL for an unknown venue", {"base_urls": {"kraken": "http://127.0.0.1:1"}}, {"symbol": SYM, "order_ids": ["1"]}, "'kraken'"),
-    ("batch size too big", {"batch_sizes": {BN: 11}}, {"symbol": SYM, "order_ids": ["1"]}, "batch size must be between 1 and 10"),
-    ("batch size zero", {"batch_sizes": {BN: 0}}, {"symbol": SYM, "order_ids": ["1"]}, "batch size"),
-    ("bad venue option", {"venue_options": {BN: {"nope": 1}}}, {"symbol": SYM, "order_ids": ["1"]}, "bad venue option"),
-    ("no credentials", {"credentials": {}}, {"symbol": SYM, "order_ids": ["1"]}, "SAFECANCEL_BINANCE_COINM_API_KEY"),
-    ("Bitget without passphrase", {"credentials": {"bitget": Credentials("test-key", "test-secret")}},
-     {"venue": "bitget", "symbol": "BTCUSDT", "order_ids": ["1"]}, "passphrase"),
+    ("ftp base URL", {"base_url": "ftp://127.0.0.1/"}, {"symbol": SYM, "order_ids": ["1"]}, "not an http"),
+    (
+        "base URL with user info",
+        {"base_url": "http://u:p@127.0.0.1:1"},
+        {"symbol": SYM, "order_ids": ["1"]},
+        "user info",
+    ),
+    ("base URL with a query", {"base_url": "http://127.0.0.1:1/?x=1"}, {"symbol": SYM, "order_ids": ["1"]}, "query"),
+    ("base URL not a URL", {"base_url": "not-a-url"}, {"symbol": SYM, "order_ids": ["1"]}, "'not-a-url'"),
+    (
+        "base URL for an unknown venue",
+        {"venue": "kraken", "base_url": "http://127.0.0.1:1"},
+        {"symbol": SYM, "order_ids": ["1"]},
+        "'kraken'",
+    ),
+    (
+        "batch size too big",
+        {"batch_size": 11},
+        {"symbol": SYM, "order_ids": ["1"]},
+        "batch size must be between 1 and 10",
+    ),
+    ("batch size zero", {"batch_size": 0}, {"symbol": SYM, "order_ids": ["1"]}, "batch size"),
+    ("bad venue option", {"options": {"nope": 1}}, {"symbol": SYM, "order_ids": ["1"]}, "bad venue option"),
+    ("no credentials", {"credentials": None}, {"symbol": SYM, "order_ids": ["1"]}, "SAFECANCEL_BINANCE_COINM_API_KEY"),
+    (
+        "Bitget without passphrase",
+        {"venue": "bitget", "credentials": Credentials("test-key", "test-secret")},
+        {"venue": "bitget", "symbol": "BTCUSDT", "order_ids": ["1"]},
+        "passphrase",
+    ),
 ]
 
 
@@ -589,11 +836,14 @@ def test_bad_input_through_the_client_is_named_and_nothing_is_stored_or_sent(
     kw = dict(cancel_kw)
     venue = kw.pop("venue", BN)
     symbol = kw.pop("symbol", None)
-    options: dict[str, Any] = {"credentials": dict.fromkeys(VENUES, CREDS), "base_urls": dict.fromkeys(VENUES, fake.url),
-                               "retry": FAST, "environ": {}}
-    options.update(client_kw)
+    configs: dict[Any, dict[str, Any]] = {v: {"credentials": CREDS, "base_url": fake.url} for v in VENUES}
+    fields = dict(client_kw)
+    target = fields.pop("venue", venue)
     with pytest.raises(InputError, match=needle):
-        Client(str(db), **options).cancel(venue, symbol, **kw)
+        if client_kw:
+            configs[target] = {**configs.get(target, {}), **fields}
+        venues = [VenueConfig(v, **f) for v, f in configs.items()]
+        Client(str(db), venues=venues, retry=FAST, environ={}).cancel(venue, symbol, **kw)
     assert not db.exists()  # validated before the journal is even opened
     assert fake.requests() == []
 
@@ -605,7 +855,9 @@ def test_bad_worker_counts_are_refused(tmp_path: Path, workers: Any) -> None:
     assert not (tmp_path / "w.db").exists()
 
 
-def test_a_list_over_the_million_order_limit_is_refused_before_anything_is_stored(fake: FakeVenue, tmp_path: Path) -> None:
+def test_a_list_over_the_million_order_limit_is_refused_before_anything_is_stored(
+    fake: FakeVenue, tmp_path: Path
+) -> None:
     db = tmp_path / "huge.db"
     client = client_for(fake.url, db)  # an existing journal: no job rows may appear in it
     ids = range(1, 1_000_002)  # 1,000,001 distinct ids, built lazily
@@ -643,9 +895,21 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("key with a bell", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--key", "a\x07b"], "idempotency key"),
     ("key too long", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--key", "k" * 201], "1-200"),
     ("ftp base URL", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "ftp://127.0.0.1/"], "not an http"),
-    ("base URL with credentials", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "http://u:test-secret@127.0.0.1:1"], "user info"),
-    ("base URL with a query", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "http://127.0.0.1:1/?a=1"], "query"),
-    ("javascript: URL", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "javascript:alert(1)"], "not an http"),
+    (
+        "base URL with credentials",
+        ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "http://u:test-secret@127.0.0.1:1"],
+        "user info",
+    ),
+    (
+        "base URL with a query",
+        ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "http://127.0.0.1:1/?a=1"],
+        "query",
+    ),
+    (
+        "javascript: URL",
+        ["--venue", BN, "--symbol", SYM, "--ids", "1", "--base-url", "javascript:alert(1)"],
+        "not an http",
+    ),
     ("batch size too big", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--batch-size", "11"], "batch size"),
     ("no workers", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--workers", "0"], "workers"),
     ("negative deadline", ["--venue", BN, "--symbol", SYM, "--ids", "1", "--deadline", "-1"], "deadline"),
@@ -654,7 +918,9 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
 
 
 @pytest.mark.parametrize(("name", "args", "needle"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
-def test_bad_input_through_the_command_line_exits_2_naming_it(fake: FakeVenue, tmp_path: Path, name: str, args: list[str], needle: str) -> None:
+def test_bad_input_through_the_command_line_exits_2_naming_it(
+    fake: FakeVenue, tmp_path: Path, name: str, args: list[str], needle: str
+) -> None:
     db = tmp_path / "cli.db"
     env = {k: v for k, v in venue_env(fake.url).items() if k.startswith("SAFECANCEL_")}
     r = CliRunner().invoke(cli, ["cancel", *args, "--db", str(db)], env=env)
@@ -686,7 +952,10 @@ def db_cases(tmp: Path) -> dict[str, tuple[Path, int, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["a directory", "a missing directory", "a text file", "another program's SQLite database", "a corrupt SQLite file"])
+@pytest.mark.parametrize(
+    "case",
+    ["a directory", "a missing directory", "a text file", "another program's SQLite database", "a corrupt SQLite file"],
+)
 def test_unusable_database_paths_are_refused_and_never_overwritten(fake: FakeVenue, tmp_path: Path, case: str) -> None:
     path, code, needle = db_cases(tmp_path)[case]
     before = path.read_bytes() if path.is_file() else None
@@ -722,8 +991,10 @@ def test_another_programs_sqlite_database_is_left_byte_for_byte_unchanged(tmp_pa
 
 def test_debug_logging_on_the_command_line_never_prints_an_api_key(fake: FakeVenue, tmp_path: Path) -> None:
     fake.seed("htx", "btcusdt", [{"order_id": "7500"}])
-    res = run_cli(["-vv", "cancel", "--venue", "htx", "--symbol", "btcusdt", "--ids", "7500", "--json"],
-                  venue_env(fake.url, tmp_path / "vv.db"))
+    res = run_cli(
+        ["-vv", "cancel", "--venue", "htx", "--symbol", "btcusdt", "--ids", "7500", "--json"],
+        venue_env(fake.url, tmp_path / "vv.db"),
+    )
     assert res.returncode == 0, res.stderr[-500:]
     assert "DEBUG" in res.stderr  # debug logging was on
     assert scan(res.stdout + res.stderr, "safecancel -vv output") == []
@@ -733,26 +1004,29 @@ def test_debug_logging_on_the_command_line_never_prints_an_api_key(fake: FakeVen
 def test_an_api_key_that_cannot_travel_in_a_header_is_bad_input(fake: FakeVenue, tmp_path: Path, key: str) -> None:
     db = tmp_path / "key.db"
     fake.seed(BN, SYM, [{"order_id": "1"}])
-    client = Client(str(db), credentials={BN: Credentials(key, "test-secret")}, base_urls={BN: fake.url}, retry=FAST,
-                    environ={}, deadline=1.0)
     with pytest.raises(InputError, match="api_key"):
-        client.cancel(BN, SYM, order_ids=["1"])
+        venues = [VenueConfig(BN, credentials=Credentials(key, "test-secret"), base_url=fake.url)]
+        Client(str(db), venues=venues, retry=FAST, environ={}, deadline=1.0).cancel(BN, SYM, order_ids=["1"])
     assert no_jobs(db)
     assert [r for r in fake.requests() if r["endpoint"] == "cancel"] == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://127.0.0.1:abc", "http://127.0.0.1:1\n", "http://[::1"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:99999", "http://127.0.0.1:abc", "http://127.0.0.1:1\n", "http://[::1"]
+)
 def test_a_base_url_that_cannot_be_requested_is_bad_input(tmp_path: Path, url: str) -> None:
     db = tmp_path / "url.db"
     with pytest.raises(InputError, match="base URL"):
-        Client(str(db), credentials={BN: CREDS}, base_urls={BN: url}, retry=FAST, environ={}).cancel(
-            BN, SYM, order_ids=["1"], deadline=0.3)
+        Client(str(db), venues=[VenueConfig(BN, credentials=CREDS, base_url=url)], retry=FAST, environ={}).cancel(
+            BN, SYM, order_ids=["1"], deadline=0.3
+        )
     assert no_jobs(db)
 
 
 def test_a_rejected_base_url_is_not_echoed_with_its_credentials(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
-        Client(str(tmp_path / "u.db"), base_urls={BN: "ftp://user:test-secret@127.0.0.1/"}, environ={})
+        venues = [VenueConfig(BN, base_url="ftp://user:test-secret@127.0.0.1/")]
+        Client(str(tmp_path / "u.db"), venues=venues, environ={})
     assert "test-secret" not in str(err.value)
 
 
@@ -778,7 +1052,9 @@ def scan(blob: bytes | str, where: str) -> list[str]:
     return [f"{secret!r} in {where}" for secret in SECRETS if secret.encode() in data]
 
 
-def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_reaches_a_database_a_log_or_an_error_text(
+    fake: FakeVenue, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[tuple[str, str]] = []  # (where, text) of every error and output seen
 
@@ -803,7 +1079,8 @@ def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tm
             texts.append((f"{venue} job", json.dumps(client.job(client.history()[0].job_id).to_json())))
         # A wrong secret: the venue refuses it, and the error must not repeat any credential.
         wrong = Credentials("test-key", "test-secret-but-wrong", passphrase="test-pass", identity=IDENTITY)
-        with client_for(fake.url, tmp_path / f"secrets-auth-{venue}.db", credentials={venue: wrong}) as client:
+        configs = [VenueConfig(venue, credentials=wrong, base_url=fake.url)]
+        with client_for(fake.url, tmp_path / f"secrets-auth-{venue}.db", venues=configs) as client:
             fake.seed(venue, sym, [{"order_id": "7200"}])
             try:
                 client.cancel(venue, sym, order_ids=["7200"])
@@ -815,7 +1092,7 @@ def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tm
     def guarded(venue: str) -> None:
         try:
             workload(venue)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below: a thread must not swallow it
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(v,)) for v in VENUES]
@@ -826,9 +1103,9 @@ def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tm
     if failures:
         raise failures[0]
     # Bad input that carries credentials in it.
-    for bad in ({"base_urls": {BN: "http://user:test-secret@127.0.0.1:1"}}, {"base_urls": {BN: "http://test-key@127.0.0.1:1"}}):
+    for bad in ("http://user:test-secret@127.0.0.1:1", "http://test-key@127.0.0.1:1"):
         try:
-            client_for(fake.url, tmp_path / "bad.db", **bad)
+            client_for(fake.url, tmp_path / "bad.db", venues=[VenueConfig(BN, credentials=CREDS, base_url=bad)])
         except SafeCancelError as exc:
             remember("bad base URL", exc)
     texts.append(("Credentials repr", repr(CREDS) + str(CREDS)))
@@ -841,9 +1118,19 @@ def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tm
     texts.append(("cli stdout", res.stdout))
     texts.append(("cli stderr (-vv)", res.stderr))
     fake.seed("bitopro", "BTC_USDT", [{"order_id": str(7400 + i)} for i in range(10)])
-    child = spawn_cancel_child(venue_env(fake.url, tmp_path / "secrets-killed.db"),
-                               {"venue": "bitopro", "symbol": "BTC_USDT", "ids": [str(7400 + i) for i in range(10)],
-                                "key": "killed", "batch": 2, "workers": 1, "lease_ttl": 1.0, "deadline": 10})
+    child = spawn_cancel_child(
+        venue_env(fake.url, tmp_path / "secrets-killed.db"),
+        {
+            "venue": "bitopro",
+            "symbol": "BTC_USDT",
+            "ids": [str(7400 + i) for i in range(10)],
+            "key": "killed",
+            "batch": 2,
+            "workers": 1,
+            "lease_ttl": 1.0,
+            "deadline": 10,
+        },
+    )
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=1.0)  # it may finish first; either way its output is scanned
     sigkill(child)
@@ -866,8 +1153,13 @@ def test_no_secret_reaches_a_database_a_log_or_an_error_text(fake: FakeVenue, tm
 
 
 def test_no_secret_in_any_cassette() -> None:
-    cassettes = [p for d in (ROOT / "cassettes", ROOT / "tests" / "cassettes") if d.is_dir()
-                 for p in d.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json")]
+    cassettes = [
+        p
+        for d in (ROOT / "cassettes", ROOT / "tests" / "cassettes")
+        if d.is_dir()
+        for p in d.rglob("*")
+        if p.is_file() and p.suffix in (".yaml", ".yml", ".json")
+    ]
     hits = [hit for p in cassettes for hit in scan(p.read_bytes(), str(p.relative_to(ROOT)))]
     assert hits == []
 
@@ -879,7 +1171,9 @@ def test_database_files_are_created_readable_by_their_owner_only(fake: FakeVenue
     try:
         with opened(client_for(fake.url, db)) as c:
             c.cancel(BN, SYM, order_ids=["1"])
-            modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir() if p.name.startswith("private.db")}
+            modes = {
+                p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir() if p.name.startswith("private.db")
+            }
     finally:
         os.umask(old)
     assert modes and set(modes.values()) == {"0o600"}, modes

@@ -12,12 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
-from safecancel import Client, RetryPolicy, proc
+from safecancel import Client, RetryPolicy, VenueConfig, proc
 from tests.integration._harness import (
     CREDS,
-    FAST,
     PYTHON,
     ROOT,
     SYMBOLS,
@@ -84,8 +81,20 @@ def test_resume_right_after_a_kill_takes_the_dead_runners_job_over_at_once(slow,
     ids = [str(50_000 + i) for i in range(40)]
     slow.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     env = venue_env(slow.url, db)
-    _first_cancel_then_kill(slow, env, {"venue": BN, "symbol": SYMBOLS[BN], "ids": ids, "key": None, "batch": 2,
-                                        "workers": 1, "lease_ttl": 30.0, "deadline": 30.0})
+    _first_cancel_then_kill(
+        slow,
+        env,
+        {
+            "venue": BN,
+            "symbol": SYMBOLS[BN],
+            "ids": ids,
+            "key": None,
+            "batch": 2,
+            "workers": 1,
+            "lease_ttl": 30.0,
+            "deadline": 30.0,
+        },
+    )
     t0 = time.monotonic()
     res = run_cli(["resume", "--json", "--deadline", "30"], env)
     took = time.monotonic() - t0
@@ -103,15 +112,38 @@ def test_two_resumes_started_together_after_a_kill_reach_each_order_at_most_once
     ids = [str(60_000 + i) for i in range(30)]
     slow.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     env = venue_env(slow.url, db)
-    _first_cancel_then_kill(slow, env, {"venue": BN, "symbol": SYMBOLS[BN], "ids": ids, "key": "two", "batch": 3,
-                                        "workers": 1, "lease_ttl": 30.0, "deadline": 30.0})
+    _first_cancel_then_kill(
+        slow,
+        env,
+        {
+            "venue": BN,
+            "symbol": SYMBOLS[BN],
+            "ids": ids,
+            "key": "two",
+            "batch": 3,
+            "workers": 1,
+            "lease_ttl": 30.0,
+            "deadline": 30.0,
+        },
+    )
     time.sleep(0.1)  # the killed runner's last request lands
     before = {o["order_id"]: o["cancel_requests"] for o in slow.orders(BN)}
-    procs = [subprocess.Popen([PYTHON, "-m", "safecancel.cli", "resume", "--json", "--deadline", "30"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [PYTHON, "-m", "safecancel.cli", "resume", "--json", "--deadline", "30"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     # One runner takes the job over and finishes it; the other finds it held by a live runner (6) or done (0).
-    assert sorted(p.returncode for p in procs)[0] == 0 and {p.returncode for p in procs} <= {0, 6}, [e[-400:] for _, e in outs]
+    assert sorted(p.returncode for p in procs)[0] == 0 and {p.returncode for p in procs} <= {0, 6}, [
+        e[-400:] for _, e in outs
+    ]
     (job,) = jobs_in(db)
     assert job.status == "done" and job.counts == {"cancelled": 30}
     after = {o["order_id"]: o["cancel_requests"] for o in slow.orders(BN)}
@@ -129,7 +161,9 @@ def test_a_live_runner_waiting_out_a_long_retry_after_keeps_its_job(fake, tmp_pa
     first = client_for(fake.url, db, lease_ttl=1.5, workers=4)
     second = client_for(fake.url, db, lease_ttl=1.5)
     out: dict[str, object] = {}
-    runner = threading.Thread(target=lambda: out.setdefault("first", first.cancel(BN, SYMBOLS[BN], order_ids=ids, key="live")))
+    runner = threading.Thread(
+        target=lambda: out.setdefault("first", first.cancel(BN, SYMBOLS[BN], order_ids=ids, key="live"))
+    )
     runner.start()
     time.sleep(2.0)  # past the lease: only renewals keep the job the first runner's
     (other,) = second.resume(deadline=1)
@@ -139,7 +173,9 @@ def test_a_live_runner_waiting_out_a_long_retry_after_keeps_its_job(fake, tmp_pa
     assert other.held_by and "held by a live runner" in other.held_by
     result = out["first"]
     assert result.counts == {"cancelled": 24}  # type: ignore[attr-defined]
-    assert all(o["cancel_requests"] == 1 for o in fake.orders(BN) if o["order_id"] in ids and o["status"] == "cancelled")
+    assert all(
+        o["cancel_requests"] == 1 for o in fake.orders(BN) if o["order_id"] in ids and o["status"] == "cancelled"
+    )
     events = jobs_in(db)[0].events
     assert not [e for e in events if e.trigger == "takeover"]
 
@@ -151,9 +187,9 @@ def test_resume_skips_a_job_it_cannot_run_here_names_it_and_finishes_the_others(
     fake.seed("bitget", SYMBOLS["bitget"], [{"order_id": i} for i in old])
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in new])
     dead = f"http://127.0.0.1:{closed_port()}"
-    with client_for(fake.url, db, base_urls={"bitget": dead}) as c:
+    with client_for(fake.url, db, venues=[VenueConfig("bitget", credentials=CREDS, base_url=dead)]) as c:
         stuck = c.cancel("bitget", SYMBOLS["bitget"], order_ids=old, deadline=0.2)
-    with client_for(fake.url, db, base_urls={BN: dead}) as c:
+    with client_for(fake.url, db, venues=[VenueConfig(BN, credentials=CREDS, base_url=dead)]) as c:
         pending = c.cancel(BN, SYMBOLS[BN], order_ids=new, deadline=0.2)
     with client_for(fake.url, db) as c:
         c.rebind(pending.job_id)  # the venue is reachable now, at the fake's address
@@ -177,11 +213,33 @@ def test_a_job_created_in_one_directory_is_resumed_from_another_without_safecanc
     a, b = tmp_path / "bot-a", tmp_path / "cron-home"
     a.mkdir()
     b.mkdir()
-    first = subprocess.run([PYTHON, "-m", "safecancel.cli", "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids),
-                            "--deadline", "0.5", "--json"], env=env, cwd=a, capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "safecancel.cli",
+            "cancel",
+            "--venue",
+            BN,
+            "--symbol",
+            SYMBOLS[BN],
+            "--ids",
+            ",".join(ids),
+            "--deadline",
+            "0.5",
+            "--json",
+        ],
+        env=env,
+        cwd=a,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert first.returncode == 3, first.stderr[-500:]
     fake.clear_faults()
-    res = subprocess.run([PYTHON, "-m", "safecancel.cli", "resume", "--json"], env=env, cwd=b, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [PYTHON, "-m", "safecancel.cli", "resume", "--json"], env=env, cwd=b, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr[-500:]
     (job,) = json.loads(res.stdout)
     assert job["job_id"] == json.loads(first.stdout)["job_id"] and job["counts"] == {"cancelled": 4}
@@ -201,8 +259,13 @@ def test_rerunning_cancel_while_a_live_runner_holds_the_job_says_who_and_until_w
     # A live runner: its cancels are dropped and every query fails, so it keeps working the job.
     fake.fault(BN, "cancel", "drop_before_apply", times=10_000)
     fake.fault(BN, "query", "status", status=503, times=10_000)
-    holder = subprocess.Popen([PYTHON, "-m", "safecancel.cli", "cancel", *args[1:], "--deadline", "60"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = subprocess.Popen(
+        [PYTHON, "-m", "safecancel.cli", "cancel", *args[1:], "--deadline", "60"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         t0 = time.monotonic()
         while not any(r["endpoint"] == "query" for r in fake.requests(BN)):
@@ -225,8 +288,9 @@ def test_rerunning_cancel_while_a_live_runner_holds_the_job_says_who_and_until_w
 
 
 def test_two_clients_in_one_process_share_the_rate_budget_of_a_venue_and_key(fake, tmp_path: Path) -> None:
-    a = Client(str(tmp_path / "a.db"), credentials={"bingx": CREDS}, base_urls={"bingx": fake.url}, environ={})
-    b = Client(str(tmp_path / "b.db"), credentials={"bingx": CREDS}, base_urls={"bingx": fake.url}, environ={})
+    bingx = VenueConfig("bingx", credentials=CREDS, base_url=fake.url)
+    a = Client(str(tmp_path / "a.db"), venues=[bingx], environ={})
+    b = Client(str(tmp_path / "b.db"), venues=[bingx], environ={})
     try:
         assert a._link("bingx").cancel_bucket is b._link("bingx").cancel_bucket
         assert a._link("bingx").server_clock is b._link("bingx").server_clock

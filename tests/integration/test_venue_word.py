@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from safecancel import Credentials, VenueRejected
+from safecancel import Credentials, VenueConfig, VenueRejected
 from safecancel.testing import FakeVenue
 from tests.integration._harness import CREDS, SYMBOLS, VENUES, client_for, run_cli, venue_env
 
@@ -26,7 +26,10 @@ def test_a_wrong_base_url_path_settles_nothing_and_says_so(fake, tmp_path: Path,
     ids = [str(91_000 + i) for i in range(6)]
     fake.seed(venue, SYMBOLS[venue], [{"order_id": i} for i in ids])
     env = venue_env(fake.url + "/typo", db)
-    res = run_cli(["cancel", "--venue", venue, "--symbol", SYMBOLS[venue], "--ids", ",".join(ids), "--deadline", "20", "--json"], env)
+    res = run_cli(
+        ["cancel", "--venue", venue, "--symbol", SYMBOLS[venue], "--ids", ",".join(ids), "--deadline", "20", "--json"],
+        env,
+    )
     assert res.returncode == 4, (res.stdout[-300:], res.stderr[-600:])
     job = json.loads(res.stdout)
     assert job["status"] == "needs_attention"
@@ -72,8 +75,10 @@ def test_a_job_is_finished_where_it_began_never_at_the_venue_the_environment_nam
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     fake.fault(BN, "cancel", "drop_after_apply")
     fake.fault(BN, "query", "status", status=503, times=1000)
-    res = run_cli(["cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.6", "--json"],
-                  venue_env(fake.url, db))
+    res = run_cli(
+        ["cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.6", "--json"],
+        venue_env(fake.url, db),
+    )
     assert res.returncode == 3, res.stderr[-500:]
     fake.clear_faults()
     with FakeVenue() as other:
@@ -96,9 +101,11 @@ def test_a_job_is_only_run_under_the_key_it_began_with(fake, tmp_path: Path) -> 
         first = c.cancel(BN, SYMBOLS[BN], order_ids=ids, deadline=0.5)
     fake.clear_faults()
     other_key = Credentials("another-key", "another-secret")
-    with client_for(fake.url, db, credentials={BN: other_key}) as c:
+    with client_for(fake.url, db, venues=[VenueConfig(BN, credentials=other_key, base_url=fake.url)]) as c:
         (r,) = c.resume()
-        assert r.skipped and "another binance_coinm API key" in r.skipped and f"--job {first.job_id} --rebind" in r.skipped
+        assert (
+            r.skipped and "another binance_coinm API key" in r.skipped and f"--job {first.job_id} --rebind" in r.skipped
+        )
         assert "another-key" not in r.skipped and "test-key" not in r.skipped
     with client_for(fake.url, db) as c:
         (r,) = c.resume()
@@ -131,7 +138,9 @@ def test_cancelling_a_reused_client_id_again_asks_the_venue(fake, make_client) -
         ("bitget", "BTCUSDT", "--client-ids", "grïd-1"),
     ],
 )
-def test_ids_that_are_not_what_they_look_like_store_and_send_nothing(fake, tmp_path: Path, venue, symbol, flag, value) -> None:
+def test_ids_that_are_not_what_they_look_like_store_and_send_nothing(
+    fake, tmp_path: Path, venue, symbol, flag, value
+) -> None:
     db = tmp_path / "ids.db"
     res = run_cli(["cancel", "--venue", venue, "--symbol", symbol, flag, value], venue_env(fake.url, db))
     assert res.returncode == 2, (res.stdout[-300:], res.stderr[-300:])
@@ -141,7 +150,10 @@ def test_ids_that_are_not_what_they_look_like_store_and_send_nothing(fake, tmp_p
 
 def test_an_over_long_key_is_refused_without_being_echoed(fake, tmp_path: Path) -> None:
     key = "k" * 5000
-    res = run_cli(["cancel", "--venue", BN, "--symbol", "BTCUSD_PERP", "--ids", "1", "--key", key], venue_env(fake.url, tmp_path / "k.db"))
+    res = run_cli(
+        ["cancel", "--venue", BN, "--symbol", "BTCUSD_PERP", "--ids", "1", "--key", key],
+        venue_env(fake.url, tmp_path / "k.db"),
+    )
     assert res.returncode == 2 and key not in res.stderr and "characters" in res.stderr
 
 
@@ -160,7 +172,8 @@ def test_a_good_resume_after_a_wrong_secret_shows_the_good_answer(fake, tmp_path
     db = tmp_path / "secret.db"
     ids = [str(97_000 + i) for i in range(2)]
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
-    with client_for(fake.url, db, credentials={BN: Credentials(CREDS.api_key, "wrong-secret")}) as c:
+    wrong = VenueConfig(BN, credentials=Credentials(CREDS.api_key, "wrong-secret"), base_url=fake.url)
+    with client_for(fake.url, db, venues=[wrong]) as c:
         with pytest.raises(Exception):  # noqa: B017 - AuthError; the job stays open
             c.cancel(BN, SYMBOLS[BN], order_ids=ids)
     with client_for(fake.url, db) as c:

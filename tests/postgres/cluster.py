@@ -33,7 +33,10 @@ def find_bindir() -> str | None:
     for pattern in SEARCH:
         # Newest major version first: "15" sorts after "9" as text, so sort by the number.
         found = glob.glob(pattern)
-        found.sort(key=lambda p: [int(x) if x.isdigit() else 0 for x in Path(p).parent.name.replace("-", ".").split(".")], reverse=True)
+        found.sort(
+            key=lambda p: [int(x) if x.isdigit() else 0 for x in Path(p).parent.name.replace("-", ".").split(".")],
+            reverse=True,
+        )
         candidates += found
     which = shutil.which("initdb")
     if which:
@@ -49,7 +52,7 @@ def _server_user() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
     name = os.environ.get("SAFECANCEL_PG_USER")
-    for candidate in ([name] if name else ["nobody", "safecancel-pg"]):
+    for candidate in [name] if name else ["nobody", "safecancel-pg"]:
         try:
             return pwd.getpwnam(candidate)
         except KeyError:
@@ -57,8 +60,11 @@ def _server_user() -> pwd.struct_passwd | None:
     if name:
         raise RuntimeError(f"SAFECANCEL_PG_USER={name} does not exist")
     # No nobody on this machine: create a system user. Harmless if a parallel run made it first.
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "safecancel-pg"],
-                   check=False, capture_output=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "safecancel-pg"],
+        check=False,
+        capture_output=True,
+    )
     return pwd.getpwnam("safecancel-pg")
 
 
@@ -87,23 +93,46 @@ class PgCluster:
     def _run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         creds = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []} if self.user else {}
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
-        return subprocess.run([os.path.join(self.bindir, args[0]), *args[1:]], env=env, cwd=self.dir,
-                              capture_output=True, text=True, **creds, **kw)
+        return subprocess.run(
+            [os.path.join(self.bindir, args[0]), *args[1:]],
+            env=env,
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            **creds,
+            **kw,
+        )
 
     def start(self) -> PgCluster:
         self.sock.mkdir()
         if self.user is not None:
             for p in (self.dir, self.sock):
                 os.chown(p, self.user.pw_uid, self.user.pw_gid)
-        done = self._run("initdb", "-D", str(self.data), "-U", DB_ROLE, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        done = self._run(
+            "initdb", "-D", str(self.data), "-U", DB_ROLE, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"
+        )
         if done.returncode:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         # A free port can be taken between probing and binding; try a few.
         for _ in range(5):
             self.port = _free_port()
-            opts = (f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                    f"-c full_page_writes=off -c max_connections=200")
-            done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "-o", opts, "start")
+            opts = (
+                f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+                f"-c full_page_writes=off -c max_connections=200"
+            )
+            done = self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                opts,
+                "start",
+            )
             if done.returncode == 0:
                 self._start_watchdog()
                 return self
@@ -115,12 +144,17 @@ class PgCluster:
         or a hard test timeout): a detached shell polls our pid, then sends the postmaster SIGQUIT
         (immediate shutdown) and removes the directory."""
         script = (
-            f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; '
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
             f'pid=$(head -n 1 "{self.data}/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null; '
             f'sleep 2; rm -rf "{self.dir}"'
         )
-        self._watchdog = subprocess.Popen(["sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True)
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{DB_ROLE}@127.0.0.1:{self.port}/{database}"
@@ -130,7 +164,9 @@ class PgCluster:
         import psycopg
 
         if self._admin is None or self._admin.closed:
-            self._admin = psycopg.connect(host="127.0.0.1", port=self.port, user=DB_ROLE, dbname="postgres", autocommit=True)
+            self._admin = psycopg.connect(
+                host="127.0.0.1", port=self.port, user=DB_ROLE, dbname="postgres", autocommit=True
+            )
         self._admin.execute(sql)
 
     def create_database(self, prefix: str = "t", template: str | None = None) -> str:
@@ -152,7 +188,9 @@ class PgCluster:
     def _shape(self, url: str) -> tuple:
         """What a clean journal database looks like: its tables and its schema revision."""
         with self._connect(url) as con:
-            tables = tuple(r[0] for r in con.execute("select tablename from pg_tables where schemaname = 'public' order by 1"))
+            tables = tuple(
+                r[0] for r in con.execute("select tablename from pg_tables where schemaname = 'public' order by 1")
+            )
             return tables, con.execute("select version_num from alembic_version").fetchall()
 
     def checkout(self) -> str:
@@ -169,14 +207,16 @@ class PgCluster:
         try:
             # Close what the test left connected (pools of clients it did not close), so nothing of
             # it can write into the next test's journal and the TRUNCATE gets its lock.
-            self.execute(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{url.rsplit('/', 1)[1]}'")
+            self.execute(
+                f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{url.rsplit('/', 1)[1]}'"
+            )
             if self._shape(url) != self._clean_shape:
                 return  # e.g. a test set a future schema revision: never reuse it
             with self._connect(url) as con:
                 con.execute("set lock_timeout = '2s'")
                 con.execute(f"truncate {', '.join(self.JOURNAL_TABLES)} restart identity")
                 con.execute("update journal_head set seq = 0, hash = %s where id = 1", ("0" * 64,))
-        except Exception:  # noqa: BLE001 -- any doubt: a fresh database next time
+        except Exception:
             return
         self._free.append(url)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from safecancel import Client, Credentials
+from safecancel import Client, Credentials, VenueConfig
 from safecancel.engine import RetryPolicy
 
 
@@ -26,8 +26,7 @@ def main() -> None:
 
     client = Client(
         db_url,
-        credentials={"binance_coinm": Credentials("test-key", "test-secret")},
-        base_urls={"binance_coinm": venue_url},
+        venues=[VenueConfig("binance_coinm", credentials=Credentials("test-key", "test-secret"), base_url=venue_url)],
         retry=RetryPolicy(base_delay=0.01, max_delay=0.2, async_first_query=0.05),
         environ={},
         owner=name,

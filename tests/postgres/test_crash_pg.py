@@ -20,8 +20,16 @@ def test_a_killed_cancel_is_finished_at_once_on_postgresql(slow, pg_url: str, re
     ids = [str(300_000 + i) for i in range(30)] + ["399999"]  # the last one never existed
     slow.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids[:-1]])
     env = venue_env(slow.url, pg_url)
-    spec = {"venue": BN, "symbol": SYMBOLS[BN], "ids": ids, "key": None, "batch": 3, "workers": 1, "lease_ttl": 30.0,
-            "deadline": 30.0}
+    spec = {
+        "venue": BN,
+        "symbol": SYMBOLS[BN],
+        "ids": ids,
+        "key": None,
+        "batch": 3,
+        "workers": 1,
+        "lease_ttl": 30.0,
+        "deadline": 30.0,
+    }
     child = spawn_cancel_child(env, spec)
     t0 = time.monotonic()
     while not any(r["endpoint"] == "cancel" for r in slow.requests(BN)):

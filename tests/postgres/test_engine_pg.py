@@ -1,20 +1,24 @@
-"""The engine suite (tests/integration/test_engine.py) on PostgreSQL.
+"""PostgreSQL twins of the engine suite's SQLite-only tests.
 
-Every engine test is imported and runs here with the journal in a fresh PostgreSQL database (see
-conftest.py). The few that look inside the SQLite file get a PostgreSQL check added on top: the
-original's own assertions still run, then the same property is checked in the server's tables.
+The engine suite (tests/integration/test_engine.py) runs on PostgreSQL from its own module (it is
+marked ``every_backend``). Three of its tests end by looking inside the SQLite file ("nothing was
+stored", "no secret reached the database") and are marked ``sqlite_only`` there. Each twin here runs
+the same test, with the same cases, against a PostgreSQL journal (``db_path`` is a PostgreSQL URL in
+this package: the SQLite look finds no file and passes), then checks the same property in the
+server's tables.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
 import psycopg
+import pytest
 
-from tests.integration import test_engine as sqlite_suite
-from tests.integration.test_engine import *  # noqa: F403 -- the whole engine suite, collected again here
+from tests.integration import test_engine as engine_suite
 
 TABLES = ("jobs", "orders", "evidence", "events", "chain_checkpoint", "journal_head")
+SECRETS = ("test-secret", "test-pass", "trader@example.invalid", "test-key")
 
 
 def _rows_as_text(url: str) -> str:
@@ -28,33 +32,32 @@ def _job_count(url: str) -> int:
         return con.execute("select count(*) from jobs").fetchone()[0]
 
 
-def _and_then(check):
-    """Run an engine test as it is, then ``check(db_path)`` against PostgreSQL (keeps its parametrization)."""
+def _same_cases(test: Callable[..., None]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a twin the shared test's own ``parametrize`` marks, so both run exactly the same cases."""
 
-    def wrap(test):
-        @functools.wraps(test)  # copies pytestmark (parametrize) and the signature pytest reads fixtures from
-        def twin(*args, **kwargs):
-            test(*args, **kwargs)
-            check(kwargs["db_path"])
-
+    def apply(twin: Callable[..., None]) -> Callable[..., None]:
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name == "parametrize":
+                twin = pytest.mark.parametrize(*mark.args, **mark.kwargs)(twin)
         return twin
 
-    return wrap
+    return apply
 
 
-def _nothing_stored(url: str) -> None:
-    assert _job_count(url) == 0
+@_same_cases(engine_suite.test_bad_input_is_named_and_nothing_is_stored_or_sent)
+def test_bad_input_is_named_and_nothing_is_stored_or_sent_on_postgres(fake, make_client, db_path, kwargs, needle):
+    engine_suite.test_bad_input_is_named_and_nothing_is_stored_or_sent(fake, make_client, db_path, kwargs, needle)
+    assert _job_count(db_path) == 0
 
 
-def _no_secret(url: str) -> None:
-    text = _rows_as_text(url)
+def test_unknown_venue_and_missing_credentials_on_postgres(fake, make_client, db_path):
+    engine_suite.test_unknown_venue_and_missing_credentials(fake, make_client, db_path)
+    assert _job_count(db_path) == 0
+
+
+def test_secrets_never_reach_the_database_on_postgres(fake, make_client, db_path):
+    engine_suite.test_secrets_never_reach_the_database(fake, make_client, db_path)
+    text = _rows_as_text(db_path)
     assert "binance_coinm" in text  # the dump really holds the journal
-    for secret in ("test-secret", "test-pass", "trader@example.invalid", "test-key"):
+    for secret in SECRETS:
         assert secret not in text, secret
-
-
-test_bad_input_is_named_and_nothing_is_stored_or_sent = _and_then(_nothing_stored)(
-    sqlite_suite.test_bad_input_is_named_and_nothing_is_stored_or_sent
-)
-test_unknown_venue_and_missing_credentials = _and_then(_nothing_stored)(sqlite_suite.test_unknown_venue_and_missing_credentials)
-test_secrets_never_reach_the_database = _and_then(_no_secret)(sqlite_suite.test_secrets_never_reach_the_database)

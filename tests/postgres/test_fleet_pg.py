@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from safecancel import Client
+from safecancel import Client, VenueConfig
 from safecancel.model import OrderRef
 from safecancel.store import Database, Journal
 from tests.conftest import CREDS, FAST, SYMBOLS
@@ -50,8 +50,11 @@ def fleet(pg_cluster, fake_server):
     # Jobs 33-39: sent and applied at the venue, replies lost, venue down past the deadline.
     fake.fault(BN, "cancel", "drop_after_apply", times=7)
     fake.fault(BN, "query", "status", status=503, times=100_000)
-    bot = Client(url, credentials={BN: CREDS}, base_urls={BN: fake.url}, retry=FAST, environ={}, owner="crashed-bot")
-    lost = bot.cancel_many([{"venue": BN, "symbol": SYM, "order_ids": _ids(j), "key": f"job-{j}"} for j in range(33, 40)], deadline=0.5)
+    bn = VenueConfig(BN, credentials=CREDS, base_url=fake.url)
+    bot = Client(url, venues=[bn], retry=FAST, environ={}, owner="crashed-bot")
+    lost = bot.cancel_many(
+        [{"venue": BN, "symbol": SYM, "order_ids": _ids(j), "key": f"job-{j}"} for j in range(33, 40)], deadline=0.5
+    )
     bot.close()
     assert all(r.status == "open" and {o.state for o in r.orders} == {"unknown"} for r in lost)
     fake.clear_faults()
@@ -61,7 +64,9 @@ def fleet(pg_cluster, fake_server):
     now = time.time()  # leases are compared with the runners' real clocks
     for j in range(33):
         refs = [OrderRef(SYM, i) for i in _ids(j)]
-        journal.create_job(job_id=f"job{j:02d}", key=f"job-{j}", venue=BN, account="default", refs=refs, now=now - 600 + j)
+        journal.create_job(
+            job_id=f"job{j:02d}", key=f"job-{j}", venue=BN, account="default", refs=refs, now=now - 600 + j
+        )
     # Jobs 26-32: a runner wrote them ahead as sent, then died; its lease ran out a minute ago.
     then_ms = int(now * 1000) - 90_000
     for j in range(26, 33):
@@ -73,8 +78,15 @@ def fleet(pg_cluster, fake_server):
 
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     procs = [
-        subprocess.Popen([sys.executable, str(RUNNER), url, fake.url, f"host-{k}"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, str(RUNNER), url, fake.url, f"host-{k}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         for k in range(4)
     ]
     for p in procs:  # all four have opened the journal before any starts resuming
@@ -88,10 +100,20 @@ def fleet(pg_cluster, fake_server):
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con:
         status_events = Counter(
-            jid for jid, in con.execute("select job_id from events where trigger = 'status' and note like '%-> done'")
+            jid for (jid,) in con.execute("select job_id from events where trigger = 'status' and note like '%-> done'")
         )
-        sends = Counter(o for o, in con.execute("select o.order_id from events e join orders o on o.id = e.order_pk where e.trigger = 'send'"))
-        confirms = Counter(o for o, in con.execute("select o.order_id from events e join orders o on o.id = e.order_pk where e.trigger = 'confirm'"))
+        sends = Counter(
+            o
+            for (o,) in con.execute(
+                "select o.order_id from events e join orders o on o.id = e.order_pk where e.trigger = 'send'"
+            )
+        )
+        confirms = Counter(
+            o
+            for (o,) in con.execute(
+                "select o.order_id from events e join orders o on o.id = e.order_pk where e.trigger = 'confirm'"
+            )
+        )
     result = {
         "before": before,
         "reports": reports,
@@ -110,7 +132,11 @@ def fleet(pg_cluster, fake_server):
 
 
 def test_every_job_is_finished_exactly_once_and_every_order_cancelled_once(fleet):
-    assert Counter(tuple(sorted(c)) for c in fleet["before"].values()) == {("pending",): 26, ("sent",): 7, ("unknown",): 7}
+    assert Counter(tuple(sorted(c)) for c in fleet["before"].values()) == {
+        ("pending",): 26,
+        ("sent",): 7,
+        ("unknown",): 7,
+    }
     jobs = fleet["jobs"]
     assert len(jobs) == 40
     assert all(j.status == "done" and dict(j.counts) == {"cancelled": PER_JOB} for j in jobs.values()), [

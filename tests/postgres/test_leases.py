@@ -38,7 +38,9 @@ def make_jobs(journal: Journal, n: int, orders: int = 3, prefix: str = "job") ->
     for i in range(n):
         refs = [OrderRef("BTCUSD_PERP", f"{prefix}{i}-{k}") for k in range(orders)]
         # Distinct creation times: claim_next takes the oldest first.
-        job, _ = journal.create_job(job_id=f"{prefix}-{i:03d}", key=f"{prefix}-{i}", venue=BN, account="a", refs=refs, now=NOW + i)
+        job, _ = journal.create_job(
+            job_id=f"{prefix}-{i:03d}", key=f"{prefix}-{i}", venue=BN, account="a", refs=refs, now=NOW + i
+        )
         ids.append(job.id)
     return ids
 
@@ -131,7 +133,9 @@ def _busy_writer(url: str, k: int, jobs: int) -> int:
         job_id = make_jobs(j, 1, orders=4, prefix=f"w{k}-{i}")[0]
         j.acquire(job_id, f"w{k}", NOW_MS, 60_000, NOW)
         sent = j.mark_sent(job_id, f"w{k}", j.orders(job_id), NOW, NOW_MS, 60_000)
-        ev = Evidence("cancel", "DELETE", "/dapi/v1/batchOrders", "signature=***", None, 200, f"[{k},{i}]", 2, None, NOW)
+        ev = Evidence(
+            "cancel", "DELETE", "/dapi/v1/batchOrders", "signature=***", None, 200, f"[{k},{i}]", 2, None, NOW
+        )
         j.apply(job_id, [Change(r, "confirm", provenance="venue_response") for r in sent], NOW, ev)
         j.set_status(job_id, "done", NOW)
         n += 1 + 4 + 4 + 1

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from safecancel.fleet import migrate_store
+from safecancel.cli import migrate_store
 from safecancel.store import Database, Journal
 from safecancel.store.transfer import TABLES
 from tests.conftest import SYMBOLS, seed_open
@@ -30,7 +30,9 @@ def _dump(url: str) -> dict[str, list[dict]]:
 
     db = Database(url)
     with db.snapshot() as conn:
-        out = {t.name: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key.columns))] for t in TABLES}
+        out = {
+            t.name: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key.columns))] for t in TABLES
+        }
         out["journal_head"] = [dict(r._mapping) for r in conn.execute(select(journal_head))]
     db.close()
     return out

@@ -1,8 +1,8 @@
-"""The store suite (tests/unit/test_store.py) on PostgreSQL, plus PostgreSQL twins of its SQLite-only tests.
+"""PostgreSQL twins of the store suite's SQLite-only tests, and the store's PostgreSQL-only checks.
 
-Every test of the SQLite suite is imported and runs here with ``db_path`` a fresh PostgreSQL
-database, except those about SQLite files and PRAGMAs (listed below; their PostgreSQL
-counterparts follow). A test added there runs here too: if it is SQLite-specific, add it to the list.
+The store suite itself (tests/unit/test_store.py) runs on PostgreSQL from its own module: it is marked
+``every_backend``, so each of its tests using ``db_path`` runs once per backend. Its tests about SQLite
+files and PRAGMAs are marked ``sqlite_only``; the tests here check the same properties on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,20 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from safecancel.errors import SchemaOutOfDate, StoreError
 from safecancel.store import Database, Journal
 from safecancel.store.schema import metadata
-from tests.unit.test_store import *  # noqa: F403 -- the whole store suite, collected again here
 from tests.unit.test_store import TAMPER_CASES, _busy_journal
-
-SQLITE_ONLY = (
-    "test_sqlite_settings",  # PRAGMAs and the file's mode: see test_postgres_transaction_settings
-    "test_newer_schema_is_refused",  # edits the file with sqlite3: twin below
-    "test_a_file_that_is_not_sqlite_is_refused_and_left_alone",
-    "test_someone_elses_sqlite_database_is_refused",  # twin below
-    "test_unusable_locations",
-    "test_a_directory_is_refused",
-    "test_the_chain_detects_edits_deletions_and_reordering",  # tampers with sqlite3: twin below
-)
-for _name in SQLITE_ONLY:
-    del globals()[_name]
 
 
 def _sql(url: str, sql: str) -> None:
@@ -54,12 +41,21 @@ def test_migrations_run_on_an_empty_postgres_database_with_64_bit_ids(pg_cluster
     try:
         with db.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-            types = dict(conn.exec_driver_sql(
-                "select table_name || '.' || column_name, data_type from information_schema.columns "
-                "where table_schema = 'public' and column_name in ('id', 'seq', 'order_pk', 'evidence_id')"
-            ).all())
+            types = dict(
+                conn.exec_driver_sql(
+                    "select table_name || '.' || column_name, data_type from information_schema.columns "
+                    "where table_schema = 'public' and column_name in ('id', 'seq', 'order_pk', 'evidence_id')"
+                ).all()
+            )
             seqs = dict(conn.exec_driver_sql("select sequencename, data_type::text from pg_sequences").all())
-        for col in ("orders.id", "evidence.id", "events.seq", "events.order_pk", "events.evidence_id", "journal_head.seq"):
+        for col in (
+            "orders.id",
+            "evidence.id",
+            "events.seq",
+            "events.order_pk",
+            "events.evidence_id",
+            "journal_head.seq",
+        ):
             assert types[col] == "bigint", col
         assert seqs["orders_id_seq"] == seqs["evidence_id_seq"] == seqs["events_seq_seq"] == "bigint"
     finally:

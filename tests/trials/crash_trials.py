@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.integration._harness import (
+from tests.integration._harness import (  # noqa: E402 (after the sys.path line above)
     Spans,
     TrialResult,
     concurrent_resume_trial,
@@ -40,11 +40,17 @@ from tests.integration._harness import (
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--trials", type=int, default=100, help="crash trials to run (default 100)")
     p.add_argument("--seed", type=int, default=1, help="seed of the whole run (default 1)")
-    p.add_argument("--parallel", type=int, default=2, help="trials run at once, each with its own fake venue (default 2)")
-    p.add_argument("--latency-ms", type=int, default=40, help="latency the fake venue adds to every request (default 40)")
+    p.add_argument(
+        "--parallel", type=int, default=2, help="trials run at once, each with its own fake venue (default 2)"
+    )
+    p.add_argument(
+        "--latency-ms", type=int, default=40, help="latency the fake venue adds to every request (default 40)"
+    )
     p.add_argument("--fake", choices=("process", "inprocess"), default="process", help="where the fake venue runs")
     p.add_argument("--only", type=int, help="replay one trial by its index")
     p.add_argument("--concurrency", type=int, default=0, help="also run this many concurrent-runner trials")
@@ -62,21 +68,33 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet or r.problems:
             mark = "ok " if not r.problems else "BAD"
             fault = f"{r.spec.fault[0]}:{r.spec.fault[1]}" if r.spec.fault else "-"
-            print(f"{mark} trial {r.spec.index:4d} {r.spec.venue:14s} orders={r.check.orders:3d} fault={fault:24s} "
-                  f"recovery={r.spec.recovery:7s} killed={'yes' if r.killed else 'no ':3s} {r.phase:32s} {r.seconds:5.1f}s", flush=True)
+            print(
+                f"{mark} trial {r.spec.index:4d} {r.spec.venue:14s} orders={r.check.orders:3d} fault={fault:24s} "
+                f"recovery={r.spec.recovery:7s} killed={'yes' if r.killed else 'no ':3s} {r.phase:32s} {r.seconds:5.1f}s",
+                flush=True,
+            )
             for problem in r.problems:
                 print(f"      {problem}", flush=True)
 
     if args.only is not None:
-        factory = fake_process(latency_ms=args.latency_ms) if args.fake == "process" else inprocess_fake(args.latency_ms)
+        factory = (
+            fake_process(latency_ms=args.latency_ms) if args.fake == "process" else inprocess_fake(args.latency_ms)
+        )
         with factory as handle:
             fake = getattr(handle, "control", handle)
             results = [run_trial(fake, make_trial(args.only, args.seed), workdir, Spans())]
         show(results[0])
     elif args.trials:
         factory = None if args.fake == "process" else (lambda: inprocess_fake(args.latency_ms))
-        results = run_trials(args.trials, args.seed, workdir, parallel=args.parallel, fake_factory=factory,
-                             latency_ms=args.latency_ms, on_result=show)
+        results = run_trials(
+            args.trials,
+            args.seed,
+            workdir,
+            parallel=args.parallel,
+            fake_factory=factory,
+            latency_ms=args.latency_ms,
+            on_result=show,
+        )
     else:
         results = []
     if results:
@@ -91,22 +109,33 @@ def main(argv: list[str] | None = None) -> int:
         with inprocess_fake(latency_ms=20) as fake:
             for i in range(args.concurrency):
                 fake.reset()
-                r = concurrent_resume_trial(fake, workdir, runners=args.runners, per_job=20, tag=f"conc-{args.seed}-{i}")
+                r = concurrent_resume_trial(
+                    fake, workdir, runners=args.runners, per_job=20, tag=f"conc-{args.seed}-{i}"
+                )
                 rows.append(r)
                 if not args.quiet or r.problems:
-                    print(f"{'ok ' if not r.problems else 'BAD'} concurrency trial {i:3d}: {args.runners} runners, "
-                          f"{r.check.orders} orders, exit codes {r.exit_codes}, {r.seconds:.1f}s", flush=True)
+                    print(
+                        f"{'ok ' if not r.problems else 'BAD'} concurrency trial {i:3d}: {args.runners} runners, "
+                        f"{r.check.orders} orders, exit codes {r.exit_codes}, {r.seconds:.1f}s",
+                        flush=True,
+                    )
                     for problem in r.problems:
                         print(f"      {problem}", flush=True)
         print()
-        print(f"## Concurrent runners ({args.concurrency} trials, {args.runners} `safecancel resume` processes on one database each)")
+        print(
+            f"## Concurrent runners ({args.concurrency} trials, {args.runners} `safecancel resume` processes on one database each)"
+        )
         print()
-        print("| trials | orders checked | duplicate sends | unjournaled sends | lost | wrongly cancelled | jobs left open | runner crashes |")
+        print(
+            "| trials | orders checked | duplicate sends | unjournaled sends | lost | wrongly cancelled | jobs left open | runner crashes |"
+        )
         print("|---|---|---|---|---|---|---|---|")
-        print(f"| {len(rows)} | {sum(r.check.orders for r in rows)} | {sum(len(r.check.duplicate_sends) for r in rows)} | "
-              f"{sum(len(r.check.unjournaled_sends) for r in rows)} | {sum(len(r.check.lost) for r in rows)} | "
-              f"{sum(len(r.check.wrongly_cancelled) for r in rows)} | {sum(len(r.check.open_jobs) for r in rows)} | "
-              f"{sum(len(r.crashes) for r in rows)} |")
+        print(
+            f"| {len(rows)} | {sum(r.check.orders for r in rows)} | {sum(len(r.check.duplicate_sends) for r in rows)} | "
+            f"{sum(len(r.check.unjournaled_sends) for r in rows)} | {sum(len(r.check.lost) for r in rows)} | "
+            f"{sum(len(r.check.wrongly_cancelled) for r in rows)} | {sum(len(r.check.open_jobs) for r in rows)} | "
+            f"{sum(len(r.crashes) for r in rows)} |"
+        )
         failed |= any(r.problems for r in rows)
 
     print()

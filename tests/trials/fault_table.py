@@ -20,14 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.integration._harness import FAULT_NAMES, VENUES, fault_table, run_matrix
+from tests.integration._harness import FAULT_NAMES, VENUES, fault_table, run_matrix  # noqa: E402 (after sys.path)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--faults", default=",".join(FAULT_NAMES), help="comma-separated fault cases (default: all)")
     p.add_argument("--venues", default=",".join(VENUES), help="comma-separated venues (default: all five)")
-    p.add_argument("--repeat", type=int, default=1, help="run the whole matrix this many times (each cell must pass every time)")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="run the whole matrix this many times (each cell must pass every time)"
+    )
     args = p.parse_args(argv)
     faults = [f for f in args.faults.split(",") if f]
     venues = [v for v in args.venues.split(",") if v]
@@ -41,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="safecancel-faults-") as tmp:
             outcomes = run_matrix(Path(tmp), faults, venues)
         bad += sum(1 for o in outcomes if o.check.problems or o.final.status != "done")
-    print(f"## Faults × venues ({len(outcomes)} runs" + (f", last of {args.repeat} repetitions" if args.repeat > 1 else "") + ")")
+    print(
+        f"## Faults × venues ({len(outcomes)} runs"
+        + (f", last of {args.repeat} repetitions" if args.repeat > 1 else "")
+        + ")"
+    )
     print()
     print(fault_table(outcomes))
     if args.repeat > 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safecancel.errors import IllegalTransition
-from safecancel.states import TERMINAL, OrderState, StateTable, build_machine
+from safecancel.states import OBSERVATIONS, TERMINAL, TRANSITIONS, OrderState, StateTable, Trigger, build_machine
 
 S = OrderState
 
@@ -58,3 +58,29 @@ def test_the_table_comes_from_one_shared_machine_without_auto_transitions():
     table = StateTable(m)
     assert table.machine is m
     assert table.sources("confirm") == {S.SENT, S.UNKNOWN}
+
+
+def test_triggers_keep_their_stored_names():
+    # Events store the trigger as text: the enum must keep exactly these strings.
+    assert [t.value for t, _, _ in TRANSITIONS] == [
+        "send",
+        "confirm",
+        "reject",
+        "lose",
+        "requeue",
+        "settle",
+        "settle_failed",
+    ]
+    assert OBSERVATIONS == {"query", "note"}
+    assert {t.value for t in Trigger} == {t.value for t, _, _ in TRANSITIONS} | OBSERVATIONS | {
+        "create",
+        "status",
+        "clock",
+        "takeover",
+        "rebind",
+        "prune",
+    }
+    # The machine names its events after the plain strings, and lookups work with either.
+    assert set(build_machine().events) == {t.value for t, _, _ in TRANSITIONS}
+    assert StateTable().next_state("sent", Trigger.LOSE) is S.UNKNOWN
+    assert StateTable().next_state(S.SENT, "lose") is S.UNKNOWN

@@ -1,4 +1,9 @@
-"""The journal store: migrations match the schema, SQLite durability settings, refusals, the hash chain."""
+"""The journal store: migrations match the schema, SQLite durability settings, refusals, the hash chain.
+
+The suite runs on every backend (``every_backend``: each test using ``db_path`` runs on SQLite and on
+PostgreSQL). Tests about SQLite files and PRAGMAs are ``sqlite_only``; their PostgreSQL twins are in
+tests/postgres/test_store_pg.py.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from safecancel.model import OrderRef
 from safecancel.store import Change, Database, Evidence, Journal
 from safecancel.store.schema import metadata
 
+pytestmark = pytest.mark.every_backend
+
 REFS = [OrderRef("BTCUSD_PERP", str(i)) for i in range(5)]
 
 
@@ -26,7 +33,9 @@ def journal(db_path):
 
 
 def make_job(journal, key="k", refs=REFS, now=1_800_000_000.0):
-    job, created = journal.create_job(job_id=f"job-{key}", key=key, venue="binance_coinm", account="a", refs=refs, now=now)
+    job, created = journal.create_job(
+        job_id=f"job-{key}", key=key, venue="binance_coinm", account="a", refs=refs, now=now
+    )
     return job
 
 
@@ -36,6 +45,7 @@ def test_migrations_create_exactly_the_schema(journal):
     assert diff == []
 
 
+@pytest.mark.sqlite_only  # PRAGMAs and the file's mode: see test_postgres_transaction_settings
 def test_sqlite_settings(journal, db_path):
     with journal.db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -45,6 +55,7 @@ def test_sqlite_settings(journal, db_path):
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
 
 
+@pytest.mark.sqlite_only  # edits the file with sqlite3: see test_newer_postgres_schema_is_refused
 def test_newer_schema_is_refused(db_path):
     Database(db_path).close()
     con = sqlite3.connect(db_path)
@@ -55,6 +66,7 @@ def test_newer_schema_is_refused(db_path):
         Database(db_path)
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("my precious notes")
@@ -63,6 +75,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
     assert path.read_text() == "my precious notes"
 
 
+@pytest.mark.sqlite_only  # see test_someone_elses_postgres_database_is_refused
 def test_someone_elses_sqlite_database_is_refused(tmp_path):
     path = tmp_path / "other.db"
     con = sqlite3.connect(path)
@@ -73,12 +86,14 @@ def test_someone_elses_sqlite_database_is_refused(tmp_path):
         Database(str(path))
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("bad", ["/nonexistent-dir/j.db", "sqlite:///:memory:", "mysql://u@h/db"])
 def test_unusable_locations(bad, tmp_path):
     with pytest.raises((InputError, StoreError)):
         Database(bad)
 
 
+@pytest.mark.sqlite_only
 def test_a_directory_is_refused(tmp_path):
     with pytest.raises(InputError, match="not a regular file"):
         Database(str(tmp_path))
@@ -95,7 +110,9 @@ def test_reopening_is_idempotent_and_keeps_data(db_path):
 
 def test_idempotency_same_set_same_job_other_set_conflict(journal):
     a = make_job(journal)
-    b, created = journal.create_job(job_id="other", key="k", venue="binance_coinm", account="a", refs=list(reversed(REFS)), now=1.0)
+    b, created = journal.create_job(
+        job_id="other", key="k", venue="binance_coinm", account="a", refs=list(reversed(REFS)), now=1.0
+    )
     assert not created and b.id == a.id
     with pytest.raises(IdempotencyConflict, match="'k'"):
         journal.create_job(job_id="x", key="k", venue="binance_coinm", account="a", refs=REFS[:2], now=1.0)
@@ -126,7 +143,9 @@ def _busy_journal(journal):
     job = make_job(journal)
     journal.acquire(job.id, "me", 0, 60_000, 1.0)
     rows = journal.mark_sent(job.id, "me", journal.orders(job.id), 1.0, 0, 60_000)
-    ev = Evidence("cancel", "DELETE", "/dapi/v1/batchOrders", "symbol=X&signature=***", None, 200, "[...]", 3, None, 2.0)
+    ev = Evidence(
+        "cancel", "DELETE", "/dapi/v1/batchOrders", "symbol=X&signature=***", None, 200, "[...]", 3, None, 2.0
+    )
     journal.apply(job.id, [Change(r, "confirm", provenance="venue_response") for r in rows], 2.0, ev)
     ok, n, problem = journal.verify()
     assert ok and problem is None and n == 1 + 5 + 5
@@ -144,6 +163,7 @@ TAMPER_CASES = [
 ]
 
 
+@pytest.mark.sqlite_only  # tampers with sqlite3: see test_the_chain_detects_tampering_on_postgres
 @pytest.mark.parametrize(("sql", "needle"), TAMPER_CASES)
 def test_the_chain_detects_edits_deletions_and_reordering(journal, db_path, sql, needle):
     _busy_journal(journal)

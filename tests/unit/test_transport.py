@@ -34,7 +34,9 @@ def test_pause_holds_everyone_back():
 
 def test_connection_refused_never_reached_the_venue():
     with pytest.raises(TransportError) as err:
-        RequestsTransport(connect_timeout=1).send("http://127.0.0.1:9", HttpRequest("GET", "/x", "signature=abc"), venue="v")
+        RequestsTransport(connect_timeout=1).send(
+            "http://127.0.0.1:9", HttpRequest("GET", "/x", "signature=abc"), venue="v"
+        )
     assert err.value.never_reached_venue
     assert "signature" not in str(err.value)
 

@@ -1,4 +1,8 @@
-"""BingX spot: signing vectors, request building, reply parsing, and the adapter against the fake venue."""
+"""BingX spot: signing vectors, request building, reply parsing, and the adapter against the fake venue.
+
+What every venue shares (facts, batch bounds, chunking, naming bad input, junk replies, signing accepted by
+the fake) is tests/venues/test_contract.py; this file keeps the venue's documented vectors and quirks.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +36,8 @@ from safecancel.model import (
 )
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bingx import BingXDialect
-from safecancel.venues import venue_class
 from safecancel.venues.base import hmac_hex
-from safecancel.venues.bingx import DEFAULT_MAX_BATCH, HARD_MAX_BATCH, BingX
+from safecancel.venues.bingx import DEFAULT_MAX_BATCH, BingX
 
 VECTORS = Path("/work/shared/vectors/signature_examples.json")
 CREDS = Credentials("test-key", "test-secret")
@@ -74,15 +77,11 @@ def bx() -> BingX:
 # -- signature vectors -------------------------------------------------------------------------
 
 
-def test_registry_names_this_adapter() -> None:
-    assert venue_class("bingx") is BingX
-    assert BingX.name == "bingx" and BingX.default_base_url == "https://open-api.bingx.com"
+# Registry, dialect, batch bounds, chunking, junk replies, time endpoint: tests/venues/test_contract.py.
 
 
-def test_dialect_is_registered() -> None:
-    from safecancel.testing import dialects
-
-    assert "safecancel.testing.dialects.bingx:BingXDialect" in dialects.DIALECTS
+def test_production_base_url() -> None:
+    assert BingX.default_base_url == "https://open-api.bingx.com"  # §3.1
 
 
 def _official_vectors() -> list[dict]:
@@ -158,24 +157,6 @@ def test_build_cancel_refuses_mixed_or_oversized_chunks(bx: BingX) -> None:
         bx.build_cancel(oid(*[str(i) for i in range(1, DEFAULT_MAX_BATCH + 2)]), CREDS, DOC_TS)
     with pytest.raises(InputError):
         bx.build_cancel([], CREDS, DOC_TS)
-
-
-def test_batch_limit_default_and_override() -> None:
-    assert BingX().max_batch == DEFAULT_MAX_BATCH == 10
-    assert BingX(max_batch=HARD_MAX_BATCH).max_batch == HARD_MAX_BATCH
-    for bad in (0, HARD_MAX_BATCH + 1, True, "20"):
-        with pytest.raises(InputError):
-            BingX(max_batch=bad)  # type: ignore[arg-type]
-
-
-def test_plan_chunks_splits_by_symbol_kind_and_limit(bx: BingX) -> None:
-    refs = oid(*[str(i) for i in range(1, 26)]) + cid("c1", "c2", "c3") + oid("900", "901", symbol="ETH-USDT")
-    chunks = bx.plan_chunks(refs)
-    assert [len(c) for c in chunks] == [10, 10, 5, 3, 2]
-    for chunk in chunks:
-        assert len({(r.symbol, r.kind) for r in chunk}) == 1
-    assert [r for c in chunks for r in c] == refs[:25] + refs[25:28] + refs[28:]
-    assert [len(c) for c in BingX(max_batch=50).plan_chunks(refs)] == [25, 3, 2]
 
 
 def test_query_and_time_requests(bx: BingX) -> None:
@@ -733,12 +714,6 @@ def test_e2e_drop_after_apply_then_query(http, fake) -> None:
     with pytest.raises(requests.ConnectionError):
         send(http, fake, BingX(fake.url).build_cancel(oid("851"), CREDS, now_ms()))
     assert query(http, fake, oid("851")[0]) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
-
-
-def test_e2e_time_endpoint(http, fake) -> None:
-    before = now_ms()
-    server = BingX().parse_time(send(http, fake, BingX().build_time()))
-    assert server is not None and before - 1000 <= server <= now_ms() + 1000
 
 
 # -- the fake accepts what the real venue evidently accepts, and nothing else ------------------

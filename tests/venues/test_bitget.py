@@ -2,6 +2,9 @@
 
 The fake verifies signatures with its own code, so every end-to-end pass below is also a check of the
 adapter's signing against an independent reading of Bitget's signature page.
+
+What every venue shares (facts, batch bounds, chunking, naming bad input, junk replies, signing accepted by
+the fake) is tests/venues/test_contract.py; this file keeps the venue's documented vectors and quirks.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from safecancel.model import (
 )
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bitget import BitgetDialect
-from safecancel.venues import venue_class
 from safecancel.venues.bitget import CANCEL_PATH, QUERY_PATH, Bitget
 
 VENUE = "bitget"
@@ -163,25 +165,18 @@ def ledger(fake: FakeVenue) -> dict[str, dict]:
 # -- adapter basics ------------------------------------------------------------------------------
 
 
-def test_registry_and_protocol_attributes():
-    assert venue_class("bitget") is Bitget
+# Registry, dialect rates, batch bounds, chunking, junk replies, time endpoint: tests/venues/test_contract.py;
+# the id kinds, batch size and rate: the README's venue table (tests/test_readme.py).
+
+
+def test_bitgets_own_facts():
     a = Bitget()
-    assert a.name == "bitget" and a.base_url == "https://api.bitget.com"
+    assert a.base_url == "https://api.bitget.com"
     assert a.requires == ("api_key", "api_secret", "passphrase")
     assert a.secret_headers == {"access-key", "access-sign", "access-passphrase"}
-    assert all(h == h.lower() for h in a.secret_headers)
-    assert a.id_kinds == frozenset(IdKind)
-    assert (a.cancel_rate.requests, a.cancel_rate.per_seconds) == (10, 1.0)
-    assert a.max_batch == 50
     assert a.not_found_confirmations == 2 and a.forget_after_s == 90 * 24 * 3600.0
-    assert Bitget("http://x/").base_url == "http://x"
-    assert BitgetDialect().rate == (10, 1.0)
-
-
-@pytest.mark.parametrize("bad", [0, 51, -1, True, "10"])
-def test_max_batch_bounds(bad):
-    with pytest.raises(InputError):
-        Bitget(max_batch=bad)
+    # Accepted, not applied: orderInfo shows an accepted cancel as `live` until it takes effect.
+    assert a.asynchronous_cancel and a.pending_cancel_reads_open and a.one_symbol_per_request
 
 
 def test_signature_vector_batch_cancel():
@@ -234,17 +229,6 @@ def test_build_cancel_refuses_what_the_venue_would_refuse():
         a.build_query(oid("1"), Credentials("k", "s"), 1)
 
 
-def test_plan_chunks_limit_one_symbol_one_kind():
-    refs = [oid(str(i)) for i in range(1, 121)] + [cid(f"c{i}") for i in range(60)]
-    refs += [oid(str(i), "ETHUSDT") for i in range(5)]
-    chunks = Bitget().plan_chunks(refs)
-    assert [len(c) for c in chunks] == [50, 50, 20, 50, 10, 5]
-    for chunk in chunks:
-        assert len({(r.symbol, r.kind) for r in chunk}) == 1
-    assert [r for c in chunks for r in c] == refs  # nothing lost, order kept
-    assert [len(c) for c in Bitget(max_batch=7).plan_chunks(refs[:20])] == [7, 7, 6]
-
-
 @pytest.mark.parametrize(
     "ref, needle",
     [
@@ -294,8 +278,12 @@ def test_doc_cancel_sample_trusting_success_list():
 
 def test_doc_order_info_sample():
     a = Bitget()
-    assert a.parse_query(oid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED, None, "filled")
-    assert a.parse_query(cid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(Verdict.FAILED, REASON_FILLED, None, "filled")
+    assert a.parse_query(oid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(
+        Verdict.FAILED, REASON_FILLED, None, "filled"
+    )
+    assert a.parse_query(cid("121211212122"), resp(DOC_ORDER_INFO)) == Outcome(
+        Verdict.FAILED, REASON_FILLED, None, "filled"
+    )
 
 
 @pytest.mark.parametrize(
@@ -505,11 +493,6 @@ def test_fuzzed_replies(body, status, trust):
 
 
 # -- end to end: adapter <-> fake ----------------------------------------------------------------
-
-
-def test_time_endpoint(fake, http, adapter):
-    server = adapter.parse_time(send(http, fake.url, adapter.build_time()))
-    assert server is not None and abs(server - now_ms()) < 5_000
 
 
 def test_all_cancelled_by_order_id(fake, http, adapter):

@@ -2,6 +2,9 @@
 
 The fake venue verifies signatures with its own code (safecancel.testing.dialects.bitopro), so the
 end-to-end tests below fail if our signing drifts from the documented scheme.
+
+What every venue shares (facts, batch bounds, chunking, naming bad input, junk replies, signing accepted by
+the fake) is tests/venues/test_contract.py; this file keeps the venue's documented vectors and quirks.
 """
 
 from __future__ import annotations
@@ -35,12 +38,8 @@ from safecancel.model import (
     Verdict,
 )
 from safecancel.testing import FakeVenue
-from safecancel.testing.dialects import DIALECTS
 from safecancel.testing.dialects.bitopro import NONCE_TOLERANCE_MS, BitoProDialect
-from safecancel.venues import venue_class
 from safecancel.venues.bitopro import (
-    DEFAULT_MAX_BATCH,
-    HARD_MAX_BATCH,
     BitoPro,
     payload_of,
     signature_of,
@@ -126,15 +125,13 @@ def test_self_computed_put_vector() -> None:
 # -- class attributes, construction, limits ----------------------------------------------------------
 
 
-def test_registry_and_attributes() -> None:
-    assert venue_class("bitopro") is BitoPro
-    assert "safecancel.testing.dialects.bitopro:BitoProDialect" in DIALECTS
-    assert BitoPro.name == "bitopro"
+def test_bitopros_own_facts() -> None:
+    # Registry, dialect, batch bounds, junk replies: tests/venues/test_contract.py; id kinds, batch size, rate
+    # and the missing time endpoint: the README's venue table (tests/test_readme.py).
     assert BitoPro.id_kinds == frozenset({IdKind.ORDER_ID})
-    assert BitoPro.requires == ("api_key", "api_secret")
-    assert all(h == h.lower() for h in BitoPro.secret_headers)
-    assert BitoPro.cancel_rate.per_second == 2.0
-    assert BitoPro().build_time() is None
+    assert BitoPro.requires == ("api_key", "api_secret")  # the identity e-mail is optional ("" in the SDK)
+    assert not BitoPro().has_time_endpoint()
+    assert not BitoPro.asynchronous_cancel and not BitoPro.one_symbol_per_request  # one PUT spans pairs
 
 
 @pytest.mark.parametrize(
@@ -151,15 +148,6 @@ def test_base_url_keeps_v3_in_paths(given_url: str | None, expected: str) -> Non
     venue = BitoPro(given_url)
     assert venue.base_url == expected
     assert venue.build_cancel([OrderRef("BTC_USDT", "1")], CREDS, 0).path == "/v3/orders"
-
-
-def test_batch_size_default_override_and_hard_max() -> None:
-    assert BitoPro().max_batch == DEFAULT_MAX_BATCH == 10
-    assert BitoPro(max_batch=50).max_batch == 50
-    assert BitoPro(max_batch=HARD_MAX_BATCH).max_batch == HARD_MAX_BATCH
-    for bad in (0, -1, HARD_MAX_BATCH + 1, True, 2.5, "10"):
-        with pytest.raises(InputError, match="batch size"):
-            BitoPro(max_batch=bad)  # type: ignore[arg-type]
 
 
 # -- validation --------------------------------------------------------------------------------------
@@ -515,17 +503,6 @@ def test_garbage_never_raises_never_cancels(status: int, body: bytes) -> None:
     if isinstance(q, Outcome) and q.verdict is Verdict.CANCELLED:
         assert status == 200 and b"status" in body
     venue.parse_time(HttpResponse(status, body, {"date": body.decode("latin-1")[:200]}))  # must not raise
-
-
-@settings(max_examples=100, deadline=None)
-@given(status=st.integers(100, 599), body=st.binary(max_size=300))
-def test_random_bytes_never_raise(status: int, body: bytes) -> None:
-    venue = BitoPro()
-    out = venue.parse_cancel(SEED_REFS, HttpResponse(status, body))
-    if not isinstance(out, Failure):
-        for ref, outcome in out.items():
-            assert outcome.verdict is not Verdict.CANCELLED or ref.order_id.encode() in body
-    assert isinstance(venue.parse_query(SEED_REFS[0], HttpResponse(status, body)), Failure | Outcome)
 
 
 _json_values = st.recursive(

@@ -39,13 +39,7 @@ from safecancel.venues.base import (
     names_another_order,
 )
 
-SYMBOL = {
-    "bitopro": "BTC_USDT",
-    "binance_coinm": "BTCUSD_PERP",
-    "bingx": "BTC-USDT",
-    "htx": "btcusdt",
-    "bitget": "BTCUSDT",
-}
+SYMBOL = {v: venue_class(v).example_symbol for v in VENUE_NAMES}
 # The same symbol with one ASCII digit, accepted, and with that digit full-width, refused.
 DIGIT_SYMBOL = {
     "bitopro": ("BTC2_USDT", "BTC２_USDT"),
@@ -54,13 +48,16 @@ DIGIT_SYMBOL = {
     "htx": ("btc2usdt", "btc２usdt"),
     "bitget": ("BTC2USDT", "BTC２USDT"),
 }
-# A client id each venue accepts, and its documented maximum length.
-CLIENT_ID = {"binance_coinm": ("my_id-1", 36), "bingx": ("my_id-1", 40), "htx": ("my_id-1", 64), "bitget": ("my_id-1", 50)}
-CLIENT_ID_VENUES = tuple(CLIENT_ID)
-# Every order id bound chosen (module constant ORDER_ID_MAX), all 2**63-1.
-INT64_VENUES = VENUE_NAMES
+# A client id each venue that takes client ids accepts, and its documented maximum length.
+CLIENT_ID_VENUES = tuple(v for v in VENUE_NAMES if IdKind.CLIENT_ORDER_ID in venue_class(v).id_kinds)
+CLIENT_ID = {v: ("my_id-1", venue_class(v).id_format.client_id_max_len) for v in CLIENT_ID_VENUES}
+# The venues whose order ids are LONG / int64 (id_format.order_id_max): all five today.
+INT64_VENUES = tuple(v for v in VENUE_NAMES if venue_class(v).id_format.order_id_max == INT64_MAX)
 
-HTML = b"<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr>nginx</body></html>"
+HTML = (
+    b"<html><head><title>404 Not Found</title></head>"
+    b"<body><center><h1>404 Not Found</h1></center><hr>nginx</body></html>"
+)
 # Each venue's own reply to a query for an order it does not know (venues.md §1.6, §2.6, §3.6, §4.6, §5.6).
 NOT_FOUND = {
     "bitopro": (404, {"error": "Order not found"}),
@@ -349,7 +346,9 @@ def _query_reply(venue: str, ref: OrderRef, state: str) -> HttpResponse:
         word = {"open": "submitted", "filled": "filled", "cancelled": "canceled"}[state]
         return reply(200, {"status": "ok", "data": {"id": int(value), "symbol": ref.symbol, "state": word}})
     word = {"open": "live", "filled": "filled", "cancelled": "cancelled"}[state]
-    return reply(200, {"code": "00000", "msg": "success", "data": [{"orderId": value, "symbol": ref.symbol, "status": word}]})
+    return reply(
+        200, {"code": "00000", "msg": "success", "data": [{"orderId": value, "symbol": ref.symbol, "status": word}]}
+    )
 
 
 WORDS = {

@@ -1,4 +1,8 @@
-"""HTX (Huobi) spot: signing vectors, request building, reply parsing, and the adapter against the fake venue."""
+"""HTX (Huobi) spot: signing vectors, request building, reply parsing, and the adapter against the fake venue.
+
+What every venue shares (facts, batch bounds, chunking, naming bad input, junk replies, signing accepted by
+the fake) is tests/venues/test_contract.py; this file keeps the venue's documented vectors and quirks.
+"""
 
 from __future__ import annotations
 
@@ -34,9 +38,7 @@ from safecancel.model import (
     Verdict,
 )
 from safecancel.testing import FakeVenue
-from safecancel.testing.dialects import DIALECTS
 from safecancel.testing.dialects.htx import HTXDialect
-from safecancel.venues import venue_class
 from safecancel.venues.base import redact_query
 from safecancel.venues.htx import (
     HTX,
@@ -192,12 +194,6 @@ def test_plan_chunks_splits_by_kind_and_limit_not_by_symbol() -> None:
     assert [len(c) for c in HTX(max_batch=7).plan_chunks(cid(*[f"c{i}" for i in range(10)]))] == [7, 3]
 
 
-@pytest.mark.parametrize("bad", [0, 51, True, "50"])
-def test_max_batch_bounds(bad: object) -> None:
-    with pytest.raises(InputError):
-        HTX(max_batch=bad)  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize(
     ("ref", "named"),
     [
@@ -244,6 +240,14 @@ def test_requests_are_deterministic_and_secrets_redactable() -> None:
     assert HTX.secret_headers == frozenset()
 
 
+def test_htxs_own_facts() -> None:
+    # Registry, dialect rates and batch bounds: tests/venues/test_contract.py; size and rate: the README table.
+    assert HTX.default_base_url == "https://api.huobi.pro"
+    assert HTX.not_found_confirmations == 3 and HTX.forget_after_s == 2 * 3600.0
+    # Accepted, then `canceling`; and the body carries ids only, so one request may span symbols.
+    assert HTX.asynchronous_cancel and not HTX.pending_cancel_reads_open and not HTX.one_symbol_per_request
+
+
 def test_time_request_and_reply() -> None:
     assert HTX().build_time() == HttpRequest("GET", "/v1/common/timestamp", endpoint="time")
     assert HTX().parse_time(reply({"status": "ok", "data": 1629715504949})) == 1629715504949  # docs sample
@@ -256,19 +260,12 @@ def test_time_request_and_reply() -> None:
         reply({"status": "ok", "data": "soon"}),
         reply({"status": "error", "data": 1629715504949}),
         reply({"status": "ok", "data": 1629715504949}, 503),
-        reply(b"{\"status\":\"ok\",\"da"),
+        reply(b'{"status":"ok","da'),
         reply([1, 2]),
     ],
 )
 def test_parse_time_garbage(resp: HttpResponse) -> None:
     assert HTX().parse_time(resp) is None
-
-
-def test_adapter_and_dialect_are_registered() -> None:
-    assert venue_class("htx") is HTX
-    assert HTX.name == "htx" and HTX.default_base_url == "https://api.huobi.pro"
-    assert "safecancel.testing.dialects.htx:HTXDialect" in DIALECTS
-    assert HTXDialect.rate == (50, 2.0) and HTX.cancel_rate.per_second == 25.0
 
 
 # -- the docs' own reply samples -----------------------------------------------------------------------
@@ -337,9 +334,22 @@ def test_docs_order_detail_samples() -> None:
 
 def test_observed_single_cancel_shape_with_numeric_state() -> None:
     # hummingbot#1993: order-state arrives as a number; a filled order's cancel is refused with state 6.
-    resp = reply({"status": "ok", "data": {"success": [], "failed": [
-        {"order-id": "1", "err-code": "order-orderstate-error", "err-msg": "Incorrect order state", "order-state": 6}
-    ]}})
+    resp = reply(
+        {
+            "status": "ok",
+            "data": {
+                "success": [],
+                "failed": [
+                    {
+                        "order-id": "1",
+                        "err-code": "order-orderstate-error",
+                        "err-msg": "Incorrect order state",
+                        "order-state": 6,
+                    }
+                ],
+            },
+        }
+    )
     out = HTX().parse_cancel(oid("1"), resp)
     assert out[oid("1")[0]].verdict is Verdict.UNKNOWN and out[oid("1")[0]].reason == REASON_AMBIGUOUS
 
@@ -350,11 +360,23 @@ def test_observed_single_cancel_shape_with_numeric_state() -> None:
 @pytest.mark.parametrize(
     ("state", "reason"),
     [
-        ("-1", REASON_AMBIGUOUS), (-1, REASON_AMBIGUOUS), ("5", REASON_AMBIGUOUS), (5, REASON_AMBIGUOUS),
-        ("6", REASON_AMBIGUOUS), (6, REASON_AMBIGUOUS), ("7", REASON_AMBIGUOUS), (7, REASON_AMBIGUOUS),
-        ("10", REASON_CANCELLING), (10, REASON_CANCELLING),
-        ("1", REASON_AMBIGUOUS), (3, REASON_AMBIGUOUS), ("4", REASON_AMBIGUOUS),
-        (None, REASON_AMBIGUOUS), ("x", REASON_AMBIGUOUS), (True, REASON_AMBIGUOUS), (99, REASON_AMBIGUOUS),
+        ("-1", REASON_AMBIGUOUS),
+        (-1, REASON_AMBIGUOUS),
+        ("5", REASON_AMBIGUOUS),
+        (5, REASON_AMBIGUOUS),
+        ("6", REASON_AMBIGUOUS),
+        (6, REASON_AMBIGUOUS),
+        ("7", REASON_AMBIGUOUS),
+        (7, REASON_AMBIGUOUS),
+        ("10", REASON_CANCELLING),
+        (10, REASON_CANCELLING),
+        ("1", REASON_AMBIGUOUS),
+        (3, REASON_AMBIGUOUS),
+        ("4", REASON_AMBIGUOUS),
+        (None, REASON_AMBIGUOUS),
+        ("x", REASON_AMBIGUOUS),
+        (True, REASON_AMBIGUOUS),
+        (99, REASON_AMBIGUOUS),
     ],
 )
 def test_order_state_in_failed_entries(state: object, reason: str) -> None:
@@ -408,9 +430,15 @@ MSG_TIME = "Signature not valid: Invalid submission time or incorrect time forma
 @pytest.mark.parametrize(
     ("resp", "kind"),
     [
-        (err("api-signature-not-valid", "Signature not valid: Incorrect Access key [Access key错误]"), FailureKind.AUTH),
+        (
+            err("api-signature-not-valid", "Signature not valid: Incorrect Access key [Access key错误]"),
+            FailureKind.AUTH,
+        ),
         (err("api-signature-not-valid", "Signature not valid: Verification failure [校验失败]"), FailureKind.AUTH),
-        (err("api-signature-not-valid", "Signature not valid: Incorrect IP address [IP地址错误]:1.2.3.4"), FailureKind.AUTH),
+        (
+            err("api-signature-not-valid", "Signature not valid: Incorrect IP address [IP地址错误]:1.2.3.4"),
+            FailureKind.AUTH,
+        ),
         (err("api-signature-not-valid", MSG_TIME), FailureKind.CLOCK),
         (err("api-signature-not-valid", "Signature not valid: 无效的提交时间"), FailureKind.CLOCK),
         (err("login-required", "Signature is missing"), FailureKind.AUTH),
@@ -434,7 +462,7 @@ MSG_TIME = "Signature not valid: Invalid submission time or incorrect time forma
         (reply(b"", 403), FailureKind.AUTH),
         (reply(b"", 404), FailureKind.REJECTED),
         (reply(b"", 200), FailureKind.UNKNOWN_OUTCOME),
-        (reply(b"{\"status\":\"ok\",\"data\":{\"succ", 200), FailureKind.UNKNOWN_OUTCOME),
+        (reply(b'{"status":"ok","data":{"succ', 200), FailureKind.UNKNOWN_OUTCOME),
         (reply({"status": "ok", "data": None}), FailureKind.UNKNOWN_OUTCOME),
         (reply({"status": "weird"}), FailureKind.UNKNOWN_OUTCOME),
         (reply({"status": "error"}), FailureKind.UNKNOWN_OUTCOME),
@@ -627,10 +655,14 @@ def test_e2e_all_accepted_then_cancelled(fake, http) -> None:
 
 
 def test_e2e_client_ids(fake, http) -> None:
-    fake.seed("htx", "ethusdt", [
-        {"order_id": "21", "client_order_id": "cl-a"},
-        {"order_id": "22", "client_order_id": "cl_b"},
-    ])
+    fake.seed(
+        "htx",
+        "ethusdt",
+        [
+            {"order_id": "21", "client_order_id": "cl-a"},
+            {"order_id": "22", "client_order_id": "cl_b"},
+        ],
+    )
     venue, refs = HTX(fake.url), cid("cl-a", "cl_b", "cl-none", symbol="ethusdt")
     result = venue.parse_cancel(refs, send(http, fake, venue.build_cancel(refs, CREDS, now_ms())))
     assert [result[r].reason for r in refs] == [REASON_ACCEPTED, REASON_ACCEPTED, REASON_AMBIGUOUS]
@@ -640,11 +672,15 @@ def test_e2e_client_ids(fake, http) -> None:
 
 
 def test_e2e_mixed_batch_then_queries(fake, http) -> None:
-    fake.seed("htx", "btcusdt", [
-        {"order_id": "31"},
-        {"order_id": "32", "status": "filled"},
-        {"order_id": "34", "status": "cancelled"},
-    ])
+    fake.seed(
+        "htx",
+        "btcusdt",
+        [
+            {"order_id": "31"},
+            {"order_id": "32", "status": "filled"},
+            {"order_id": "34", "status": "cancelled"},
+        ],
+    )
     venue, refs = HTX(fake.url), oid("31", "32", "33", "34")
     result = venue.parse_cancel(refs, send(http, fake, venue.build_cancel(refs, CREDS, now_ms())))
     assert all(o.verdict is Verdict.UNKNOWN for o in result.values())
@@ -683,11 +719,20 @@ def test_e2e_wrong_credentials_change_nothing(fake, http, creds: Credentials) ->
 def test_e2e_signing_without_the_port_is_refused(fake, http) -> None:
     # The official SDK signs urlparse(url).hostname; on a non-default port the Host header carries the port.
     fake.seed("htx", "btcusdt", [{"order_id": "52"}])
-    params = [("AccessKeyId", "test-key"), ("SignatureMethod", "HmacSHA256"), ("SignatureVersion", "2"),
-              ("Timestamp", utc_timestamp(now_ms()))]
+    params = [
+        ("AccessKeyId", "test-key"),
+        ("SignatureMethod", "HmacSHA256"),
+        ("SignatureVersion", "2"),
+        ("Timestamp", utc_timestamp(now_ms())),
+    ]
     sig = signature("test-secret", "POST", "127.0.0.1", "/v1/order/orders/batchcancel", params)
-    req = HttpRequest("POST", "/v1/order/orders/batchcancel", canonical_query(params) + "&Signature=" + encode(sig),
-                      b'{"order-ids":["52"]}', {"Content-Type": "application/json"})
+    req = HttpRequest(
+        "POST",
+        "/v1/order/orders/batchcancel",
+        canonical_query(params) + "&Signature=" + encode(sig),
+        b'{"order-ids":["52"]}',
+        {"Content-Type": "application/json"},
+    )
     result = HTX(fake.url).parse_cancel(oid("52"), send(http, fake, req))
     assert isinstance(result, Failure) and result.kind is FailureKind.AUTH
     assert ledger(fake, "52").cancel_requests == 0
@@ -761,8 +806,15 @@ def test_e2e_fill_before_cancel(fake, http) -> None:
 
 def _raw_signed(method: str, path: str, *, host: str, extra: tuple[tuple[str, str], ...] = ()) -> str:
     """Sign the way ccxt does: keysort, urllib's urlencode (quote_plus), Signature appended urlencoded."""
-    params = sorted([("AccessKeyId", "test-key"), ("SignatureMethod", "HmacSHA256"), ("SignatureVersion", "2"),
-                     ("Timestamp", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())), *extra])
+    params = sorted(
+        [
+            ("AccessKeyId", "test-key"),
+            ("SignatureMethod", "HmacSHA256"),
+            ("SignatureVersion", "2"),
+            ("Timestamp", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())),
+            *extra,
+        ]
+    )
     auth = urlencode(params)
     text = "\n".join([method, host, path, auth])
     sig = base64.b64encode(hmac.new(b"test-secret", text.encode(), hashlib.sha256).digest()).decode()
@@ -773,8 +825,9 @@ def test_e2e_ccxt_style_comma_joined_ids_are_accepted(fake, http) -> None:
     fake.seed("htx", "btcusdt", [{"order_id": "91"}, {"order_id": "92"}])
     host = f"127.0.0.1:{fake.port}"
     signed = _raw_signed("POST", "/v1/order/orders/batchcancel", host=host)
-    req = HttpRequest("POST", "/v1/order/orders/batchcancel", signed, b'{"order-ids": "91,92"}',
-                      {"Content-Type": "application/json"})
+    req = HttpRequest(
+        "POST", "/v1/order/orders/batchcancel", signed, b'{"order-ids": "91,92"}', {"Content-Type": "application/json"}
+    )
     result = HTX(fake.url).parse_cancel(oid("91", "92"), send(http, fake, req))
     assert all(o.reason == REASON_ACCEPTED for o in result.values())
     q = _raw_signed("GET", "/v1/order/orders/91", host=host)
@@ -813,8 +866,17 @@ def test_e2e_cancel_all_open_orders(fake, http) -> None:
     fake.seed("htx", "btcusdt", [{"order_id": "94"}, {"order_id": "95", "status": "filled"}])
     fake.seed("htx", "ethusdt", [{"order_id": "96"}])
     signed = _raw_signed("POST", "/v1/order/orders/batchCancelOpenOrders", host=f"127.0.0.1:{fake.port}")
-    resp = send(http, fake, HttpRequest("POST", "/v1/order/orders/batchCancelOpenOrders", signed,
-                                        b'{"symbol":"btcusdt"}', {"Content-Type": "application/json"}))
+    resp = send(
+        http,
+        fake,
+        HttpRequest(
+            "POST",
+            "/v1/order/orders/batchCancelOpenOrders",
+            signed,
+            b'{"symbol":"btcusdt"}',
+            {"Content-Type": "application/json"},
+        ),
+    )
     assert json.loads(resp.body) == {"status": "ok", "data": {"success-count": 1, "failed-count": 0, "next-id": -1}}
     assert [ledger(fake, i).status for i in ("94", "95", "96")] == ["cancelling", "filled", "open"]
 

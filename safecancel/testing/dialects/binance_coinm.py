@@ -15,7 +15,7 @@ import re
 from urllib.parse import parse_qsl
 
 from ..ledger import FakeOrder
-from ..server import Context, FakeRequest, Reply, json_reply
+from ..wire import Context, FakeRequest, Reply, json_reply
 
 MAX_IDS = 10
 
@@ -70,7 +70,9 @@ class BinanceCoinMDialect:
         else:
             m = re.search(r"(^|&)signature=([^&]*)$", body)
             if not m:
-                return params, _err(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+                return params, _err(
+                    400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed."
+                )
             total = req.query + body[: m.start()]
             given = m.group(2)
         expected = hmac.new(ctx.creds.api_secret.encode(), total.encode(), hashlib.sha256).hexdigest()
@@ -78,7 +80,9 @@ class BinanceCoinMDialect:
             return params, _err(400, -1022, "Signature for this request is not valid.")
         ts = params.get("timestamp", "")
         if not ts.isdigit():
-            return params, _err(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.")
+            return params, _err(
+                400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
+            )
         window = int(params.get("recvwindow", "5000") or 5000)
         now = ctx.now_ms()
         if int(ts) >= now + 1000 or now - int(ts) > window:
@@ -122,9 +126,11 @@ class BinanceCoinMDialect:
             return _err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
         ids_raw, cids_raw = params.get("orderidlist"), params.get("origclientorderidlist")
         if (ids_raw is None) == (cids_raw is None):
-            return _err(400, -1102, "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were empty/null!")
+            return _err(
+                400, -1102, "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were empty/null!"
+            )
         try:
-            listing = json.loads(ids_raw if ids_raw is not None else cids_raw)
+            listing = json.loads(ids_raw if ids_raw is not None else cids_raw or "")
         except ValueError:
             return _err(400, -1130, "Data sent for parameter 'orderIdList' is not valid.")
         if not isinstance(listing, list) or not listing:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from ..ledger import FakeOrder
-from ..server import Context, FakeRequest, Reply, json_reply
+from ..wire import Context, FakeRequest, Reply, json_reply
 
 VENUE = "bingx"
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
@@ -69,7 +69,11 @@ def _ok(data: Any, now_ms: int) -> Reply:
 class BingXDialect:
     venue = VENUE
     rate = (2, 1.0)  # cancelOrders: "rate limitation by UID: 2/s"
-    rates = {"cancel": rate, "query": (10, 1.0), "cancel_all": (2, 1.0)}  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7)
+    rates = {
+        "cancel": rate,
+        "query": (10, 1.0),
+        "cancel_all": (2, 1.0),
+    }  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7)
 
     def routes(self):
         return [
@@ -128,10 +132,10 @@ class BingXDialect:
                 return {}, None, None
             if not isinstance(obj, dict):
                 return {}, None, None
-            given = obj.pop("signature", None)
+            signed = obj.pop("signature", None)
             params = {str(k): _text(v) for k, v in obj.items()}
             text = "&".join(f"{k}={params[k]}" for k in sorted(params))
-            return params, text, given if isinstance(given, str) else None
+            return params, text, signed if isinstance(signed, str) else None
         pairs: list[tuple[str, str]] = []
         given: str | None = None
         signatures = 0

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ..ledger import FakeOrder
-from ..server import Context, FakeRequest, Reply, json_reply
+from ..wire import Context, FakeRequest, Reply, json_reply
 
 MAX_ORDERS = 50
 # Bitget does not document its window (UNCONFIRMED); 30 s either way is what this fake enforces.

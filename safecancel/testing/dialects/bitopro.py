@@ -30,7 +30,7 @@ import re
 from email.utils import formatdate
 
 from ..ledger import FakeOrder
-from ..server import Context, FakeRequest, Reply, json_reply
+from ..wire import Context, FakeRequest, Reply, json_reply
 
 # Nonce window for GET/DELETE payloads. BitoPro's own is UNCONFIRMED; outside it: 409.
 NONCE_TOLERANCE_MS = 30_000

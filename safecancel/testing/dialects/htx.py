@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from ..ledger import FakeOrder, symbol_key
-from ..server import Context, FakeRequest, Reply, json_reply
+from ..wire import Context, FakeRequest, Reply, json_reply
 
 MAX_IDS = 50
 TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000  # "valid 5 min" (§4.2)
@@ -95,7 +95,7 @@ def _parse_timestamp(text: str) -> int | None:
         time.strptime(text, "%Y-%m-%dT%H:%M:%S")  # rejects month 13, hour 25, ...
     except ValueError:
         return None
-    return calendar.timegm(parts + (0, 0, 0)) * 1000  # type: ignore[arg-type]
+    return calendar.timegm(parts + (0, 0, 0)) * 1000
 
 
 def _id_list(value: Any) -> list[str] | None:
@@ -294,9 +294,7 @@ class HTXDialect:
             return _error("validation-format-error", "Format Error: size.")
         if not 1 <= size <= 100:
             return _error("validation-format-error", "Format Error: size must be within [1, 100].")
-        candidates = [
-            o for o in ctx.ledger.open_orders(self.venue) if wanted is None or symbol_key(o.symbol) in wanted
-        ]
+        candidates = [o for o in ctx.ledger.open_orders(self.venue) if wanted is None or symbol_key(o.symbol) in wanted]
         done = 0
         for order in candidates[:size]:
             if ctx.cancel(order, asynchronous=True) == "open":

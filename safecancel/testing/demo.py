@@ -14,11 +14,17 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .client import Client
-from .model import Credentials, JobResult
+from ..client import Client
+from ..config import VenueConfig
+from ..model import Credentials, JobResult
+from ..render import console, print_history, progress_printer
+from ..store.db import demo_path
+from ..venues import VENUE_NAMES, venue_class
+from .server import FakeVenue
 
-SYMBOLS = {"bitopro": "BTC_USDT", "binance_coinm": "BTCUSD_PERP", "bingx": "BTC-USDT", "htx": "btcusdt", "bitget": "BTCUSDT"}
-# One fault per venue, each a different way the world breaks.
+# Every registered venue, on its adapter's example symbol (the registry is the one list of venues).
+SYMBOLS = {v: venue_class(v).example_symbol for v in VENUE_NAMES}
+# One fault per venue, each a different way the world breaks (chosen by hand: that is the demo's point).
 FAULTS: dict[str, list[dict[str, Any]]] = {
     "binance_coinm": [
         {"endpoint": "cancel", "kind": "drop_after_apply"},
@@ -29,6 +35,9 @@ FAULTS: dict[str, list[dict[str, Any]]] = {
     "htx": [{"endpoint": "cancel", "kind": "fill_before_cancel"}],
     "bitget": [{"endpoint": "cancel", "kind": "status", "status": 429, "retry_after": 1}],
 }
+# A venue without a fault of its own above loses a cancel reply after the venue applied it: the fake
+# injects that one itself, whatever the venue's dialect.
+DEFAULT_FAULTS: list[dict[str, Any]] = [{"endpoint": "cancel", "kind": "drop_after_apply"}]
 DEMO_CREDENTIALS = Credentials("test-key", "test-secret", passphrase="test-pass", identity="demo@example.invalid")
 
 
@@ -43,44 +52,48 @@ def _agrees(order: Any, ledger: dict[str, str]) -> bool:
 
 
 def run_demo(db: str | None, *, per_venue: int = 40, latency_ms: int = 5) -> int:
-    from .cli import _progress_printer
-    from .render import console, print_history
-    from .testing import FakeVenue
-
     con = console()
     fake = FakeVenue(latency_ms=latency_ms).start()
     run = time.strftime("%Y%m%dT%H%M%S")
     try:
         venues = [v for v in SYMBOLS if v in fake.dialects]
-        con.print(f"[bold]safecancel demo[/]: fake venue on {fake.url}, {len(venues)} venues, {per_venue} open orders each")
+        con.print(
+            f"[bold]safecancel demo[/]: fake venue on {fake.url}, {len(venues)} venues, {per_venue} open orders each"
+        )
         plans: dict[str, list[str]] = {}
         for n, venue in enumerate(venues):
             base = 7_000_000_000 + n * 100_000
             open_ids = [str(base + i) for i in range(per_venue)]
             filled = [str(base + 90_000 + i) for i in range(2)]
-            fake.seed(venue, SYMBOLS[venue], [{"order_id": i} for i in open_ids] + [{"order_id": i, "status": "filled"} for i in filled])
+            fake.seed(
+                venue,
+                SYMBOLS[venue],
+                [{"order_id": i} for i in open_ids] + [{"order_id": i, "status": "filled"} for i in filled],
+            )
             plans[venue] = open_ids + filled + [str(base + 99_000)]  # + an id the venue never had
-            for f in FAULTS.get(venue, []):
+            for f in FAULTS.get(venue, DEFAULT_FAULTS):
                 fake.fault(venue, **f)
-        con.print("faults: " + "; ".join(f"{v}: " + ", ".join(f["kind"] for f in FAULTS[v]) for v in venues))
-        update, stop = _progress_printer(True)
+        con.print(
+            "faults: "
+            + "; ".join(f"{v}: " + ", ".join(f["kind"] for f in FAULTS.get(v, DEFAULT_FAULTS)) for v in venues)
+        )
+        update, stop = progress_printer(True)
         if db is None:  # a journal of its own: demo jobs never enter the real audit trail
-            from .store.db import demo_path
-
             demo_db = demo_path()
             demo_db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             db = str(demo_db)
         client = Client(
             db,
-            credentials=dict.fromkeys(venues, DEMO_CREDENTIALS),
-            base_urls=dict.fromkeys(venues, fake.url),
+            venues=[VenueConfig(v, credentials=DEMO_CREDENTIALS, base_url=fake.url) for v in venues],
             on_progress=update,
         )
         con.print(f"journal: {client.db_url}")
         started = time.monotonic()
         with client, ThreadPoolExecutor(max_workers=len(venues)) as pool:
             futures = {
-                v: pool.submit(client.cancel, v, SYMBOLS[v], order_ids=plans[v], key=f"demo-{run}-{v}", account="demo", deadline=30)
+                v: pool.submit(
+                    client.cancel, v, SYMBOLS[v], order_ids=plans[v], key=f"demo-{run}-{v}", account="demo", deadline=30
+                )
                 for v in venues
             }
             try:
@@ -99,7 +112,18 @@ def run_demo(db: str | None, *, per_venue: int = 40, latency_ms: int = 5) -> int
 
 def _summary(con: Console, fake: Any, venues: list[str], results: dict[str, JobResult], elapsed: float) -> bool:
     table = Table(title=f"per-venue summary ({elapsed:.2f} s)", show_edge=False)
-    for col in ("venue", "job", "status", "orders", "cancelled", "failed", "unknown", "requests", "queries", "matches ledger"):
+    for col in (
+        "venue",
+        "job",
+        "status",
+        "orders",
+        "cancelled",
+        "failed",
+        "unknown",
+        "requests",
+        "queries",
+        "matches ledger",
+    ):
         table.add_column(col)
     all_ok = True
     for v in venues:
@@ -111,9 +135,15 @@ def _summary(con: Console, fake: Any, venues: list[str], results: dict[str, JobR
         ok = agree == len(r.orders) and r.finished
         all_ok &= ok
         table.add_row(
-            v, r.job_id[:12], r.status, str(len(r.orders)), str(c.get("cancelled", 0)), str(c.get("failed", 0)),
+            v,
+            r.job_id[:12],
+            r.status,
+            str(len(r.orders)),
+            str(c.get("cancelled", 0)),
+            str(c.get("failed", 0)),
             str(c.get("unknown", 0) + c.get("pending", 0)),
-            str(sum(1 for q in reqs if q["endpoint"] == "cancel")), str(sum(1 for q in reqs if q["endpoint"] == "query")),
+            str(sum(1 for q in reqs if q["endpoint"] == "cancel")),
+            str(sum(1 for q in reqs if q["endpoint"] == "query")),
             f"[green]{agree}/{len(r.orders)}[/]" if ok else f"[red]{agree}/{len(r.orders)}[/]",
         )
     con.print(table)

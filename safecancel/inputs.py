@@ -1,0 +1,76 @@
+"""What a caller gives, checked before anything is stored or sent: each error names the bad item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import InputError
+from .model import OrderRef
+from .venues import venue_class
+from .venues.base import clip
+
+MAX_ORDERS_PER_JOB = 1_000_000
+
+
+def check_account(account: Any) -> None:
+    if not isinstance(account, str) or not account or len(account) > 100 or not account.isprintable():
+        raise InputError(f"account label must be 1-100 printable characters, got {clip(account)}")
+
+
+def ids(values: Iterable[Any] | None, what: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"{what} must be a list of ids, not a single string")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise InputError(f"{what}: {v!r} is not an id (expected a string or an integer)")
+        s = str(v).strip()
+        if not s:
+            raise InputError(f"{what}: empty id")
+        out.append(s)
+    return out
+
+
+def order_refs(
+    venue: str,
+    base_url: str,
+    symbol: str | None,
+    order_ids: Iterable[Any] | None,
+    client_order_ids: Iterable[Any] | None,
+    orders: Iterable[OrderRef] | None,
+) -> list[OrderRef]:
+    """The orders of one cancel, checked: one id kind given, no duplicates, ids the venue accepts."""
+    cls = venue_class(venue)
+    given = [x is not None for x in (order_ids, client_order_ids, orders)]
+    if sum(given) != 1:
+        raise InputError("give exactly one of order_ids, client_order_ids or orders (never both id kinds)")
+    if orders is not None:
+        refs = list(orders)
+        for r in refs:
+            if not isinstance(r, OrderRef) or (r.order_id is None) == (r.client_order_id is None):
+                raise InputError(f"{r!r}: each order needs exactly one of order_id and client_order_id")
+    else:
+        if not symbol or not isinstance(symbol, str):
+            raise InputError("a symbol is required")
+        if order_ids is not None:
+            refs = [OrderRef(symbol, order_id=i) for i in ids(order_ids, "order_ids")]
+        else:
+            refs = [OrderRef(symbol, client_order_id=i) for i in ids(client_order_ids, "client_order_ids")]
+    if not refs:
+        raise InputError("no orders given: the id list is empty")
+    if len(refs) > MAX_ORDERS_PER_JOB:
+        raise InputError(f"{len(refs)} orders in one job; the limit is {MAX_ORDERS_PER_JOB}")
+    seen: set[tuple[str, str, str]] = set()
+    for r in refs:
+        ident = (r.symbol, r.kind.value, r.value)
+        if ident in seen:
+            raise InputError(f"duplicate {r.kind.value} {r.value!r} for {r.symbol}")
+        seen.add(ident)
+        if r.kind not in cls.id_kinds:
+            accepted = ", ".join(sorted(k.value for k in cls.id_kinds))
+            raise InputError(f"{venue} cannot cancel by {r.kind.value} (it accepts: {accepted})")
+    cls(base_url).validate(refs)
+    return refs

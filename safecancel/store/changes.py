@@ -1,0 +1,245 @@
+"""Order changes: the compare-and-set on ``orders.state``, its events and its evidence, as one batch.
+
+Every state change of an order goes through :func:`apply_groups` (the write-side methods of
+:class:`~safecancel.store.journal.Journal` call it inside their write transaction). For a batch it
+costs one locking read of the orders, one batched ``UPDATE ... WHERE state = <as read>``, one
+evidence insert per exchange and one event insert, because on a fast venue the commit, not the work
+per order, is what a chunk's outcome costs. The new column values are computed by pure functions
+(:func:`_advance`), so the rules for counters and for what the venue said are readable on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from ..errors import ConcurrentUpdate
+from ..states import OBSERVATIONS, TERMINAL, StateTable, Trigger
+from .chain import append_events, event_row, evidence_hash
+from .rows import BODY_LIMIT, Change, Evidence, _clip, iso
+from .schema import evidence, orders
+
+# An exchange's changes with its evidence (None: no HTTP exchange, e.g. a lease takeover's recovery).
+Group = tuple[Sequence[Change], Evidence | None]
+
+_CAS_READ = (
+    orders.c.id,
+    orders.c.state,
+    orders.c.reason,
+    orders.c.provenance,
+    orders.c.attempts,
+    orders.c.queries,
+    orders.c.not_found_seen,
+    orders.c.last_code,
+    orders.c.last_message,
+    orders.c.next_at_ms,
+    orders.c.unsent,
+)
+
+
+class _Current(NamedTuple):
+    """An order's columns as a compare-and-set reads them (``_CAS_READ``) and writes them back."""
+
+    id: int
+    state: str
+    reason: str | None
+    provenance: str | None
+    attempts: int
+    queries: int
+    not_found_seen: int
+    last_code: str | None
+    last_message: str | None
+    next_at_ms: int
+    unsent: int
+
+
+# One compiled statement for every compare-and-set: executed as a batch (executemany).
+_CAS_UPDATE = (
+    update(orders)
+    .where(orders.c.id == bindparam("b_pk"), orders.c.state == bindparam("b_state"))
+    .values(
+        state=bindparam("n_state"),
+        updated_at=bindparam("n_updated_at"),
+        attempts=bindparam("n_attempts"),
+        queries=bindparam("n_queries"),
+        not_found_seen=bindparam("n_not_found_seen"),
+        reason=bindparam("n_reason"),
+        provenance=bindparam("n_provenance"),
+        last_code=bindparam("n_last_code"),
+        last_message=bindparam("n_last_message"),
+        next_at_ms=bindparam("n_next_at_ms"),
+        unsent=bindparam("n_unsent"),
+    )
+)
+
+
+def _advance(table: StateTable, ch: Change, cur: _Current) -> _Current:
+    """The order's columns after ``ch`` (pure): the state the table gives, the counters, what the venue said."""
+    before = ch.row.state
+    after = before if ch.trigger in OBSERVATIONS else table.next_state(before, ch.trigger).value
+    terminal = after in TERMINAL
+    # What the venue said is kept beside the state it produced: a change of state replaces it (even
+    # with nothing), an observation without words leaves the last answer standing.
+    said = after != before or ch.code is not None or ch.message is not None
+    return _Current(
+        id=cur.id,
+        state=after,
+        reason=ch.reason if (ch.reason is not None or terminal) else cur.reason,
+        provenance=ch.provenance if terminal else cur.provenance,
+        attempts=cur.attempts + (1 if ch.trigger == "send" else 0),
+        queries=cur.queries + (1 if ch.query else 0),
+        not_found_seen=(cur.not_found_seen + 1 if ch.not_found else 0) if ch.query else cur.not_found_seen,
+        last_code=_clip(ch.code, 64) if said else cur.last_code,
+        last_message=_clip(ch.message) if said else cur.last_message,
+        next_at_ms=ch.next_at_ms if ch.next_at_ms is not None else cur.next_at_ms,
+        unsent=cur.unsent + (1 if ch.unsent else 0),
+    )
+
+
+def _cas_params(before: str, new: _Current, at: str) -> dict[str, Any]:
+    """One row of ``_CAS_UPDATE``'s batch: compare with ``before``, set ``new``."""
+    return {
+        "b_pk": new.id,
+        "b_state": before,
+        "n_state": new.state,
+        "n_updated_at": at,
+        "n_attempts": new.attempts,
+        "n_queries": new.queries,
+        "n_not_found_seen": new.not_found_seen,
+        "n_reason": new.reason,
+        "n_provenance": new.provenance,
+        "n_last_code": new.last_code,
+        "n_last_message": new.last_message,
+        "n_next_at_ms": new.next_at_ms,
+        "n_unsent": new.unsent,
+    }
+
+
+def _order_event(
+    job_id: str,
+    at: str,
+    ch: Change,
+    new: _Current,
+    http_status: int | None,
+    ev_id: int | None,
+    ev_hash: str | None,
+) -> dict[str, Any]:
+    """The event that records ``ch`` having moved the order to ``new`` (linked to the exchange's evidence)."""
+    terminal = new.state in TERMINAL
+    return event_row(
+        job_id,
+        at,
+        ch.trigger,
+        order_pk=new.id,
+        from_state=ch.row.state,
+        to_state=new.state,
+        attempt=new.attempts,
+        http_status=ch.http_status if ch.http_status is not None else http_status,
+        venue_code=_clip(ch.code, 64),
+        venue_message=ch.message,
+        provenance=ch.provenance if terminal else None,
+        reason=ch.reason,
+        evidence_id=ev_id,
+        evidence_hash=ev_hash,
+        note=ch.note,
+    )
+
+
+def _insert_evidence(conn: Connection, job_id: str, ev: Evidence) -> tuple[int, str]:
+    """Store one exchange (bounded in size); returns its id and the hash its events will carry."""
+    row: dict[str, Any] = {
+        "job_id": job_id,
+        "at": iso(ev.at),
+        "endpoint": ev.endpoint,
+        "method": ev.method,
+        "path": ev.path[:300],
+        "query": ev.query,
+        "body": _clip(ev.body, BODY_LIMIT),
+        "status": ev.status,
+        "response": _clip(ev.response, BODY_LIMIT),
+        "elapsed_ms": ev.elapsed_ms,
+        "error": _clip(ev.error, 2000),
+    }
+    row["hash"] = evidence_hash(row)
+    pk = conn.execute(insert(evidence).values(**row)).inserted_primary_key
+    assert pk is not None  # a single-row insert always reports its key
+    return int(pk[0]), row["hash"]
+
+
+def _lock_current(conn: Connection, dialect: str, pks: list[int]) -> dict[int, Any]:
+    """The rows as they are now, inside the caller's write transaction (locked on PostgreSQL)."""
+    out: dict[int, Any] = {}
+    pks = sorted(pks)
+    for i in range(0, len(pks), 900):  # stay under every backend's bound-parameter limit
+        q = select(*_CAS_READ).where(orders.c.id.in_(pks[i : i + 900]))
+        if dialect == "postgresql":
+            # In id order, so two writers locking overlapping sets take them in the same order.
+            q = q.with_for_update().order_by(orders.c.id)
+        out.update((r.id, r) for r in conn.execute(q))
+    return out
+
+
+def _write_cas(conn: Connection, job_id: str, params: list[dict[str, Any]]) -> None:
+    """Run the batch of compare-and-sets; each must hit, since the rows were read under the write lock."""
+    if not params:
+        return
+    hit = conn.execute(_CAS_UPDATE, params).rowcount
+    # Some drivers cannot count an executemany's rows; those are trusted to the lock.
+    if conn.dialect.supports_sane_multi_rowcount and hit != len(params):
+        raise ConcurrentUpdate(f"job {job_id}: {len(params) - hit} orders changed under the write lock")
+
+
+def apply_groups(
+    conn: Connection,
+    dialect: str,
+    table: StateTable,
+    job_id: str,
+    groups: Sequence[Group],
+    at: str,
+    job_note: tuple[str, str] | None = None,
+) -> list[list[bool]]:
+    """Compare-and-set every change, append their events: one read, one batched update, one insert.
+
+    Each group is one exchange's changes with its evidence (hash-linked from its events). A change
+    whose order is no longer in the state the caller saw is skipped (``False``): the write lock is
+    held, so what is read here is what the update will find. ``job_note`` (trigger, note) adds a
+    job-level event to each group (callers pass it with one): an exchange that concerns the job, not one order.
+    """
+    pks = [ch.row.pk for changes, _ in groups for ch in changes]
+    current = _lock_current(conn, dialect, pks) if pks else {}
+    out: list[list[bool]] = []
+    params: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for changes, ev in groups:
+        ev_id, ev_hash = _insert_evidence(conn, job_id, ev) if ev is not None else (None, None)
+        http_status = ev.status if ev is not None else None
+        results: list[bool] = []
+        first_row = len(rows)
+        for ch in changes:
+            cur = current.get(ch.row.pk)
+            if cur is None or cur.state != ch.row.state:
+                results.append(False)
+                continue
+            new = _advance(table, ch, cur)
+            params.append(_cas_params(ch.row.state, new, at))
+            current[new.id] = new  # the next change of the same order in this batch must see this one
+            results.append(True)
+            rows.append(_order_event(job_id, at, ch, new, http_status, ev_id, ev_hash))
+        if job_note is not None or (ev is not None and len(rows) == first_row):
+            # Evidence is always referenced by an event, so an exchange that changed no order still
+            # gets one (verify reports evidence that no event points to).
+            trigger, note = job_note or (Trigger.NOTE, "exchange without an order change")
+            rows.append(
+                event_row(
+                    job_id, at, trigger, evidence_id=ev_id, evidence_hash=ev_hash, http_status=http_status, note=note
+                )
+            )
+        out.append(results)
+    _write_cas(conn, job_id, params)
+    append_events(conn, dialect, rows)
+    return out
+
+
+__all__ = ["Group", "apply_groups"]

@@ -1,0 +1,367 @@
+"""Everything the journal answers without writing: jobs, orders, history, the chain head, exports.
+
+Nothing here inserts, updates or deletes (``tests/unit/test_store_layout.py`` checks that): the
+writes live in :mod:`.writer`, :mod:`.changes` and :mod:`.chain`. Each method runs in a read transaction of its own
+(:meth:`Database.read`: on PostgreSQL each statement sees what was committed when it started), takes
+no lock, and so never waits on a writer. ``verify`` reads in one snapshot instead, because its
+answer must hold for one moment while other runners keep appending.
+
+The two module-level queries are shared with the writer, which runs them inside its own write
+transaction (where what they read cannot change before the writer commits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from ..errors import InputError
+from ..model import EventRecord, JobResult, JobSummary, OrderRef, OrderResult
+from .chain import ChainReport, verify_chain
+from .db import Database
+from .rows import _JOB_COLS, _ORDER_COLS, UNFINISHED, JobRow, OrderRow
+from .schema import events, evidence, jobs, journal_head, orders
+
+
+def job_row(conn: Connection, job_id: str) -> JobRow | None:
+    row = conn.execute(select(*_JOB_COLS).where(jobs.c.id == job_id)).first()
+    return JobRow(*row) if row else None
+
+
+def joinable_job(conn: Connection, key: str, derived: bool) -> JobRow | None:
+    """The job a ``create_job`` with this key joins, or None (it creates one)."""
+    if not derived:
+        row = conn.execute(select(*_JOB_COLS).where(jobs.c.key == key)).first()
+        return JobRow(*row) if row else None
+    # A derived key names "these orders, here, now": only an unfinished job is joined. Its later
+    # jobs are stored as KEY.<job id prefix> (the key column is unique).
+    row = conn.execute(
+        select(*_JOB_COLS)
+        .where(
+            or_(jobs.c.key == key, jobs.c.key.startswith(key + ".", autoescape=True)),
+            jobs.c.status.in_(UNFINISHED),
+        )
+        .order_by(jobs.c.created_at.desc())
+        .limit(1)
+    ).first()
+    return JobRow(*row) if row else None
+
+
+class JournalReads:
+    """The read side of :class:`~safecancel.store.journal.Journal`."""
+
+    db: Database
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def find_job(self, key: str, *, derived: bool = False) -> JobRow | None:
+        """The job a ``create_job`` with this key would join (read only; ``None``: it would create one)."""
+        with self.db.read() as conn:
+            return joinable_job(conn, key, derived)
+
+    def get_job(self, job_id: str) -> JobRow | None:
+        with self.db.read() as conn:
+            return job_row(conn, job_id)
+
+    def unfinished_job_ids(self) -> list[str]:
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    select(jobs.c.id).where(jobs.c.status.in_(UNFINISHED)).order_by(jobs.c.created_at)
+                ).scalars()
+            )
+
+    def lease(self, job_id: str) -> tuple[str | None, str | None, int | None]:
+        """``(owner, proc, expires_ms)`` of the job's lease as it stands."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)
+            ).first()
+        if row is None:
+            raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+        return row[0], row[1], row[2]
+
+    # -- orders ----------------------------------------------------------------------------------
+
+    def orders(self, job_id: str, states: Iterable[str] | None = None) -> list[OrderRow]:
+        q = select(*_ORDER_COLS).where(orders.c.job_id == job_id)
+        if states is not None:
+            q = q.where(orders.c.state.in_([str(s) for s in states]))
+        with self.db.read() as conn:
+            return [OrderRow(*tuple(r)) for r in conn.execute(q.order_by(orders.c.seq))]
+
+    def counts(self, job_id: str) -> dict[str, int]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(orders.c.state, func.count()).where(orders.c.job_id == job_id).group_by(orders.c.state)
+            ).all()
+        return {state: int(n) for state, n in rows}
+
+    def find_order(self, job_id: str, ident: str) -> OrderRow:
+        """An order of a job by its order id or client order id."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(*_ORDER_COLS).where(
+                    orders.c.job_id == job_id, or_(orders.c.order_id == ident, orders.c.client_order_id == ident)
+                )
+            ).all()
+        if not rows:
+            raise InputError(f"job {job_id} has no order {ident!r}")
+        if len(rows) > 1:
+            raise InputError(f"job {job_id} has several orders matching {ident!r}; use the order id")
+        return OrderRow(*tuple(rows[0]))
+
+    # -- results and history ---------------------------------------------------------------------
+
+    def job_result(self, job_id: str, *, with_events: bool = True) -> JobResult:
+        with self.db.read() as conn:
+            job = job_row(conn, job_id)
+            if job is None:
+                raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+            rows = conn.execute(
+                select(
+                    orders.c.id,
+                    orders.c.symbol,
+                    orders.c.order_id,
+                    orders.c.client_order_id,
+                    orders.c.state,
+                    orders.c.reason,
+                    orders.c.provenance,
+                    orders.c.attempts,
+                    orders.c.last_code,
+                    orders.c.last_message,
+                    orders.c.unsent,
+                )
+                .where(orders.c.job_id == job_id)
+                .order_by(orders.c.seq)
+            ).all()
+            names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id)) for r in rows}
+            evs: tuple[EventRecord, ...] = ()
+            if with_events:
+                evs = tuple(
+                    EventRecord(
+                        e.seq,
+                        e.job_id,
+                        names.get(e.order_pk),
+                        e.trigger,
+                        e.from_state,
+                        e.to_state,
+                        e.attempt,
+                        e.at,
+                        e.http_status,
+                        e.venue_code,
+                        e.venue_message,
+                        e.provenance,
+                        e.reason,
+                        e.evidence_id,
+                        e.note,
+                    )
+                    for e in conn.execute(select(events).where(events.c.job_id == job_id).order_by(events.c.seq))
+                )
+        return JobResult(
+            job_id=job.id,
+            key=job.key,
+            venue=job.venue,
+            account=job.account,
+            status=job.status,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            orders=tuple(
+                OrderResult(
+                    r.symbol,
+                    r.order_id,
+                    r.client_order_id,
+                    r.state,
+                    r.reason,
+                    r.provenance,
+                    r.attempts - r.unsent,
+                    r.last_code,
+                    r.last_message,
+                    r.unsent,
+                )
+                for r in rows
+            ),
+            events=evs,
+            attention=job.attention,
+            base_url=job.base_url,
+            key_fp=job.key_fp,
+        )
+
+    def history(
+        self,
+        *,
+        venue: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        state: str | None = None,
+        symbol: str | None = None,
+        order_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[JobSummary]:
+        q = select(*_JOB_COLS)
+        if venue:
+            q = q.where(jobs.c.venue == venue)
+        if since:
+            q = q.where(jobs.c.created_at >= since)
+        if until:
+            q = q.where(jobs.c.created_at < until)
+        filters = []
+        if state:
+            filters.append(orders.c.state == state)
+        if symbol:
+            filters.append(orders.c.symbol == symbol)
+        if order_id:
+            filters.append(or_(orders.c.order_id == order_id, orders.c.client_order_id == order_id))
+        if filters:
+            q = q.where(jobs.c.id.in_(select(orders.c.job_id).where(*filters)))
+        q = q.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        if limit:
+            q = q.limit(limit)
+        with self.db.read() as conn:
+            found = [JobRow(*r) for r in conn.execute(q)]
+            counts: dict[str, dict[str, int]] = {j.id: {} for j in found}
+            ids = list(counts)
+            for i in range(0, len(ids), 500):  # stay under every backend's bound-parameter limit
+                for job_id, st, n in conn.execute(
+                    select(orders.c.job_id, orders.c.state, func.count())
+                    .where(orders.c.job_id.in_(ids[i : i + 500]))
+                    .group_by(orders.c.job_id, orders.c.state)
+                ):
+                    counts[job_id][st] = int(n)
+        return [
+            JobSummary(j.id, j.key, j.venue, j.account, j.status, j.created_at, j.finished_at, counts[j.id])
+            for j in found
+        ]
+
+    # -- the chain -------------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """The chain head (last sequence number, its hash): record it elsewhere to anchor the journal."""
+        with self.db.read() as conn:
+            seq, h = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+        return int(seq), str(h)
+
+    def verify(self) -> ChainReport:
+        """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event.
+
+        Runs in one snapshot, so it gives the right answer while other runners keep appending: the
+        head, the evidence and the events it reads are all as of one moment.
+        """
+        with self.db.snapshot() as conn:
+            return verify_chain(conn)
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export_columns(self, table: str) -> list[str]:
+        """The column names of an export table, in order (stable: documented in the README)."""
+        return list(self._export_query(table, None, None, None)[0].selected_columns.keys())
+
+    def export(
+        self,
+        table: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        venue: str | None = None,
+        batch: int = 2000,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream ``jobs``, ``orders`` or ``events`` rows (flat dicts, stable keys) in bounded memory."""
+        q, cursor_col, label = self._export_query(table, since, until, venue)
+        last: Any = None
+        while True:
+            page_q = q if last is None else q.where(cursor_col > last)
+            with self.db.read() as conn:
+                page = [dict(r._mapping) for r in conn.execute(page_q.order_by(cursor_col).limit(batch))]
+            if not page:
+                return
+            yield from page
+            last = page[-1][label]
+
+    def _export_query(
+        self, table: str, since: str | None, until: str | None, venue: str | None
+    ) -> tuple[Any, Any, str]:
+        job_filter = []
+        if since:
+            job_filter.append(jobs.c.created_at >= since)
+        if until:
+            job_filter.append(jobs.c.created_at < until)
+        if venue:
+            job_filter.append(jobs.c.venue == venue)
+        if table == "jobs":
+            q = select(
+                jobs.c.id.label("job_id"),
+                jobs.c.key,
+                jobs.c.venue,
+                jobs.c.account,
+                jobs.c.status,
+                jobs.c.order_count,
+                jobs.c.created_at,
+                jobs.c.finished_at,
+                jobs.c.fingerprint,
+            ).where(*job_filter)
+            cursor_col, label = jobs.c.id, "job_id"
+        elif table == "orders":
+            q = (
+                select(
+                    orders.c.id.label("row"),
+                    orders.c.job_id,
+                    jobs.c.venue,
+                    orders.c.symbol,
+                    orders.c.order_id,
+                    orders.c.client_order_id,
+                    orders.c.state,
+                    orders.c.reason,
+                    orders.c.provenance,
+                    orders.c.attempts,
+                    orders.c.queries,
+                    orders.c.last_code,
+                    orders.c.last_message,
+                    orders.c.updated_at,
+                )
+                .join(jobs, jobs.c.id == orders.c.job_id)
+                .where(*job_filter)
+            )
+            cursor_col, label = orders.c.id, "row"
+        elif table == "events":
+            q = (
+                select(
+                    events.c.seq,
+                    events.c.job_id,
+                    jobs.c.venue,
+                    orders.c.symbol,
+                    orders.c.order_id,
+                    orders.c.client_order_id,
+                    events.c.trigger,
+                    events.c.from_state,
+                    events.c.to_state,
+                    events.c.attempt,
+                    events.c.at,
+                    events.c.http_status,
+                    events.c.venue_code,
+                    events.c.venue_message,
+                    events.c.provenance,
+                    events.c.reason,
+                    events.c.note,
+                    events.c.evidence_id,
+                    evidence.c.method.label("evidence_method"),
+                    evidence.c.path.label("evidence_path"),
+                    evidence.c.query.label("evidence_query"),
+                    evidence.c.status.label("evidence_status"),
+                    evidence.c.response.label("evidence_response"),
+                    events.c.prev_hash,
+                    events.c.hash,
+                )
+                .join(jobs, jobs.c.id == events.c.job_id)
+                .outerjoin(orders, orders.c.id == events.c.order_pk)
+                .outerjoin(evidence, evidence.c.id == events.c.evidence_id)
+                .where(*job_filter)
+            )
+            cursor_col, label = events.c.seq, "seq"
+        else:
+            raise InputError(f"unknown export table {table!r}; use jobs, orders or events")
+        return q, cursor_col, label
+
+
+__all__ = ["JournalReads", "job_row", "joinable_job"]

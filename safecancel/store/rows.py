@@ -1,0 +1,169 @@
+"""The values the journal hands out and takes in: frozen rows, redacted evidence, order changes.
+
+ORM rows never leave :mod:`safecancel.store`; callers get these frozen dataclasses. The column tuples
+below are the one place that maps table columns to their fields, so a ``select(*_ORDER_COLS)`` row
+unpacks straight into :class:`OrderRow` (and ``_JOB_COLS`` into :class:`JobRow`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..model import JobStatus, OrderRef
+from .schema import jobs, orders
+
+# What a row keeps of text that came from outside: a venue's message, a recorded HTTP body.
+MESSAGE_LIMIT = 500
+BODY_LIMIT = 16_384
+# Job statuses a runner still has work in (a ``done`` job is never claimed or joined again).
+UNFINISHED = (JobStatus.OPEN, JobStatus.NEEDS_ATTENTION)
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds as ISO-8601 UTC with microseconds."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    return None if text is None else text[:limit]
+
+
+def _digest(values: Sequence[Any]) -> str:
+    """sha256 of the values as compact JSON: the one encoding every hash in the journal uses.
+
+    Here rather than in :mod:`.chain`, because an order set's fingerprint uses it too and rows must
+    not import the chain (the chain imports rows).
+    """
+    return hashlib.sha256(json.dumps(list(values), separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+def fingerprint(refs: Iterable[OrderRef]) -> str:
+    """sha256 of the sorted order set: the identity of "the same orders" for idempotency keys."""
+    return _digest(sorted([r.symbol, r.kind.value, r.value] for r in refs))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    pk: int
+    job_id: str
+    seq: int
+    symbol: str
+    order_id: str | None
+    client_order_id: str | None
+    state: str
+    reason: str | None
+    provenance: str | None
+    attempts: int
+    queries: int
+    next_at_ms: int
+    not_found_seen: int = 0
+
+    @property
+    def ref(self) -> OrderRef:
+        return OrderRef(self.symbol, self.order_id, self.client_order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    key: str
+    venue: str
+    account: str
+    fingerprint: str
+    status: str
+    order_count: int
+    created_at: str
+    finished_at: str | None
+    lease_owner: str | None
+    lease_expires_ms: int | None
+    base_url: str | None = None
+    key_fp: str | None = None
+    lease_proc: str | None = None
+    attention: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One HTTP exchange, already redacted by the caller."""
+
+    endpoint: str
+    method: str
+    path: str
+    query: str
+    body: str | None
+    status: int | None
+    response: str | None
+    elapsed_ms: int | None
+    error: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One order's step: a trigger from the state table (or an observation), and what the venue said."""
+
+    row: OrderRow
+    trigger: str
+    reason: str | None = None
+    provenance: str | None = None
+    code: str | None = None
+    message: str | None = None
+    next_at_ms: int | None = None
+    http_status: int | None = None
+    query: bool = False  # this change comes from a reconciliation query (counts it)
+    note: str | None = None
+    not_found: bool = False  # the venue answered "no such order" (consecutive answers are counted)
+    unsent: bool = False  # the write-ahead's request provably never left this machine
+
+
+# In the order of OrderRow's / JobRow's fields.
+_ORDER_COLS = (
+    orders.c.id,
+    orders.c.job_id,
+    orders.c.seq,
+    orders.c.symbol,
+    orders.c.order_id,
+    orders.c.client_order_id,
+    orders.c.state,
+    orders.c.reason,
+    orders.c.provenance,
+    orders.c.attempts,
+    orders.c.queries,
+    orders.c.next_at_ms,
+    orders.c.not_found_seen,
+)
+_JOB_COLS = (
+    jobs.c.id,
+    jobs.c.key,
+    jobs.c.venue,
+    jobs.c.account,
+    jobs.c.fingerprint,
+    jobs.c.status,
+    jobs.c.order_count,
+    jobs.c.created_at,
+    jobs.c.finished_at,
+    jobs.c.lease_owner,
+    jobs.c.lease_expires_ms,
+    jobs.c.base_url,
+    jobs.c.key_fp,
+    jobs.c.lease_proc,
+    jobs.c.attention,
+)
+
+
+__all__ = [
+    "BODY_LIMIT",
+    "MESSAGE_LIMIT",
+    "UNFINISHED",
+    "Change",
+    "Evidence",
+    "JobRow",
+    "OrderRow",
+    "fingerprint",
+    "iso",
+]

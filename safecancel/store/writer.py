@@ -1,0 +1,473 @@
+"""The repository's write side: the only writer of jobs, leases, order states, events and evidence.
+
+Every state change is a compare-and-set on ``orders.state`` plus an appended, hash-chained event
+(:mod:`.chain`), in one transaction; evidence (the redacted HTTP exchange) is written in the same
+transaction and its hash is part of the event's hash. No transaction is ever held across network I/O.
+Locks are taken job row, then order rows, then the chain head (see :mod:`.chain` for why).
+
+Several writers (threads, processes, hosts sharing one PostgreSQL database):
+
+- **Leases** (``jobs.lease_owner``/``lease_expires_ms``) say which runner works a job. A runner takes
+  one with :meth:`JournalWriter.claim_next` (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL, so N
+  runners never wait on or take the same row) or :meth:`JournalWriter.acquire` (compare-and-set),
+  renews it with every write-ahead (and :meth:`JournalWriter.heartbeat` while it works), and a lease
+  whose expiry has passed may be taken over: the new holder turns the dead runner's ``sent`` orders
+  into ``unknown`` and queries them before anything is re-sent.
+- Even without the lease, an order cannot be sent twice for one attempt: ``pending -> sent`` is a
+  compare-and-set on the locked row, so only one writer wins it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
+from ..model import JobStatus, OrderRef, Reason
+from ..states import OrderState, Provenance, StateTable, Trigger
+from .chain import append_events, event_row, lock_head, plan_prune, verify_chain
+from .changes import Group, apply_groups
+from .db import Database
+from .reads import job_row, joinable_job
+from .rows import _ORDER_COLS, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
+from .schema import chain_checkpoint, events, evidence, jobs, orders
+
+S = OrderState
+
+
+def _same_lease(owner: str | None, proc: str | None, expires: int | None) -> Any:
+    """The lease columns still as read: the compare of a lease compare-and-set."""
+    return and_(
+        jobs.c.lease_owner.is_(None) if owner is None else jobs.c.lease_owner == owner,
+        jobs.c.lease_proc.is_(None) if proc is None else jobs.c.lease_proc == proc,
+        jobs.c.lease_expires_ms.is_(None) if expires is None else jobs.c.lease_expires_ms == expires,
+    )
+
+
+class JournalWriter:
+    """The write side of :class:`~safecancel.store.journal.Journal`."""
+
+    db: Database
+    table: StateTable
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        *,
+        job_id: str,
+        key: str,
+        venue: str,
+        account: str,
+        refs: Sequence[OrderRef],
+        now: float,
+        base_url: str | None = None,
+        key_fp: str | None = None,
+        derived: bool = False,
+    ) -> tuple[JobRow, bool]:
+        """Persist a job and all its orders as ``pending`` in one transaction.
+
+        Returns ``(job, created)``. A caller-given key is exact-once: the same key with the same
+        order set returns the existing job whatever its status (``created`` False); with a different
+        set it raises :class:`IdempotencyConflict`. A ``derived`` key joins only an *unfinished* job:
+        the same orders cancelled again after their job finished are a new job that asks the venue
+        again. ``base_url`` and ``key_fp`` bind the job to the environment it runs in.
+        """
+        fp = fingerprint(refs)
+        at = iso(now)
+        with self.db.write() as conn:
+            # Take the head lock before looking for the key: two hosts creating the same key then run
+            # one after the other and the second finds the first's job (on PostgreSQL it would
+            # otherwise fail on the unique key instead of returning the existing job).
+            lock_head(conn, self.db.dialect)
+            job = joinable_job(conn, key, derived)
+            if job is not None:
+                if job.fingerprint != fp or job.venue != venue or job.account != account:
+                    raise IdempotencyConflict(key, job.id)
+                return job, False
+            if derived and conn.execute(select(jobs.c.id).where(jobs.c.key == key)).first() is not None:
+                key = f"{key}.{job_id[:12]}"  # unique whatever was pruned in between
+            conn.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    key=key,
+                    venue=venue,
+                    account=account,
+                    fingerprint=fp,
+                    status=JobStatus.OPEN,
+                    order_count=len(refs),
+                    created_at=at,
+                    updated_at=at,
+                    base_url=base_url,
+                    key_fp=key_fp,
+                )
+            )
+            conn.execute(
+                insert(orders),
+                [
+                    {
+                        "job_id": job_id,
+                        "seq": i,
+                        "symbol": r.symbol,
+                        "order_id": r.order_id,
+                        "client_order_id": r.client_order_id,
+                        "state": S.PENDING.value,
+                        "attempts": 0,
+                        "queries": 0,
+                        "not_found_seen": 0,
+                        "next_at_ms": 0,
+                        "updated_at": at,
+                    }
+                    for i, r in enumerate(refs)
+                ],
+            )
+            symbols = sorted({r.symbol for r in refs})
+            note = json.dumps(
+                {
+                    "key": key,
+                    "venue": venue,
+                    "account": account,
+                    "symbols": symbols,
+                    "orders": len(refs),
+                    "fingerprint": fp,
+                    "base_url": base_url,
+                    "key_fp": key_fp,
+                },
+                separators=(",", ":"),
+            )
+            append_events(
+                conn, self.db.dialect, [event_row(job_id, at, Trigger.CREATE, to_state=JobStatus.OPEN, note=note)]
+            )
+        with self.db.read() as conn:
+            return job_row(conn, job_id), True  # type: ignore[return-value]
+
+    def set_status(self, job_id: str, status: str, now: float, attention: str | None = None) -> None:
+        """Record the job's status and, when it stopped short, why (in plain words); a change is an event."""
+        at = iso(now)
+        attention = None if status == JobStatus.DONE else _clip(attention, 1000)
+        q = select(jobs.c.status, jobs.c.attention).where(jobs.c.id == job_id)
+        if self.db.dialect == "postgresql":
+            q = q.with_for_update(key_share=True)  # two runners finishing at once record one change, not two
+        with self.db.write() as conn:
+            current, said = conn.execute(q).one()
+            if (current, said) == (status, attention):
+                return
+            finished = at if status == JobStatus.DONE else None
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(status=status, updated_at=at, finished_at=finished, attention=attention)
+            )
+            note = f"{current} -> {status}" + (f": {attention}" if attention else "")
+            append_events(conn, self.db.dialect, [event_row(job_id, at, Trigger.STATUS, note=note)])
+
+    def rebind(self, job_id: str, base_url: str, key_fp: str, now: float, why: str) -> None:
+        """Move a job to another environment on purpose (base URL and/or API key), as an event."""
+        at = iso(now)
+        with self.db.write() as conn:
+            row = conn.execute(select(jobs.c.base_url, jobs.c.key_fp).where(jobs.c.id == job_id)).first()
+            if row is None:
+                raise InputError(f"no job {job_id!r} in {self.db.display_url}")
+            if (row.base_url, row.key_fp) == (base_url, key_fp):
+                return
+            conn.execute(
+                update(jobs).where(jobs.c.id == job_id).values(base_url=base_url, key_fp=key_fp, updated_at=at)
+            )
+            was, now_is = {"base_url": row.base_url, "key_fp": row.key_fp}, {"base_url": base_url, "key_fp": key_fp}
+            note = json.dumps({"from": was, "to": now_is, "why": why}, separators=(",", ":"))
+            append_events(conn, self.db.dialect, [event_row(job_id, at, Trigger.REBIND, note=note)])
+
+    # -- leases ----------------------------------------------------------------------------------
+
+    def claim_next(
+        self,
+        owner: str,
+        now_ms: int,
+        ttl_ms: int,
+        exclude: Iterable[str] = (),
+        *,
+        proc: str | None = None,
+        is_dead: Callable[[str | None, str | None], bool] | None = None,
+        same_host: str | None = None,
+    ) -> str | None:
+        """Take the lease of the oldest unfinished job nobody holds, whose lease has expired, or whose
+        holder on ``same_host`` (a lease owner is ``host:pid:nonce``) ``is_dead`` proves gone (a
+        crashed runner on this host: taken over at once).
+
+        Returns the job id, or None when there is no such job. ``exclude`` lists jobs the caller has
+        already run in this pass (a job its deadline left open is released and would otherwise be
+        claimed again at once). On PostgreSQL the candidate rows are locked ``FOR NO KEY UPDATE SKIP
+        LOCKED``: N runners on N hosts each get a different job without waiting on each other, and
+        the lease columns are re-checked under the lock. On SQLite ``BEGIN IMMEDIATE`` serializes
+        the claim. The caller then runs the job (``acquire`` with the same owner renews the lease and
+        recovers orders a dead runner left ``sent``).
+        """
+        skip = set(exclude)
+        free = or_(jobs.c.lease_owner.is_(None), jobs.c.lease_expires_ms.is_(None), jobs.c.lease_expires_ms < now_ms)
+        if is_dead is not None and same_host:
+            # A live lease held on this host may belong to a dead process: looked at one by one below.
+            free = or_(free, jobs.c.lease_owner.startswith(same_host + ":", autoescape=True))
+        q = select(jobs.c.id, jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms)
+        q = q.where(jobs.c.status.in_(UNFINISHED), free).order_by(jobs.c.created_at, jobs.c.id).limit(1)
+        if self.db.dialect == "postgresql":
+            # NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE locks that inserting
+            # events and evidence (foreign keys to jobs) take, so a busy job is not skipped for that.
+            # One row at a time, so that N runners each lock (and take) a different job.
+            q = q.with_for_update(skip_locked=True, key_share=True)
+        with self.db.write() as conn:
+            while True:
+                row = conn.execute(q.where(jobs.c.id.not_in(skip)) if skip else q).first()
+                if row is None:
+                    return None
+                job_id, holder, holder_proc, expires = row
+                claimable = holder is None or expires is None or expires < now_ms
+                if not claimable and (holder == owner or is_dead is None or not is_dead(holder, holder_proc)):
+                    skip.add(job_id)  # held by a live runner on this host
+                    continue
+                still_free = _same_lease(holder, holder_proc, expires)
+                taken = {"lease_owner": owner, "lease_proc": proc, "lease_expires_ms": now_ms + ttl_ms}
+                hit = conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED), still_free)
+                    .values(**taken, updated_at=iso(now_ms / 1000))
+                ).rowcount
+                if hit != 1:  # the row was locked (or the database was): cannot miss; checked anyway
+                    return None
+                if holder is not None and holder != owner:
+                    self._takeover_event(conn, job_id, holder, owner, expires, now_ms)
+                return str(job_id)
+
+    def _takeover_event(
+        self, conn: Connection, job_id: str, old: str, new: str, expires: int | None, now_ms: int
+    ) -> None:
+        why = "its lease expired" if expires is None or expires < now_ms else "its process is gone"
+        note = json.dumps({"from": old, "to": new, "why": why}, separators=(",", ":"))
+        append_events(conn, self.db.dialect, [event_row(job_id, iso(now_ms / 1000), Trigger.TAKEOVER, note=note)])
+
+    def acquire(
+        self,
+        job_id: str,
+        owner: str,
+        now_ms: int,
+        ttl_ms: int,
+        now: float,
+        *,
+        proc: str | None = None,
+        is_dead: Callable[[str | None, str | None], bool] | None = None,
+    ) -> int:
+        """Take the job's lease (compare-and-set) and recover what a previous run left in flight.
+
+        The lease is free when nobody holds it, this owner does, it has expired, or ``is_dead``
+        proves its holder gone. Any order still ``sent`` when a lease is taken was sent by a run that
+        is gone (a crash, or a lease that expired): it may have arrived, so it becomes ``unknown`` and
+        is queried before any re-send. Returns how many orders were recovered that way. Raises
+        :class:`LeaseHeld` naming the holder and until when.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms).where(jobs.c.id == job_id)
+            ).first()
+            if row is None:
+                raise InputError(f"no job {job_id}")
+            holder, holder_proc, expires = row
+            free = holder is None or holder == owner or expires is None or expires < now_ms
+            if not free and not (is_dead is not None and is_dead(holder, holder_proc)):
+                raise LeaseHeld(job_id, holder or "?", (expires or 0) / 1000, now=now)
+            hit = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, _same_lease(holder, holder_proc, expires))
+                .values(lease_owner=owner, lease_proc=proc, lease_expires_ms=now_ms + ttl_ms, updated_at=at)
+            ).rowcount
+            if hit != 1:  # unreachable under the write lock; checked anyway
+                raise ConcurrentUpdate(f"job {job_id}: its lease changed while it was being taken")
+            if holder is not None and holder != owner:
+                self._takeover_event(conn, job_id, holder, owner, expires, now_ms)
+            stale = [
+                OrderRow(*tuple(r))
+                for r in conn.execute(
+                    select(*_ORDER_COLS).where(orders.c.job_id == job_id, orders.c.state == S.SENT.value)
+                )
+            ]
+            why = "found sent when the lease was taken: the request may have arrived"
+            self._apply(
+                conn, job_id, [Change(r, Trigger.LOSE, reason=Reason.NO_REPLY, note=why) for r in stale], at, None, None
+            )
+        return len(stale)
+
+    def renew(self, conn: Connection, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
+        """Extend ``owner``'s lease inside the caller's transaction (every write-ahead does).
+
+        Succeeds while nobody else has taken the lease, even after it expired: expiry only allows
+        *another* runner to take the job over (``claim_next``/``acquire`` change the owner under
+        the same row lock), so a slow but live runner that nobody replaced may carry on. Raises
+        :class:`ConcurrentUpdate` when another runner holds it: this runner must stop.
+        """
+        hit = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.lease_owner == owner)
+            .values(lease_expires_ms=now_ms + ttl_ms)
+        ).rowcount
+        if hit != 1:
+            raise ConcurrentUpdate(f"lease on job {job_id} was lost by {owner}: another runner took it over")
+
+    def heartbeat(self, job_id: str, owner: str, now_ms: int, ttl_ms: int) -> None:
+        """Extend the lease ``owner`` holds between writes, so a runner that is alive but busy (querying
+        a long list of ``unknown`` orders, waiting out a backoff) is not taken for dead.
+
+        The same rule as :meth:`renew`, in a transaction of its own. Raises :class:`ConcurrentUpdate`
+        when another runner holds the lease now.
+        """
+        with self.db.write() as conn:
+            self.renew(conn, job_id, owner, now_ms, ttl_ms)
+
+    def release(self, job_id: str, owner: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_owner == owner)
+                .values(lease_owner=None, lease_proc=None, lease_expires_ms=None)
+            )
+
+    # -- order changes ---------------------------------------------------------------------------
+
+    def mark_sent(
+        self, job_id: str, owner: str, rows: Sequence[OrderRow], now: float, now_ms: int, ttl_ms: int
+    ) -> list[OrderRow]:
+        """Write ahead: ``pending`` → ``sent`` (attempt + 1) for a chunk, while holding the lease.
+
+        Committed before the request leaves. Orders another writer moved are left out of the result,
+        so the caller sends only what it marked.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            self.renew(conn, job_id, owner, now_ms, ttl_ms)
+            done = self._apply(conn, job_id, [Change(r, "send") for r in rows], at, None, None)
+        # The rows as the compare-and-set left them (what apply_groups wrote for a "send").
+        return [replace(r, state=S.SENT.value, attempts=r.attempts + 1) for r, ok in zip(rows, done, strict=True) if ok]
+
+    def apply(self, job_id: str, changes: Sequence[Change], now: float, ev: Evidence | None = None) -> list[bool]:
+        """Apply order changes (and their evidence) in one transaction; returns which ones took.
+
+        A change whose compare-and-set misses (another runner moved the order first) is skipped,
+        not applied twice: the other writer's record stands.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            return self._apply(conn, job_id, changes, at, ev, None)
+
+    def apply_batch(self, job_id: str, groups: Sequence[Group], now: float) -> list[list[bool]]:
+        """Several exchanges' changes, each with its own evidence, in one transaction (one commit).
+
+        The engine records a write-ahead window's replies together: the commit, not the SQL, is what
+        a chunk's outcome costs on a fast venue.
+        """
+        at = iso(now)
+        with self.db.write() as conn:
+            return apply_groups(conn, self.db.dialect, self.table, job_id, groups, at)
+
+    def record_exchange(self, job_id: str, ev: Evidence, now: float, note: str, trigger: str = Trigger.NOTE) -> None:
+        """An exchange that concerns the job, not one order (server time): evidence plus a job event."""
+        with self.db.write() as conn:
+            self._apply(conn, job_id, [], iso(now), ev, (trigger, note))
+
+    def resolve(self, job_id: str, order_pk: int, as_state: str, note: str, now: float) -> OrderRow:
+        """An operator settles an ``unknown`` order; recorded with provenance ``operator`` and the note."""
+        trigger = {S.CANCELLED.value: Trigger.SETTLE, S.FAILED.value: Trigger.SETTLE_FAILED}.get(as_state)
+        if trigger is None:
+            raise InputError(f"an operator can settle an order as cancelled or failed, not {as_state!r}")
+        if not note or not note.strip():
+            raise InputError("an operator decision needs a --note saying why")
+        with self.db.write() as conn:
+            r = conn.execute(select(*_ORDER_COLS).where(orders.c.id == order_pk, orders.c.job_id == job_id)).first()
+            if r is None:
+                raise InputError(f"job {job_id} has no such order")
+            row = OrderRow(*tuple(r))
+            if row.state != S.UNKNOWN:
+                raise InputError(f"order {row.ref} is {row.state}; only unknown orders can be settled by an operator")
+            ch = Change(row, trigger, reason="operator", provenance=Provenance.OPERATOR.value, note=note)
+            self._apply(conn, job_id, [ch], iso(now), None, None)
+        return row
+
+    def _apply(
+        self,
+        conn: Connection,
+        job_id: str,
+        changes: Sequence[Change],
+        at: str,
+        ev: Evidence | None,
+        job_note: tuple[str, str] | None,
+    ) -> list[bool]:
+        """One exchange's changes inside the caller's write transaction (see :func:`.changes.apply_groups`)."""
+        return apply_groups(conn, self.db.dialect, self.table, job_id, [(changes, ev)], at, job_note)[0]
+
+    # -- retention -------------------------------------------------------------------------------
+
+    def prune(self, before: str, now: float) -> tuple[int, int]:
+        """Remove finished jobs created before ``before`` (ISO UTC), keeping the chain verifiable.
+
+        Only a prefix of the chain can go (:func:`~safecancel.store.chain.plan_prune` works out which
+        jobs and how far). The cut's hash is kept as a checkpoint and announced by a ``prune`` event.
+        A broken chain is never pruned (that would hide the evidence of the tampering). Returns
+        ``(jobs_removed, events_removed)``.
+        """
+        with self.db.snapshot() as conn:
+            ok, _, problem = verify_chain(conn)
+        if not ok:
+            raise StoreError(f"refusing to prune a journal that does not verify: {problem}")
+        at = iso(now)
+        with self.db.write() as conn:
+            head_seq, _ = lock_head(conn, self.db.dialect)
+            candidates = set(
+                conn.execute(
+                    select(jobs.c.id).where(jobs.c.status == JobStatus.DONE, jobs.c.created_at < before)
+                ).scalars()
+            )
+            if not candidates:
+                return 0, 0
+            spans = {
+                job_id: (lo, hi)
+                for job_id, lo, hi in conn.execute(
+                    select(events.c.job_id, func.min(events.c.seq), func.max(events.c.seq)).group_by(events.c.job_id)
+                )
+            }
+            plan = plan_prune(head_seq, candidates, spans)
+            if plan is None:
+                return 0, 0
+            cut = plan.cut
+            cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
+            removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
+            ids = sorted(plan.jobs)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                conn.execute(delete(evidence).where(evidence.c.job_id.in_(part)))
+                conn.execute(delete(orders).where(orders.c.job_id.in_(part)))
+                conn.execute(delete(jobs).where(jobs.c.id.in_(part)))
+            conn.execute(
+                insert(chain_checkpoint).values(
+                    seq=cut, hash=cut_hash, at=at, before=before, jobs_removed=len(ids), events_removed=removed_events
+                )
+            )
+            note = json.dumps(
+                {
+                    "checkpoint_seq": cut,
+                    "checkpoint_hash": cut_hash,
+                    "before": before,
+                    "jobs_removed": len(ids),
+                    "events_removed": removed_events,
+                },
+                separators=(",", ":"),
+            )
+            # A job-level event needs a job: the prune is announced on the oldest job that stays.
+            anchor = conn.execute(select(jobs.c.id).order_by(jobs.c.created_at).limit(1)).scalar()
+            if anchor is None:
+                raise StoreError("prune would remove every job; keep at least one (the chain needs an anchor)")
+            append_events(conn, self.db.dialect, [event_row(anchor, at, Trigger.PRUNE, note=note)])
+        return len(ids), removed_events
+
+
+__all__ = ["JournalWriter"]
