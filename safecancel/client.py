@@ -14,6 +14,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -306,8 +307,6 @@ class Client:
         Requests to one venue and key share its rate limit across all the jobs. Results come back in
         the order of ``batches``.
         """
-        from concurrent.futures import ThreadPoolExecutor
-
         allowed = {"venue", "symbol", "order_ids", "client_order_ids", "orders", "key", "account"}
         for i, b in enumerate(batches):
             extra = set(b) - allowed

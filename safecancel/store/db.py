@@ -35,6 +35,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from platformdirs import user_data_dir
 from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
@@ -58,8 +59,6 @@ def default_path() -> Path:
     """The per-user journal, the same whatever directory a bot is started from (cron and systemd
     start in ``$HOME`` or ``/``): ``platformdirs.user_data_dir("safecancel")/journal.db``, e.g.
     ``~/.local/share/safecancel/journal.db`` on Linux."""
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("safecancel", appauthor=False)) / JOURNAL_FILE
 
 
