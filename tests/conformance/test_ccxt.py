@@ -56,8 +56,6 @@ ccxt = pytest.importorskip(
 
 pytestmark = pytest.mark.conformance
 
-# Cancels are accepted, then applied a moment later (the adapters' asynchronous_cancel).
-ASYNC_VENUES = tuple(v for v in VENUES if venue_class(v).asynchronous_cancel)
 SETTLE_DEADLINE_S = 3.0
 ASYNC_DELAY_MS = 500
 
@@ -94,6 +92,8 @@ class Profile:
     options: dict[str, Any] = field(default_factory=dict)
     has_time: bool = True  # ccxt implements fetch_time for this venue
     client_id_param: bool = True  # ccxt's cancel_orders can cancel by client order id (``clientOrderIds``)
+    # Asynchronous venues: the raw (field, value) of fetch_order's ``info`` while an accepted cancel is pending.
+    pending: tuple[str, str] | None = None
 
     @property
     def symbol(self) -> str:
@@ -154,6 +154,7 @@ PROFILES = {
         _spot("btcusdt", "BTC", "USDT"),
         not_found="OrderNotFound",  # base-record-invalid
         auth_error="AuthenticationError",  # api-signature-not-valid
+        pending=("state", "canceling"),  # ccxt passes HTX's state through unmapped
     ),
     "bitget": Profile(
         "bitget",
@@ -166,9 +167,17 @@ PROFILES = {
         not_found="OrderNotFound",
         auth_error="AuthenticationError",  # 40009 "sign signature error"
         client_id_param=False,  # ccxt's spot cancel_orders builds ``orderList`` from order ids only
+        pending=("status", "live"),  # still live until the cancel takes effect
     ),
 }
-assert tuple(PROFILES) == VENUES  # every venue the product supports is checked
+# A profile is optional: a venue ccxt has no exchange for has nothing independent to be checked against, so
+# the venues checked are the registered ones with a profile (the test ids name them). A profile must be for
+# a registered venue, though.
+assert set(PROFILES) <= set(VENUES), f"profiles for unregistered venues: {sorted(set(PROFILES) - set(VENUES))}"
+assert all(name == p.venue for name, p in PROFILES.items())
+CCXT_VENUES = tuple(v for v in VENUES if v in PROFILES)
+# Cancels are accepted, then applied a moment later (the adapters' asynchronous_cancel).
+ASYNC_VENUES = tuple(v for v in CCXT_VENUES if venue_class(v).asynchronous_cancel)
 
 
 def _loopback_urls(ex: Any, base_url: str) -> None:
@@ -230,7 +239,7 @@ def build_exchange(profile: Profile, fake: FakeVenue, *, secret: str = "test-sec
     return ex
 
 
-@pytest.fixture(params=VENUES)
+@pytest.fixture(params=CCXT_VENUES)
 def profile(request: pytest.FixtureRequest) -> Profile:
     return PROFILES[request.param]
 
@@ -300,7 +309,7 @@ def test_cancel_orders_cancels_every_order_exactly_once(fake, make_exchange, pro
     assert all(r["cancel_requests"] == 1 for i, r in ledger(fake, venue).items() if i in ids)
 
 
-@pytest.mark.parametrize("venue", VENUES)
+@pytest.mark.parametrize("venue", CCXT_VENUES)
 def test_mixed_batch_cancels_only_the_open_orders(fake, make_exchange, venue):
     profile = PROFILES[venue]
     open_ids = seed_open(fake, venue, 2, start=5000)
@@ -337,7 +346,7 @@ def test_bingx_default_process_refuses_the_whole_batch_for_one_stale_id(fake, ma
     )
 
 
-@pytest.mark.parametrize("venue", [v for v in VENUES if PROFILES[v].client_id_param])
+@pytest.mark.parametrize("venue", [v for v in CCXT_VENUES if PROFILES[v].client_id_param])
 def test_cancel_orders_by_client_order_id(fake, make_exchange, venue):
     profile = PROFILES[venue]
     cids = [f"sc-{venue.replace('_', '')}-{n}" for n in range(3)]
@@ -384,6 +393,12 @@ def test_fetch_order_for_an_unknown_id_raises(fake, make_exchange, profile):
 def test_async_cancel_is_visible_as_pending_until_it_takes_effect(make_exchange, venue):
     """HTX and Bitget accept a cancel and apply it later; ccxt reads the in-between state from the query."""
     profile = PROFILES[venue]
+    if profile.pending is None:
+        pytest.skip(
+            f"no hand-written pending state for {venue}: add `pending=` to its Profile in "
+            "tests/conformance/test_ccxt.py to cover how ccxt reads a pending cancel"
+        )
+    field, pending = profile.pending
     # Long enough that the query right after the cancel lands before the cancel takes effect.
     with FakeVenue(async_delay_ms=ASYNC_DELAY_MS) as slow:
         ids = seed_open(slow, venue, 2, start=5000)
@@ -392,8 +407,7 @@ def test_async_cancel_is_visible_as_pending_until_it_takes_effect(make_exchange,
         early = ex.fetch_order(ids[0], profile.symbol)
         # The raw venue field, not ccxt's mapping: HTX says ``canceling`` (ccxt passes it through
         # unmapped), Bitget still says ``live``.
-        raw_state = early["info"]["state"] if venue == "htx" else early["info"]["status"]
-        assert raw_state == ("canceling" if venue == "htx" else "live")
+        assert early["info"][field] == pending
         assert early["status"] != "canceled"
         rows = settled(slow, venue, ids)
         assert all((rows[i]["status"], rows[i]["cancel_requests"]) == ("cancelled", 1) for i in ids)
@@ -418,7 +432,7 @@ def test_a_wrong_secret_is_refused_and_changes_nothing(fake, make_exchange, prof
     )
 
 
-@pytest.mark.parametrize("venue", [v for v in VENUES if PROFILES[v].has_time])
+@pytest.mark.parametrize("venue", [v for v in CCXT_VENUES if PROFILES[v].has_time])
 def test_fetch_time_reads_the_venues_clock(fake, make_exchange, venue):
     """ccxt reads the fake's time reply; after a clock_skew fault it reads the moved clock."""
     profile = PROFILES[venue]

@@ -21,14 +21,16 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence, Set
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from safecancel import Client, Credentials, JobResult, VenueConfig
 from safecancel.engine import RetryPolicy
+from safecancel.model import Failure, FailureKind, OrderRef
 from safecancel.testing import FakeVenue, FakeVenueControl
 from safecancel.transport import RequestsTransport
 from safecancel.venues import VENUE_NAMES, venue_class
@@ -780,7 +782,52 @@ FAULT_NAMES = tuple(name for name, _ in FAULT_CASES)
 FAULT_VENUES = {"418": ("binance_coinm",)}  # a Binance status; elsewhere 418 means nothing in particular
 FAULT_ORDERS = 4
 TIME_ENDPOINT_VENUES = frozenset(v for v in VENUES if ADAPTERS[v]().has_time_endpoint())  # BitoPro has none
-CLOCK_CODES = frozenset({"-1021", "100421", "80014", "api-signature-not-valid", "40008"})
+CLOCK_SKEW_MS = 600_000  # how far the clock_skew case moves the venue's clock
+
+
+class ClockCodes(Set[str]):
+    """The venue codes that say "your timestamp is off", derived rather than kept by hand.
+
+    For every registered venue: move the fake venue's clock as the clock_skew case does, send it the
+    adapter's own signed cancel and query, and keep the code of every reply the adapter itself classifies as
+    a :attr:`FailureKind.CLOCK` failure. So a journal event carrying one of these codes is a timestamp
+    rejection as the venue's adapter reads it, and a sixth venue's code is in here once it is registered.
+    A venue that says it by HTTP status alone (BitoPro's 409) gives no code. Worked out on first use (it
+    starts a fake venue), once per process.
+    """
+
+    @cached_property
+    def _codes(self) -> frozenset[str]:
+        codes: set[str] = set()
+        transport = RequestsTransport()
+        with FakeVenue(async_delay_ms=30) as fake, closing(transport):
+            for venue, cls in ADAPTERS.items():
+                adapter = cls(fake.url)
+                ref = OrderRef(SYMBOLS[venue], order_id="4999")
+                fake.seed(venue, ref.symbol, [{"order_id": ref.value}])
+                fake.fault(venue, "time", "clock_skew", offset_ms=CLOCK_SKEW_MS)
+                now_ms = int(time.time() * 1000)
+                cancel = transport.send(fake.url, adapter.build_cancel([ref], CREDS, now_ms), venue=venue)
+                query = transport.send(fake.url, adapter.build_query(ref, CREDS, now_ms), venue=venue)
+                for out in (adapter.parse_cancel([ref], cancel), adapter.parse_query(ref, query)):
+                    if isinstance(out, Failure) and out.kind is FailureKind.CLOCK and out.code is not None:
+                        codes.add(out.code)
+        return frozenset(codes)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __repr__(self) -> str:
+        return f"ClockCodes({sorted(self._codes)})"
+
+
+CLOCK_CODES = ClockCodes()
 
 
 @dataclass
@@ -845,7 +892,7 @@ def run_fault_case(fake: FakeVenue, venue: str, case: str, workdir: Path) -> Fau
             client.cancel(venue, sym, order_ids=["4999"], key=f"warm-up-{tag}")
             fake.reset()
             fake.seed(venue, sym, [{"order_id": i} for i in ids])
-            fake.fault(venue, "time", "clock_skew", offset_ms=600_000)
+            fake.fault(venue, "time", "clock_skew", offset_ms=CLOCK_SKEW_MS)
             if venue not in TIME_ENDPOINT_VENUES:
                 # BitoPro's cancel carries no timestamp; its signed query does. Lose the cancel's
                 # reply so that a query meets the skewed clock and must re-measure from the reply.
@@ -1065,6 +1112,7 @@ __all__ = [
     "ADAPTERS",
     "CANCEL_ONCE_VENUES",
     "CLOCK_CODES",
+    "CLOCK_SKEW_MS",
     "CREDS",
     "FAST",
     "FAULT_CASES",
@@ -1081,6 +1129,7 @@ __all__ = [
     "TIME_ENDPOINT_VENUES",
     "VENUES",
     "Check",
+    "ClockCodes",
     "ConcurrencyResult",
     "FakeProcess",
     "FaultOutcome",

@@ -28,8 +28,10 @@ import re
 import sqlite3
 import subprocess
 import threading
+import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ from safecancel import (
 from safecancel.cli import cli
 from safecancel.model import Failure, HttpRequest, HttpResponse, IdKind, Outcome, Verdict
 from safecancel.testing import FakeVenue
+from safecancel.transport import RequestsTransport
 from safecancel.venues import venue_class
 from tests.integration._harness import (
     CREDS,
@@ -68,7 +71,9 @@ from tests.integration._harness import (
     spawn_cancel_child,
     venue_env,
 )
+from tests.venues import test_canonical_ids as canonical_ids
 
+HERE = "tests/integration/test_hostile_input.py"
 FUZZ = int(os.environ.get("SAFECANCEL_FUZZ_EXAMPLES", "100"))
 FUZZ_SETTINGS = settings(
     max_examples=FUZZ,
@@ -84,6 +89,29 @@ CLIENT_ID_VENUES = frozenset(v for v in VENUES if IdKind.CLIENT_ORDER_ID in venu
 
 def adapter(venue: str, **options: Any) -> Any:
     return venue_class(venue)("http://127.0.0.1:1", **options)
+
+
+def missing(venue: str, what: str, tables: str) -> str:
+    """The reason a venue is skipped for want of hand-written data only its docs can supply."""
+    return f"no hand-written {what} for {venue}: add them in {HERE} ({tables}) to cover {what}"
+
+
+def covered(params: list[tuple[str, str]], what: str, *tables: Mapping[str, Any], names: str) -> list[Any]:
+    """``params`` (venue first), each marked to be skipped -- visibly, with the reason -- where its venue is
+    missing from one of ``tables``."""
+    return [
+        pytest.param(
+            *p, marks=() if all(p[0] in t for t in tables) else pytest.mark.skip(reason=missing(p[0], what, names))
+        )
+        for p in params
+    ]
+
+
+def ask_the_fake(fake: FakeVenue, venue: str, ref: OrderRef) -> HttpResponse:
+    """The fake venue's real reply to the adapter's own signed query for ``ref``."""
+    req = venue_class(venue)(fake.url).build_query(ref, CREDS, int(time.time() * 1000))
+    with closing(RequestsTransport()) as transport:
+        return transport.send(fake.url, req, venue=venue)
 
 
 def refs_for(venue: str, kind: str) -> list[OrderRef]:
@@ -268,16 +296,6 @@ def named(element: Any, fields: tuple[str, ...], value: str) -> bool:
     return False
 
 
-def id_fields(venue: str, ref: OrderRef) -> tuple[str, ...]:
-    if ref.kind.value == "order_id":
-        return {"htx": ("id", "order-id")}.get(venue, ("orderId", "id"))
-    return {
-        "bingx": ("clientOrderID", "clientOrderId", "origClientOrderId"),
-        "htx": ("client-order-id",),
-        "bitget": ("clientOid",),
-    }.get(venue, ("clientOrderId", "origClientOrderId"))
-
-
 def walk(value: Any):
     """Every dict anywhere inside a JSON value."""
     if isinstance(value, dict):
@@ -412,36 +430,62 @@ CANCEL_SHAPES: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# How each venue's cancel reply says an order is cancelled (generously read), by venue: with CANCEL_SHAPES,
+# what only the venue's docs can say. ``trust`` is Bitget's trust_success_list option.
+def _binance_coinm_cancelled(ref: OrderRef, reply: Any, trust: bool) -> bool:
+    fields = ("orderId", "id") if ref.kind is IdKind.ORDER_ID else ("clientOrderId", "origClientOrderId")
+    return isinstance(reply, list) and any(named(e, fields, ref.value) and e.get("status") == "CANCELED" for e in reply)
+
+
+def _bitopro_cancelled(ref: OrderRef, reply: Any, trust: bool) -> bool:
+    data = reply.get("data") if isinstance(reply, dict) else None
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(k, str)
+        and k.upper() == ref.symbol.upper()
+        and isinstance(ids, list)
+        and any(named({"id": i}, ("id",), ref.value) for i in ids)
+        for k, ids in data.items()
+    )
+
+
+def _bingx_cancelled(ref: OrderRef, reply: Any, trust: bool) -> bool:
+    fields = (
+        ("orderId", "id") if ref.kind is IdKind.ORDER_ID else ("clientOrderID", "clientOrderId", "origClientOrderId")
+    )
+    data = reply.get("data") if isinstance(reply, dict) else None
+    orders = data.get("orders") if isinstance(data, dict) else None
+    return isinstance(orders, list) and any(
+        named(e, fields, ref.value) and e.get("status") in ("CANCELED", "CANCELLED") for e in orders
+    )
+
+
+def _htx_cancelled(ref: OrderRef, reply: Any, trust: bool) -> bool:
+    return False  # HTX only accepts a cancel: its cancel reply never settles one
+
+
+def _bitget_cancelled(ref: OrderRef, reply: Any, trust: bool) -> bool:
+    if not trust:
+        return False  # by default Bitget's cancel reply only accepts a cancel, like HTX's
+    fields = ("orderId", "id") if ref.kind is IdKind.ORDER_ID else ("clientOid",)
+    data = reply.get("data") if isinstance(reply, dict) else None
+    success = data.get("successList") if isinstance(data, dict) else None
+    return isinstance(success, list) and any(named(e, fields, ref.value) for e in success)
+
+
+CANCEL_READERS: dict[str, Callable[[OrderRef, Any, bool], bool]] = {
+    "binance_coinm": _binance_coinm_cancelled,
+    "bitopro": _bitopro_cancelled,
+    "bingx": _bingx_cancelled,
+    "htx": _htx_cancelled,
+    "bitget": _bitget_cancelled,
+}
+
+
 def cancel_says_cancelled(venue: str, ref: OrderRef, reply: Any, *, trust_success_list: bool = False) -> bool:
     """Whether a cancel reply in the venue's shape says this order is cancelled (generously read)."""
-    fields = id_fields(venue, ref)
-    if venue == "binance_coinm":
-        return isinstance(reply, list) and any(
-            named(e, fields, ref.value) and e.get("status") == "CANCELED" for e in reply
-        )
-    if venue == "bitopro":
-        data = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(data, dict):
-            return False
-        return any(
-            isinstance(k, str)
-            and k.upper() == ref.symbol.upper()
-            and isinstance(ids, list)
-            and any(named({"id": i}, ("id",), ref.value) for i in ids)
-            for k, ids in data.items()
-        )
-    if venue == "bingx":
-        data = reply.get("data") if isinstance(reply, dict) else None
-        orders = data.get("orders") if isinstance(data, dict) else None
-        return isinstance(orders, list) and any(
-            named(e, fields, ref.value) and e.get("status") in ("CANCELED", "CANCELLED") for e in orders
-        )
-    if venue == "bitget" and trust_success_list:
-        data = reply.get("data") if isinstance(reply, dict) else None
-        success = data.get("successList") if isinstance(data, dict) else None
-        return isinstance(success, list) and any(named(e, fields, ref.value) for e in success)
-    # HTX and (by default) Bitget only accept a cancel: their cancel replies never settle one.
-    return False
+    return CANCEL_READERS[venue](ref, reply, trust_success_list)
 
 
 QUERY_SHAPES: dict[str, st.SearchStrategy[Any]] = {
@@ -519,18 +563,19 @@ QUERY_SHAPES: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# How each venue's query reply says an order is cancelled (any order: the id check is a separate property).
+QUERY_READERS: dict[str, Callable[[Any], bool]] = {
+    "binance_coinm": lambda reply: any(d.get("status") == "CANCELED" for d in walk(reply)),
+    "bitopro": lambda reply: any(small_int(d.get("status")) in (4, 6) for d in walk(reply)),
+    "bingx": lambda reply: any(d.get("status") in ("CANCELED", "CANCELLED") for d in walk(reply)),
+    "htx": lambda reply: any(d.get("state") in ("canceled", "partial-canceled") for d in walk(reply)),
+    "bitget": lambda reply: any(d.get("status") == "cancelled" for d in walk(reply)),
+}
+
+
 def query_says_cancelled(venue: str, ref: OrderRef, reply: Any) -> bool:
     """Whether a query reply says an order is cancelled (any order: the id check is a separate property)."""
-    dicts = list(walk(reply))
-    if venue == "binance_coinm":
-        return any(d.get("status") == "CANCELED" for d in dicts)
-    if venue == "bitopro":
-        return any(small_int(d.get("status")) in (4, 6) for d in dicts)
-    if venue == "bingx":
-        return any(d.get("status") in ("CANCELED", "CANCELLED") for d in dicts)
-    if venue == "htx":
-        return any(d.get("state") in ("canceled", "partial-canceled") for d in dicts)
-    return any(d.get("status") == "cancelled" for d in dicts)
+    return QUERY_READERS[venue](reply)
 
 
 def check_cancel_types(reply: Any, refs: list[OrderRef]) -> None:
@@ -598,7 +643,10 @@ def test_parse_time_never_raises_and_gives_a_positive_integer_or_none(venue: str
 # -- 2. replies in the venue's shape: cancelled only when the reply says so -----------------------------------
 
 
-@pytest.mark.parametrize(("venue", "kind"), REF_KINDS)
+@pytest.mark.parametrize(
+    ("venue", "kind"),
+    covered(REF_KINDS, "cancel reply shapes", CANCEL_SHAPES, CANCEL_READERS, names="CANCEL_SHAPES, CANCEL_READERS"),
+)
 @FUZZ_SETTINGS
 @given(data=st.data(), status=st.sampled_from([200, 200, 200, 200, 400, 500]))
 def test_a_cancel_reply_cancels_only_what_it_says_is_cancelled(
@@ -628,7 +676,10 @@ def test_bitget_trusting_its_success_list_cancels_only_the_orders_listed(kind: s
                 assert cancel_says_cancelled("bitget", ref, reply, trust_success_list=True), (ref, reply)
 
 
-@pytest.mark.parametrize(("venue", "kind"), REF_KINDS)
+@pytest.mark.parametrize(
+    ("venue", "kind"),
+    covered(REF_KINDS, "query reply shapes", QUERY_SHAPES, QUERY_READERS, names="QUERY_SHAPES, QUERY_READERS"),
+)
 @FUZZ_SETTINGS
 @given(data=st.data(), status=st.sampled_from([200, 200, 200, 404, 500]))
 def test_a_query_reply_cancels_only_when_it_says_cancelled(
@@ -642,26 +693,66 @@ def test_a_query_reply_cancels_only_when_it_says_cancelled(
         assert status == 200 and query_says_cancelled(venue, ref, reply), (parsed, reply)
 
 
-def about_another_order(venue: str) -> bytes:
-    """A query reply saying "cancelled" about order 9001 (we asked about 1001)."""
-    other = {
-        "binance_coinm": {"orderId": 9001, "symbol": "BTCUSD_PERP", "status": "CANCELED"},
-        "bitopro": {"id": "9001", "pair": "btc_usdt", "status": 4},
-        "bingx": {"code": 0, "msg": "", "data": {"orderId": 9001, "symbol": "BTC-USDT", "status": "CANCELED"}},
-        "htx": {"status": "ok", "data": {"id": 9001, "state": "canceled"}},
-        "bitget": {"code": "00000", "data": [{"orderId": "9001", "symbol": "BTCUSDT", "status": "cancelled"}]},
-    }[venue]
-    return dumps(other)
+# A query reply saying "cancelled" about order 9001 (we ask about 1001), hand-written from the venue's docs;
+# every venue is also checked on the fake venue's own reply about such an order.
+ANOTHER_ORDER = {
+    "binance_coinm": {"orderId": 9001, "symbol": "BTCUSD_PERP", "status": "CANCELED"},
+    "bitopro": {"id": "9001", "pair": "btc_usdt", "status": 4},
+    "bingx": {"code": 0, "msg": "", "data": {"orderId": 9001, "symbol": "BTC-USDT", "status": "CANCELED"}},
+    "htx": {"status": "ok", "data": {"id": 9001, "state": "canceled"}},
+    "bitget": {"code": "00000", "data": [{"orderId": "9001", "symbol": "BTCUSDT", "status": "cancelled"}]},
+}
 
 
 @pytest.mark.parametrize(
     "venue",
     list(VENUES),
 )
-def test_a_query_reply_about_another_order_settles_nothing(venue: str) -> None:
+def test_a_query_reply_about_another_order_settles_nothing(venue: str, fake: FakeVenue) -> None:
     ref = OrderRef(SYMBOLS[venue], order_id="1001")
-    parsed = adapter(venue).parse_query(ref, HttpResponse(200, about_another_order(venue)))
-    assert not (isinstance(parsed, Outcome) and parsed.verdict in (Verdict.CANCELLED, Verdict.FAILED)), parsed
+    other = OrderRef(SYMBOLS[venue], order_id="9001")
+    replies = [HttpResponse(200, dumps(ANOTHER_ORDER[venue]))] if venue in ANOTHER_ORDER else []
+    fake.seed(venue, other.symbol, [{"order_id": other.value, "status": "cancelled"}])
+    replies.append(ask_the_fake(fake, venue, other))
+    for resp in replies:
+        # The reply does say that order 9001 is cancelled ...
+        said = adapter(venue).parse_query(other, resp)
+        assert isinstance(said, Outcome) and said.verdict is Verdict.CANCELLED, (resp.body, said)
+        # ... and settles nothing about ours.
+        parsed = adapter(venue).parse_query(ref, resp)
+        assert not (isinstance(parsed, Outcome) and parsed.verdict in (Verdict.CANCELLED, Verdict.FAILED)), parsed
+
+
+# The hand-written reply data by table, for the report below: a venue missing from a table in REQUIRED is
+# skipped (visibly) by the checks that need it; one missing from a table in DOCS_REPLIES is checked on the
+# fake venue's replies only.
+CANONICAL_IDS = "tests/venues/test_canonical_ids.py"
+REQUIRED: dict[str, Mapping[str, Any]] = {
+    f"{HERE} CANCEL_SHAPES": CANCEL_SHAPES,
+    f"{HERE} CANCEL_READERS": CANCEL_READERS,
+    f"{HERE} QUERY_SHAPES": QUERY_SHAPES,
+    f"{HERE} QUERY_READERS": QUERY_READERS,
+    f"{CANONICAL_IDS} WORDS": canonical_ids.WORDS,
+}
+DOCS_REPLIES: dict[str, Mapping[str, Any]] = {
+    f"{HERE} ANOTHER_ORDER": ANOTHER_ORDER,
+    f"{CANONICAL_IDS} NOT_FOUND": canonical_ids.NOT_FOUND,
+    f"{CANONICAL_IDS} QUERY_REPLIES": canonical_ids.QUERY_REPLIES,
+}
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_which_venues_lack_hand_written_reply_data(venue: str) -> None:
+    """The report of what a registered venue still lacks: skipped, naming the tables, for a venue missing from
+    one; passes for a venue in all of them. Fails only for a table naming a venue that is not registered."""
+    for name, table in {**REQUIRED, **DOCS_REPLIES}.items():
+        assert set(table) <= set(VENUES), f"{name} names unregistered venues: {sorted(set(table) - set(VENUES))}"
+    gaps = [f"{name} (its checks skip {venue})" for name, table in REQUIRED.items() if venue not in table]
+    gaps += [
+        f"{name} (only the fake's replies are checked)" for name, table in DOCS_REPLIES.items() if venue not in table
+    ]
+    if gaps:
+        pytest.skip(f"no hand-written reply data for {venue}: add them in {'; '.join(gaps)} to cover its replies")
 
 
 # -- 3. the whole engine against a venue whose every reply is hostile -------------------------------------
