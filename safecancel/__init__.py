@@ -20,6 +20,7 @@ from .errors import (
     IllegalTransition,
     InputError,
     LeaseHeld,
+    ListingIncomplete,
     SafeCancelError,
     SchemaOutOfDate,
     StoreError,
@@ -27,7 +28,19 @@ from .errors import (
     VenueError,
     VenueRejected,
 )
-from .model import Credentials, EventRecord, JobResult, JobStatus, JobSummary, OrderRef, OrderResult, Reason
+from .model import (
+    Credentials,
+    EventRecord,
+    JobResult,
+    JobStatus,
+    JobSummary,
+    ListedOrder,
+    Listing,
+    ListKind,
+    OrderRef,
+    OrderResult,
+    Reason,
+)
 from .policy import RetryPolicy
 from .states import OrderState, Provenance, Trigger
 from .transport import RequestsTransport, Transport
@@ -57,6 +70,10 @@ __all__ = [
     "JobStatus",
     "JobSummary",
     "LeaseHeld",
+    "ListKind",
+    "ListedOrder",
+    "Listing",
+    "ListingIncomplete",
     "OrderRef",
     "OrderResult",
     "OrderState",

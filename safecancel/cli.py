@@ -25,7 +25,7 @@ from .client import Client
 from .config import VenueConfig
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
 from .model import JobResult, JobStatus
-from .render import iso_arg, print_history, print_job, progress_printer
+from .render import iso_arg, print_history, print_job, print_listing, progress_printer
 from .store import migrate_journal
 from .timeline import write_timeline
 from .venues import VENUE_NAMES
@@ -289,6 +289,41 @@ def cancel(
             print_job(result, events=False)
         _say_why([result])
         raise SystemExit(exit_code([result]))
+
+
+@cli.command("open-orders")
+@click.option("--venue", required=True, type=click.Choice(VENUE_NAMES), help="Venue name.")
+@click.option("--symbol", help="Only this symbol, in the venue's own format (default: every symbol).")
+@click.option(
+    "--no-conditional",
+    is_flag=True,
+    help="Leave out the conditional-order list on venues that keep one apart (HTX algo, Bitget plan, BingX OCO).",
+)
+@click.option("--base-url", help="Venue base URL (default $SAFECANCEL_<VENUE>_BASE_URL or production).")
+@click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to spend on the listing.")
+@json_option
+def open_orders(venue, symbol, no_conditional, base_url, deadline, as_json) -> None:
+    """List the account's open orders on one venue, every page, as the venue reports them now.
+
+    Read-only: nothing is journaled and nothing on the venue changes. Conditional (trigger, algo,
+    plan) orders are included and marked.
+
+    \b
+    Exit 0: listed (also when there are none). 2: bad input. 3: the venue refused the credentials.
+    4: the venue refused the listing, or it could not be read to its last page within --deadline.
+
+    Example:
+
+        safecancel open-orders --venue htx --symbol btcusdt --json
+    """
+    with cli_errors():
+        # No journal is opened: Client opens its database on first use, and a listing never uses it.
+        with Client(None, venues=[VenueConfig(venue, base_url=base_url or None)]) as client:
+            listing = client.open_orders(venue, symbol, include_conditional=not no_conditional, deadline=deadline)
+        if as_json:
+            _dump(listing.to_json())
+        else:
+            print_listing(listing)
 
 
 @cli.command()

@@ -34,10 +34,22 @@ from .config import (
 from .engine import JobRunner, RetryPolicy, VenueLink
 from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, VenueRejected
 from .inputs import check_account, order_refs
-from .model import Credentials, HttpRequest, IdKind, JobResult, JobStatus, JobSummary, OrderRef
-from .pacing import key_fingerprint, shared_pacing
+from .listing import Lister
+from .model import (
+    Credentials,
+    HttpRequest,
+    IdKind,
+    JobResult,
+    JobStatus,
+    JobSummary,
+    ListedOrder,
+    Listing,
+    ListKind,
+    OrderRef,
+)
+from .pacing import key_fingerprint, shared_list_bucket, shared_pacing
 from .states import UNSETTLED, StateTable
-from .store import Database, Journal, fingerprint
+from .store import Database, Journal, fingerprint, iso
 from .store.journal import JobRow
 from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
@@ -207,7 +219,12 @@ class Client:
                 cancel_bucket, query_bucket, server_clock = shared_pacing(
                     venue, key_id, url, cancel_rate, query_rate, self._clock
                 )
-                link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock)
+                # Listings keep their own documented rate; an override that is slower paces them too.
+                list_rate = cls.list_rate
+                if config.rate is not None and config.rate.per_second < list_rate.per_second:
+                    list_rate = config.rate
+                list_bucket = shared_list_bucket(venue, key_id, url, list_rate, self._clock)
+                link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock, list_bucket)
                 self._links[(venue, key_id, url)] = link
             return link
 
@@ -515,6 +532,60 @@ class Client:
                 self._journal_ = Journal(self._db, self._table)
         job = self._journal.find_job(job_key, derived=key is None)
         return None if job is None else self._journal.job_result(job.id, with_events=False)
+
+    def open_orders(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        include_conditional: bool = True,
+        deadline: float | None = None,
+    ) -> Listing:
+        """Every open order of the account on ``venue`` (of ``symbol``, or of every symbol), read from the
+        venue's own listing to its last page.
+
+        Conditional (trigger / algo / plan) orders are included: on venues that keep them on a list of
+        their own (``ListKind.CONDITIONAL`` in the adapter's ``list_kinds``) that list is read too, unless
+        ``include_conditional`` is False; elsewhere they rest on the ordinary list and are marked
+        ``conditional``. Nothing is journaled and nothing on the venue changes. ``complete`` is False
+        when the venue capped a listing (BingX returns at most 2000 open orders, with no next page).
+
+        Raises:
+            InputError: bad venue or symbol, a venue that needs a symbol for this listing, missing
+                credentials (nothing sent).
+            AuthError: the venue refused the credentials.
+            VenueRejected: the venue kept refusing the listing request (e.g. a wrong base URL).
+            ListingIncomplete: the listing could not be read to its last page within ``deadline``.
+        """
+        cls = venue_class(venue)
+        if symbol is not None and not isinstance(symbol, str):
+            raise InputError(f"{venue}: symbol must be a string, got {clip(symbol)}")
+        kinds = [ListKind.OPEN]
+        if include_conditional and ListKind.CONDITIONAL in cls.list_kinds:
+            kinds.append(ListKind.CONDITIONAL)
+        for kind in kinds:
+            if symbol is None and kind in cls.list_needs_symbol:
+                raise InputError(f"{venue}: listing {kind.value} orders needs a symbol (e.g. {cls.example_symbol})")
+        link = self._link(venue)
+        if symbol is not None:
+            link.adapter.validate([OrderRef(symbol, order_id="1")])  # the symbol, named if bad, before any request
+        until = self._deadline_at(deadline)
+        lister = Lister(link, self._transport, self._clock, self._retry, self._rng, deadline=until)
+        started = self._clock.now()
+        orders: list[ListedOrder] = []
+        for kind in kinds:
+            orders.extend(lister.read(kind, symbol))
+        return Listing(
+            venue=venue,
+            symbol=symbol,
+            kinds=tuple(k.value for k in kinds),
+            orders=tuple(orders),
+            pages=lister.pages,
+            requests=lister.requests,
+            started_at=iso(started),
+            listed_at=iso(self._clock.now()),
+            complete=not lister.capped,
+        )
 
     def job(self, job_id: str) -> JobResult:
         """A job with its orders and events."""

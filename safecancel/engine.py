@@ -20,21 +20,25 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 
 from .clock import Clock
-from .errors import AuthError, ConcurrentUpdate, TransportError, VenueRejected
-from .model import Credentials, Failure, HttpRequest, HttpResponse, Outcome
+from .errors import AuthError, ConcurrentUpdate, InputError, TransportError, VenueError, VenueRejected
+from .link import VenueLink, evidence, exchange, sync_clock
+from .listing import Lister
+from .model import Failure, HttpRequest, HttpResponse, ListedOrder, ListKind, Outcome, Verdict
 from .policy import (
     Action,
     Decision,
     RetryPolicy,
     auth_message,
+    awaits_query,
     cancel_reply,
     chunk_failure,
     due,
     job_status,
+    listed_change,
+    match_listed,
     query_change,
     refusals_after,
     refused_too_often,
@@ -42,25 +46,20 @@ from .policy import (
 )
 from .states import OrderState, Trigger
 from .store import Change, Evidence, Journal, OrderRow
-from .transport import ServerClock, TokenBucket, Transport
-from .venues.base import Venue, redact_query
+from .transport import TokenBucket, Transport
 
 log = logging.getLogger("safecancel.engine")
 S = OrderState
-RESPONSE_LIMIT = 8192
+# Bulk confirmation reads the venue's recent history from this long before the job was created (the
+# orders were placed before it; the adapter clips this to what the venue keeps) ...
+LISTING_LOOKBACK_MS = 24 * 3600 * 1000
+# ... per symbol while the orders to settle span at most this many symbols (else one listing of all) ...
+LISTING_SYMBOLS = 4
+# ... and stops once every order is seen or after this many pages per page of orders it looks for.
+LISTING_PAGES_PER_PAGE = 2
+LISTING_ATTEMPTS = 3  # a page that fails this often ends the bulk step: single queries take over
 MAX_WINDOW_CHUNKS = 8  # chunks marked `sent` in one commit, at most ...
 WINDOW_SECONDS = 0.5  # ... and no more than the venue's rate lets out in this long
-
-
-@dataclass
-class VenueLink:
-    """Everything needed to talk to one venue account; shared across jobs of a client."""
-
-    adapter: Venue
-    creds: Credentials
-    cancel_bucket: TokenBucket
-    query_bucket: TokenBucket
-    server_clock: ServerClock
 
 
 class JobRunner:
@@ -154,54 +153,16 @@ class JobRunner:
             return self.policy.delay(attempt, self.rng, retry_after)
 
     def _evidence(self, req: HttpRequest, resp: HttpResponse | None, error: str | None, at: float) -> Evidence:
-        body = req.body.decode("utf-8", "replace") if req.body else None
-        query = redact_query(req.query, self.venue.secret_params)
-        status, response, elapsed = (
-            (None, None, None)
-            if resp is None
-            else (resp.status, resp.body[:RESPONSE_LIMIT].decode("utf-8", "replace"), int(resp.elapsed_ms))
-        )
-        return Evidence(
-            endpoint=req.endpoint,
-            method=req.method,
-            path=req.path,
-            query=query,
-            body=body,
-            status=status,
-            response=response,
-            elapsed_ms=elapsed,
-            error=error,
-            at=at,
-        )
+        return evidence(self.venue, req, resp, error, at)
 
     def _exchange(self, job_id: str, req: HttpRequest) -> tuple[HttpResponse | None, TransportError | None, float]:
-        at = self.clock.now()
-        try:
-            return self.transport.send(self.venue.base_url, req, venue=self.venue.name), None, at
-        except TransportError as exc:
-            return None, exc, at
+        return exchange(self.venue, self.transport, self.clock, req)
 
     def _sync_clock(self, job_id: str, failed: HttpResponse | None = None) -> None:
-        """Measure the venue's clock offset (first use, or after a timestamp rejection)."""
-        sc = self.link.server_clock
-        time_req = self.venue.build_time()
-        if time_req is None:
-            # No time endpoint (BitoPro): learn the offset from the rejected reply's own time, if any.
-            if failed is not None:
-                sc.set_from(self.venue.parse_time(failed))
-            return
-        box: dict[str, object] = {}
-
-        def fetch() -> int | None:
-            resp, err, at = self._exchange(job_id, time_req)
-            box.update(resp=resp, err=err, at=at)
-            return self.venue.parse_time(resp) if resp is not None else None
-
-        offset = sc.measure(fetch)
-        resp, err, at = box.get("resp"), box.get("err"), box.get("at")
-        note = "server time unavailable; using the local clock" if offset is None else f"server time offset {offset} ms"
-        ev = self._evidence(time_req, resp, str(err) if err else None, at)  # type: ignore[arg-type]
-        self.journal.record_exchange(job_id, ev, self.clock.now(), note, Trigger.CLOCK)
+        """Measure the venue's clock offset (first use, or after a timestamp rejection) and record it."""
+        ev, note = sync_clock(self.link, self.transport, self.clock, failed)
+        if ev is not None:
+            self.journal.record_exchange(job_id, ev, self.clock.now(), note, Trigger.CLOCK)
 
     def _resync_clock(self, job_id: str, failed: HttpResponse | None) -> None:
         """After a timestamp rejection is recorded (so the clock event follows it): measure again."""
@@ -240,7 +201,11 @@ class JobRunner:
                     break
                 todo = due(active, self._now_ms(), self._reopened, self.policy)
                 if todo.query:
-                    self._map(pool, lambda row: self._reconcile(job_id, row), todo.query)
+                    due_pks = {r.pk for r in todo.query}
+                    waiting = [r for r in active if awaits_query(r) and r.pk not in due_pks]
+                    rest = self._from_listings(job_id, todo.query, waiting, deadline)
+                    if rest:
+                        self._map(pool, lambda row: self._reconcile(job_id, row), rest)
                     continue  # re-read: a reconciled order may have gone back to pending
                 if todo.send:
                     by_ref = {o.ref: o for o in todo.send}
@@ -419,6 +384,116 @@ class JobRunner:
 
     # -- reconciliation -----------------------------------------------------------------------
 
+    def _from_listings(
+        self, job_id: str, rows: Sequence[OrderRow], waiting: Sequence[OrderRow], deadline: float | None
+    ) -> Sequence[OrderRow]:
+        """Settle many ``unknown`` orders per request from the venue's listings; return the rest.
+
+        ``waiting`` are ``unknown`` orders not due yet (an accepted cancel a moment old): the pages
+        read anyway settle those they show in a final state, and leave the others' schedule alone.
+
+        The recent-history listing is read first (it shows final states), then the open orders, each
+        stopping early once every order sought was seen (or a bounded number of pages). Every order a
+        page shows is decided exactly as a query with the same answer would be, and recorded with that
+        page as its evidence; pages that showed none are recorded as job notes. Absence from a listing
+        proves nothing: the orders no page showed are queried one by one, as before. A listing that
+        fails (refused, rate limited past the deadline, paging that does not advance) ends the bulk
+        step with what was read.
+        """
+        if self.policy.bulk_confirm <= 0 or len(rows) < self.policy.bulk_confirm:
+            return rows
+        if self._auth_failure is not None or refused_too_often(self._refusals, self.policy):
+            return rows
+        venue = self.venue
+        with self._rng_lock:
+            rng = random.Random(self.rng.getrandbits(64))
+        lister = Lister(
+            self.link,
+            self.transport,
+            self.clock,
+            self.policy,
+            rng,
+            deadline=deadline,
+            keep_alive=lambda: self._keep_lease(job_id),
+            max_attempts=LISTING_ATTEMPTS,
+        )
+        symbols = sorted({r.ref.symbol for r in rows})
+        since_ms = int(self._job_created * 1000) - LISTING_LOOKBACK_MS
+        found: dict[int, tuple[int, ListedOrder]] = {}
+
+        def sightings() -> list[tuple[int, ListedOrder]]:
+            return [(i, o) for i, x in enumerate(lister.exchanges) if x.page is not None for o in x.page.orders]
+
+        def read(kind: ListKind, todo: Sequence[OrderRow]) -> None:
+            if kind in venue.list_needs_symbol or len(symbols) <= LISTING_SYMBOLS:
+                scopes: list[str | None] = list(symbols)
+                if len(scopes) > LISTING_SYMBOLS:
+                    return
+            else:
+                scopes = [None]
+            for scope in scopes:
+                want = [r for r in todo if scope is None or r.ref.symbol == scope]
+                if not want:
+                    continue
+                first = lister.pages
+
+                def enough(
+                    orders: Sequence[ListedOrder], pages: int, want: Sequence[OrderRow] = want, first: int = first
+                ) -> bool:
+                    per_page = max(1, len(orders) // max(1, pages - first))
+                    budget = LISTING_PAGES_PER_PAGE * (-(-len(want) // per_page)) + 1
+                    return pages - first >= budget or len(match_listed(want, [(0, o) for o in orders])) == len(want)
+
+                lister.read(kind, scope, since_ms=since_ms if kind is ListKind.HISTORY else None, enough=enough)
+
+        try:
+            read(ListKind.HISTORY, rows)
+            found = match_listed(rows, sightings())
+            final = {pk for pk, (_, o) in found.items() if o.status.verdict in (Verdict.CANCELLED, Verdict.FAILED)}
+            read(ListKind.OPEN, [r for r in rows if r.pk not in final])
+        except (VenueError, InputError) as exc:
+            log.warning("job %s: listing %s stopped (%s); querying the rest one by one", job_id, venue.name, exc)
+        found = match_listed(rows, sightings())
+        by_tag: dict[int, list[tuple[OrderRow, ListedOrder]]] = {}
+        for row in rows:
+            if row.pk in found:
+                tag, order = found[row.pk]
+                by_tag.setdefault(tag, []).append((row, order))
+        early = 0
+        waiting_by_pk = {r.pk: r for r in waiting}
+        for pk, (tag, order) in match_listed(waiting, sightings()).items() if waiting else ():
+            if order.status.verdict in (Verdict.CANCELLED, Verdict.FAILED):
+                by_tag.setdefault(tag, []).append((waiting_by_pk[pk], order))
+                early += 1
+        for tag, x in enumerate(lister.exchanges):
+            now = self.clock.now()
+            matched = by_tag.get(tag, [])
+            if not matched:
+                if x.page is not None:
+                    note = f"{x.kind} listing page: {len(x.page.orders)} orders, none of this job's to settle"
+                else:
+                    note = x.note or "listing request"
+                trigger = Trigger.CLOCK if x.note and x.page is None and x.evidence.endpoint == "time" else Trigger.NOTE
+                self.journal.record_exchange(job_id, x.evidence, now, note, trigger)
+                continue
+            changes: list[Change] = []
+            for row, order in matched:
+                d = listed_change(row, order, self._now_ms(), self._delay, note=f"seen on the {x.kind} listing")
+                self._act(d, order.status, self.link.query_bucket, row)
+                changes.extend(self._changes([row], d))
+            self.journal.apply(job_id, changes, now, x.evidence)
+        if early:
+            log.info("job %s: %d orders not yet due were settled from the same pages", job_id, early)
+        if found:
+            log.info(
+                "job %s: %d of %d orders settled or seen from %d listing page(s)",
+                job_id,
+                len(found),
+                len(rows),
+                lister.pages,
+            )
+        return [r for r in rows if r.pk not in found]
+
     def _reconcile(self, job_id: str, row: OrderRow) -> None:
         """Query one ``unknown`` order and record what the venue says about it."""
         if self._auth_failure is not None or refused_too_often(self._refusals, self.policy):
@@ -451,4 +526,5 @@ class JobRunner:
             self._resync_clock(job_id, resp)
 
 
-__all__ = ["JobRunner", "RetryPolicy", "VenueLink"]  # RetryPolicy lives in policy.py; re-exported for old imports
+# RetryPolicy lives in policy.py and VenueLink in link.py; both re-exported for old imports.
+__all__ = ["JobRunner", "RetryPolicy", "VenueLink"]

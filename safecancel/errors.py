@@ -13,7 +13,8 @@
     └── VenueError            fields: venue, http_status, venue_code, venue_message
         ├── AuthError         the venue refused our credentials; never retried
         ├── TransportError    never_reached_venue: bool
-        └── VenueRejected     the venue refused the requests as a whole, repeatedly (job_id)
+        ├── VenueRejected     the venue refused the requests as a whole, repeatedly (job_id)
+        └── ListingIncomplete a listing could not be read to its last page (pages, orders_seen)
 
 Rate limits are not an error a caller sees: a job paces itself and waits out 429s and Retry-After;
 one that runs out of time stays ``open`` for ``resume``.
@@ -126,3 +127,14 @@ class VenueRejected(VenueError):
     """The venue refused our requests as a whole, repeatedly (a wrong base URL answering 404, a
     whole-request error code): nothing was applied, the job is ``needs_attention`` and its orders are
     as they were. Raised by ``cancel()`` with ``job_id`` set; ``resume`` continues the job once fixed."""
+
+
+class ListingIncomplete(VenueError):
+    """A listing of open orders (or history) could not be read to its last page: the deadline passed
+    with the venue still failing, or its paging did not advance. What was read is not a complete
+    picture and is not returned as one; ``pages`` and ``orders_seen`` say how far it got."""
+
+    def __init__(self, message: str, *, pages: int, orders_seen: int, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.pages = pages
+        self.orders_seen = orders_seen

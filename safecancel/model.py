@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -192,6 +192,72 @@ QueryReply = Failure | Outcome
 """``parse_query`` returns the order's status as an :class:`Outcome`, or a failure of the query itself."""
 
 
+class ListKind(enum.StrEnum):
+    """Which of a venue's order listings a request reads."""
+
+    OPEN = "open"  # resting orders (on Binance COIN-M and BitoPro, trigger orders too: they rest on this list)
+    CONDITIONAL = "conditional"  # trigger / algo / plan orders, where the venue keeps them on a list of their own
+    HISTORY = "history"  # recent orders with their states (final ones included), to settle many orders at once
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """One order as a venue's listing shows it.
+
+    ``status`` is the venue's word about the order, read the way :meth:`parse_query` reads it
+    (``message`` carries the venue's own state word): ``OPEN`` resting, ``CANCELLED``, ``FAILED``
+    with reason ``filled``/``expired``, ``UNKNOWN`` with reason ``cancelling`` while an accepted
+    cancel is pending. ``symbol`` is spelled the way the adapter's ``validate`` accepts it (the
+    venue's API spelling, as in ``example_symbol``). At least one of the ids is set; a conditional
+    order on HTX has only its client id until it triggers.
+    """
+
+    symbol: str
+    order_id: str | None
+    client_order_id: str | None
+    status: Outcome
+    conditional: bool = False
+    side: str | None = None  # the venue's word: BUY / sell / ...
+    order_type: str | None = None  # the venue's word: LIMIT / buy-limit / STOP / ...
+    price: str | None = None  # as the venue spells it (no float rounding)
+    quantity: str | None = None
+    filled: str | None = None
+    created_ms: int | None = None
+    updated_ms: int | None = None
+
+    @property
+    def ref(self) -> OrderRef:
+        """The order as a cancel/query reference: by exchange id where it has one."""
+        if self.order_id is not None:
+            return OrderRef(self.symbol, order_id=self.order_id)
+        return OrderRef(self.symbol, client_order_id=self.client_order_id)
+
+    def to_json(self) -> dict[str, Any]:
+        out = json_fields(self, skip=("status",))
+        out["state"] = self.status.verdict.value
+        out["reason"] = self.status.reason
+        out["venue_state"] = self.status.message
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a listing: its orders, and the cursor of the next page (None: this was the last).
+
+    ``capped``: the venue returns at most so many orders and has no next page (BingX's open orders: 2000),
+    and this page is at the cap, so open orders may exist that no page shows. Cancel what it lists and
+    list again; never read an order's absence from it as "not open".
+    """
+
+    orders: tuple[ListedOrder, ...]
+    cursor: str | None = None
+    capped: bool = False
+
+
+ListReply = Failure | ListPage
+"""``parse_list`` returns one page, or a failure of the listing request as a whole."""
+
+
 def json_fields(obj: Any, *, rename: Mapping[str, str] | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """A result dataclass as JSON-ready values, every field included unless named in ``skip``.
 
@@ -318,3 +384,36 @@ class JobSummary:
 
     def to_json(self) -> dict[str, Any]:
         return json_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a venue listed for one scope, every page read: ``client.open_orders()``.
+
+    ``orders`` are in the venue's order, each once (an order seen on two pages while the book moved
+    is kept once). ``listed_at`` is when the last page's reply arrived: the listing is the venue's
+    word as of then. Iterating a Listing iterates its orders.
+    """
+
+    venue: str
+    symbol: str | None
+    kinds: tuple[str, ...]  # the listings read: "open", and "conditional" where the venue keeps those apart
+    orders: tuple[ListedOrder, ...]
+    pages: int
+    requests: int  # pages plus retries and lookups
+    started_at: str
+    listed_at: str
+    complete: bool = True  # False: a page was at the venue's cap (see ListPage.capped); more may be open
+
+    def __iter__(self) -> Iterator[ListedOrder]:
+        return iter(self.orders)
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def to_json(self) -> dict[str, Any]:
+        out = json_fields(self, skip=("orders",))
+        out["kinds"] = list(self.kinds)
+        out["count"] = len(self.orders)
+        out["orders"] = [o.to_json() for o in self.orders]
+        return out

@@ -44,3 +44,16 @@ def shared_pacing(
 def key_fingerprint(api_key: str) -> str:
     """A one-way fingerprint of an API key: tells keys apart in the journal without storing them."""
     return hashlib.sha256(b"safecancel/key-fp/v1:" + api_key.encode()).hexdigest()[:16]
+
+
+_LIST_PACING: dict[tuple[Any, ...], TokenBucket] = {}
+
+
+def shared_list_bucket(venue: str, key_id: str, base_url: str, rate: Rate, clock: Clock) -> TokenBucket:
+    """The listing bucket of one venue account (open orders, history): the adapter's ``list_rate``."""
+    ident = (venue, key_id, base_url, rate, clock)
+    with _PACING_LOCK:
+        found = _LIST_PACING.get(ident)
+        if found is None:
+            found = _LIST_PACING[ident] = _bucket(rate, clock)
+        return found

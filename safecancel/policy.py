@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, Protocol, TypedDict, TypeVar
 
 from .errors import TransportError
-from .model import Failure, FailureKind, JobStatus, OrderRef, Outcome, Reason, Verdict
+from .model import Failure, FailureKind, IdKind, JobStatus, ListedOrder, OrderRef, Outcome, Reason, Verdict
 from .states import OrderState, Provenance, Trigger
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class RetryPolicy:
     # Requests refused as a whole (a 404 from a wrong base URL, a whole-request 4xx code) in a row,
     # with no answer about any order in between, before the run stops and the job asks for attention.
     max_refusals: int = 3
+    # Bulk confirmation: when at least this many ``unknown`` orders are due for a query at once, the
+    # venue's listings (recent history, open orders) are read first and settle every order they show;
+    # only the orders they do not show are queried one by one. 0 turns listings off.
+    bulk_confirm: int = 8
 
     def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
         """Jittered exponential backoff in seconds; the jitter is the only use of ``rng``."""
@@ -495,3 +499,106 @@ __all__ = [
     "refused_too_often",
     "send_error",
 ]
+
+
+# -- a page of a listing -----------------------------------------------------------------------
+
+
+class ListingMove(enum.StrEnum):
+    """What to do after a listing request failed. A listing is a read: asking again changes nothing."""
+
+    RETRY = "retry"  # after ``delay`` seconds (a rate limit's Retry-After, or backoff)
+    RESYNC_CLOCK = "resync_clock"  # the venue refused our timestamp: re-measure, re-sign, ask again
+    STOP_AUTH = "stop_auth"  # the venue refused the credentials: stop, the caller must fix them
+    STOP_REJECTED = "stop_rejected"  # the venue refused the request itself (a wrong URL, a bad parameter)
+
+
+@dataclass(frozen=True)
+class ListingStep:
+    move: ListingMove
+    delay: float = 0.0
+    pause: float | None = None  # the venue asked everyone on this key to wait (pause the shared bucket)
+
+
+def listing_failure(failure: Failure | TransportError, attempt: int, delay: Delay, policy: RetryPolicy) -> ListingStep:
+    """The next move after listing request number ``attempt`` (1-based) of one page failed.
+
+    Rate limits, timeouts, 5xx, unreadable replies and transport errors are asked again after a
+    backoff (never sooner than Retry-After); a timestamp rejection re-measures the clock first (once in
+    a row, then backs off); refused credentials stop at once; a refusal of the request itself is asked
+    again up to ``max_refusals`` times (a venue can refuse transiently) and then stops.
+    """
+    if isinstance(failure, TransportError):
+        return ListingStep(ListingMove.RETRY, delay(attempt, None))
+    if failure.kind is FailureKind.AUTH:
+        return ListingStep(ListingMove.STOP_AUTH)
+    if failure.kind is FailureKind.REJECTED:
+        if attempt >= policy.max_refusals:
+            return ListingStep(ListingMove.STOP_REJECTED)
+        return ListingStep(ListingMove.RETRY, delay(attempt, None))
+    if failure.kind is FailureKind.CLOCK:
+        return ListingStep(ListingMove.RESYNC_CLOCK if attempt <= 2 else ListingMove.RETRY, delay(attempt, None))
+    if failure.kind is FailureKind.RATE_LIMITED:
+        wait = delay(attempt, failure.retry_after)
+        return ListingStep(ListingMove.RETRY, wait, pause=wait)
+    return ListingStep(ListingMove.RETRY, delay(attempt, failure.retry_after))
+
+
+# -- many orders from listings --------------------------------------------------------------------
+
+# How much a listing's word about an order weighs: a final state can never be undone, so it beats an
+# "open" seen on another page (or listing) at another moment; "cancelling" is in between.
+_RANK = {Verdict.CANCELLED: 2, Verdict.FAILED: 2, Verdict.UNKNOWN: 1, Verdict.OPEN: 0}
+
+
+def match_listed(rows: Sequence[R], sightings: Sequence[tuple[int, ListedOrder]]) -> dict[int, tuple[int, ListedOrder]]:
+    """Which listed order speaks for which journal row: ``{row.pk: (sighting tag, listed order)}``.
+
+    ``sightings`` are ``(tag, order)`` pairs (the tag says which page brought it). A row matches an
+    order of the same symbol (case-folded) with the same id of the row's kind. Of several sightings of
+    one order, the weightiest word wins (final > cancelling > open), the later one among equals. A
+    client id that names two different orders (venues that do not enforce uniqueness) matches
+    nothing: only a single-order query can tell which one is meant. A "not found" never comes from a
+    listing (absence from a page proves nothing), so such an entry is ignored.
+    """
+    by_id: dict[tuple[str, str], list[tuple[int, ListedOrder]]] = {}
+    by_cid: dict[tuple[str, str], list[tuple[int, ListedOrder]]] = {}
+    for tag, order in sightings:
+        if order.status.verdict is Verdict.FAILED and order.status.reason == Reason.NOT_FOUND:
+            continue
+        sym = order.symbol.casefold()
+        if order.order_id is not None:
+            by_id.setdefault((sym, order.order_id), []).append((tag, order))
+        if order.client_order_id is not None:
+            by_cid.setdefault((sym, order.client_order_id), []).append((tag, order))
+    out: dict[int, tuple[int, ListedOrder]] = {}
+    for row in rows:
+        ref = row.ref
+        index = by_id if ref.kind is IdKind.ORDER_ID else by_cid
+        seen = index.get((ref.symbol.casefold(), ref.value))
+        if not seen:
+            continue
+        if ref.kind is IdKind.CLIENT_ORDER_ID and len({o.order_id for _, o in seen}) > 1:
+            continue  # one client id, two orders
+        best = seen[0]
+        for tag, order in seen[1:]:
+            if _RANK[order.status.verdict] >= _RANK[best[1].status.verdict]:
+                best = (tag, order)
+        out[row.pk] = best
+    return out
+
+
+def listed_change(
+    row: OrderFacts,
+    listed: ListedOrder,
+    now_ms: int,
+    delay: Delay,
+    *,
+    note: str,
+) -> Decision:
+    """The step for an ``unknown`` order a listing showed: exactly what a query with the same answer
+    would do (:func:`query_change`), with the listing named in the note. Provenance stays
+    ``venue_query``: the venue's word, learnt by asking it (the evidence shows which endpoint)."""
+    d = query_change(row, listed.status, 200, now_ms, delay)
+    steps = tuple(replace(step, note=note) for step in d.steps)
+    return Decision(steps, d.actions, d.pause)

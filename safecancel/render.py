@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import InputError
-from .model import JobResult, JobSummary
+from .model import JobResult, JobSummary, Listing
 
 MAX_ROWS = 200
 STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
@@ -141,3 +141,47 @@ def progress_printer(enabled: bool) -> tuple[ProgressCallback | None, Callable[[
         progress.update(tasks[job_id], completed=done, total=total, detail=detail)
 
     return update, progress.stop
+
+
+LISTED_STYLE = {"open": "cyan", "cancelled": "green", "failed": "red", "unknown": "yellow"}
+
+
+def print_listing(listing: Listing) -> None:
+    """A venue's open orders as a table (the first ``MAX_ROWS``), then one line of totals."""
+    con = console()
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("symbol", "order id", "client id", "side", "type", "price", "quantity", "filled", "state", "created"):
+        table.add_column(col)
+    for o in listing.orders[:MAX_ROWS]:
+        state = o.status.verdict.value
+        word = o.status.message or state
+        created = (
+            datetime.fromtimestamp(o.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if o.created_ms is not None
+            else ""
+        )
+        table.add_row(
+            o.symbol,
+            o.order_id or "",
+            o.client_order_id or "",
+            o.side or "",
+            (o.order_type or "") + (" (conditional)" if o.conditional else ""),
+            o.price or "",
+            o.quantity or "",
+            o.filled or "",
+            f"[{LISTED_STYLE.get(state, 'white')}]{word}[/]",
+            created,
+        )
+    if listing.orders:
+        con.print(table)
+    if len(listing.orders) > MAX_ROWS:
+        con.print(f"... and {len(listing.orders) - MAX_ROWS} more (use --json for all)")
+    conditional = sum(1 for o in listing.orders if o.conditional)
+    scope = listing.symbol or "every symbol"
+    con.print(
+        f"{len(listing.orders)} open order(s) on {listing.venue} ({scope})"
+        + (f", {conditional} conditional" if conditional else "")
+        + f"; {listing.pages} page(s) listed at {listing.listed_at}"
+    )
+    if not listing.complete:
+        con.print("[yellow]the venue capped the listing: more orders may be open than it shows[/]")

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from safecancel.model import Credentials, IdKind, OrderRef
+from safecancel.model import Credentials, IdKind, ListKind, OrderRef
 from safecancel.venues import VENUE_NAMES, venue_class
 from safecancel.venues.base import Rate
 from tests.conftest import ROOT
@@ -95,3 +95,35 @@ def test_the_configuration_names_every_venue_and_its_extra_secrets() -> None:
     for venue in VENUE_NAMES:
         if "passphrase" in venue_class(venue).requires:
             assert f"`SAFECANCEL_{venue.upper()}_PASSPHRASE`" in config, venue
+
+
+LIST_COLUMNS = ["venue", "open orders", "conditional orders", "recent history (bulk confirmation)", "listed at"]
+LISTINGS_HEADER, *LISTINGS_ROWS = table_rows(section("Open orders"))
+LISTINGS = {row[0].strip("`"): dict(zip(LISTINGS_HEADER, row)) for row in LISTINGS_ROWS}
+
+
+def test_the_listings_table_has_one_row_per_registered_venue() -> None:
+    assert LISTINGS_HEADER == LIST_COLUMNS
+    assert [row[0] for row in LISTINGS_ROWS] == [f"`{v}`" for v in VENUE_NAMES]
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_a_venues_listings_row_states_the_adapters_facts(venue: str) -> None:
+    cls = venue_class(venue)
+    row = LISTINGS[venue]
+    creds = Credentials("k", "s", "p", "i")
+    columns = {
+        ListKind.OPEN: "open orders",
+        ListKind.CONDITIONAL: "conditional orders",
+        ListKind.HISTORY: "recent history (bulk confirmation)",
+    }
+    for kind, column in columns.items():
+        if kind not in cls.list_kinds:
+            assert row[column].startswith("on the open list"), row[column]
+            continue
+        req = cls().build_list(kind, cls.example_symbol, creds, 1_700_000_000_000, account="1")
+        # BitoPro's pair is in the path: the README writes it as {pair}.
+        path = req.path.replace(cls.example_symbol.lower(), "{pair}")
+        assert row[column].startswith(f"`{req.method} {path}`"), (row[column], req.path)
+        assert ("needs a symbol" in row[column]) is (kind in cls.list_needs_symbol), row[column]
+    assert row["listed at"] == rate_words(cls.list_rate)

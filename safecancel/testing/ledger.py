@@ -24,6 +24,9 @@ class FakeOrder:
     qty: str = "1"
     price: str = "100"
     side: str = "BUY"
+    # A trigger / algo / plan order. Where the venue keeps those on a list of their own (HTX algo,
+    # Bitget plan, BingX OCO) its dialect lists and cancels them apart; elsewhere they are ordinary orders.
+    conditional: bool = False
 
     @property
     def public_status(self) -> str:
@@ -37,6 +40,7 @@ class FakeOrder:
             "client_order_id": self.client_order_id,
             "status": self.public_status,
             "cancel_requests": self.cancel_requests,
+            "conditional": self.conditional,
         }
 
 
@@ -66,7 +70,12 @@ class Ledger:
             self._cancelling.clear()
 
     def seed(self, venue: str, symbol: str, specs: list[dict[str, Any]], now_ms: int) -> list[FakeOrder]:
-        """Add orders; an order without ``order_id`` gets a fresh numeric one."""
+        """Add orders; an order without ``order_id`` gets a fresh numeric one.
+
+        A spec may give ``order_id``, ``client_order_id``, ``status``, ``conditional`` (bool), ``side``,
+        ``price``, ``quantity`` and ``created_ms`` (default: now). Ids grow with creation, as venues' do,
+        so listings paged by id see the oldest orders last (newest first) or first.
+        """
         added = []
         with self.lock:
             bucket = self.orders.setdefault(venue, [])
@@ -75,14 +84,24 @@ class Ledger:
                 if status not in STATUSES:
                     raise ValueError(f"bad status {status!r}; expected one of {STATUSES}")
                 oid = spec.get("order_id")
+                conditional = spec.get("conditional", False)
+                if not isinstance(conditional, bool):
+                    raise ValueError(f"conditional must be true or false, got {conditional!r}")
+                created = spec.get("created_ms", now_ms)
+                if isinstance(created, bool) or not isinstance(created, int):
+                    raise ValueError(f"created_ms must be an integer (epoch ms), got {created!r}")
                 order = FakeOrder(
                     venue=venue,
                     symbol=symbol,
                     order_id=str(oid) if oid is not None else str(next(self._ids)),
                     client_order_id=spec.get("client_order_id"),
                     status=status,
-                    created_ms=now_ms,
-                    updated_ms=now_ms,
+                    created_ms=created,
+                    updated_ms=created,
+                    qty=str(spec.get("quantity", "1")),
+                    price=str(spec.get("price", "100")),
+                    side=str(spec.get("side", "BUY")).upper(),
+                    conditional=conditional,
                 )
                 bucket.append(order)
                 self._by_id.setdefault((venue, order.order_id), []).append(order)
@@ -136,12 +155,34 @@ class Ledger:
                     return o
         return None
 
-    def open_orders(self, venue: str, symbol: str | None = None) -> list[FakeOrder]:
+    def open_orders(self, venue: str, symbol: str | None = None, *, conditional: bool | None = None) -> list[FakeOrder]:
+        """Open orders (not those with an accepted asynchronous cancel pending), oldest first.
+
+        ``conditional``: None any, True only trigger orders, False only ordinary ones.
+        """
+        return self.listing(venue, symbol, conditional=conditional, statuses=("open",))
+
+    def listing(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        conditional: bool | None = None,
+        statuses: tuple[str, ...] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> list[FakeOrder]:
+        """Orders of a venue in creation order (oldest first), filtered: what a dialect pages through."""
+        want = None if symbol is None else symbol_key(symbol)
         with self.lock:
             return [
                 o
                 for o in self.orders.get(venue, [])
-                if o.status == "open" and (symbol is None or symbol_key(o.symbol) == symbol_key(symbol))
+                if (statuses is None or o.status in statuses)
+                and (conditional is None or o.conditional == conditional)
+                and (want is None or symbol_key(o.symbol) == want)
+                and (since_ms is None or o.created_ms >= since_ms)
+                and (until_ms is None or o.created_ms <= until_ms)
             ]
 
     def snapshot(self, venue: str | None = None) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from .ledger import FakeOrder, Ledger
 
-ENDPOINTS = ("cancel", "query", "time", "cancel_all")
+# The endpoint kinds a fault (or a rate budget) can target; each dialect route names one.
+ENDPOINTS = ("cancel", "query", "time", "cancel_all", "list_open", "list_conditional", "list_history", "account")
 FAULT_KINDS = (
     "status",
     "delay",

@@ -28,6 +28,8 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListKind,
+    ListReply,
     OrderRef,
     QueryReply,
 )
@@ -76,6 +78,14 @@ class VenueAdapter(ABC):
     # may be 1..``hard_max_batch``. Where the venue documents its limit the two are equal.
     default_max_batch: ClassVar[int]
     hard_max_batch: ClassVar[int]
+    # Listings (open orders, conditional orders, recent history): the documented rate of the listing
+    # endpoints (the slowest of those the adapter uses, so one bucket paces them all), the kinds whose
+    # endpoint needs a symbol, and how far back the history listing reaches (seconds; it is asked for
+    # orders since a job began, clipped to this).
+    list_rate: ClassVar[Rate]
+    list_kinds: ClassVar[frozenset[ListKind]]  # OPEN and HISTORY always; CONDITIONAL where kept apart
+    list_needs_symbol: ClassVar[frozenset[ListKind]]
+    history_window_s: ClassVar[float]
 
     # -- facts with a default (set only where the venue differs) ---------------------------------
 
@@ -153,6 +163,47 @@ class VenueAdapter(ABC):
     @abstractmethod
     def parse_time(self, resp: HttpResponse) -> int | None:
         """Server time in ms from a time reply (or any reply, for venues without a time endpoint)."""
+
+    # -- listings (pure, like the rest) ------------------------------------------------------------
+
+    def build_account_lookup(self, creds: Credentials, now_ms: int) -> HttpRequest | None:
+        """The request that finds the account id a listing needs (HTX's ``account-id``), or None."""
+        return None
+
+    def parse_account_lookup(self, resp: HttpResponse) -> str | Failure:
+        """The account id from :meth:`build_account_lookup`'s reply, or a classified failure. Never raises."""
+        return Failure(FailureKind.REJECTED, None, f"{self.name} needs no account lookup", resp.status)
+
+    @abstractmethod
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        """The signed request for one page of a listing.
+
+        ``symbol`` None lists every symbol (refused with :class:`InputError` for a kind in
+        ``list_needs_symbol``); ``cursor`` is a previous page's :attr:`ListPage.cursor`; ``since_ms``
+        (HISTORY only) is the earliest creation time wanted, clipped to ``history_window_s``;
+        ``account`` is what :meth:`parse_account_lookup` found, where the venue needs one. The endpoint
+        names are ``list_open``, ``list_conditional`` and ``list_history``.
+        """
+
+    @abstractmethod
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        """One page: every order on it, and the next page's cursor (None when this was the last page).
+
+        An entry that cannot be read (no id, no symbol) makes the whole page a failure: a listing
+        that may have dropped an order must never pass for complete. Never raises.
+        """
 
 
 # The facts without a default, read off the annotations above so that the list cannot drift from them.

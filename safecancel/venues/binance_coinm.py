@@ -22,6 +22,62 @@ Ids (validated before anything is stored): ``orderIdList`` is LIST<LONG> (seed 0
 ``orderId`` LONG, so an order id is a canonical decimal 1..2**63-1 (:data:`ORDER_ID_MAX`): ASCII
 digits, no leading zero. Client ids follow the documented ``newClientOrderId`` pattern
 (``[.A-Z:/a-z0-9_-]{1,36}``, ASCII); symbols ``PAIR_PERP`` or ``PAIR_YYMMDD`` in ASCII.
+
+Listings
+--------
+OPEN -- ``GET /dapi/v1/openOrders`` ("Current All Open Orders", USER_DATA, signed like the rest):
+``symbol`` and ``pair`` both optional (no symbol: every symbol), weight 1 with a symbol, 40 without. No
+paging and no page size: the reply is the whole list, a JSON array of order objects (the shape of the
+single-order query). Docs:
+https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Current-All-Open-Orders
+
+CONDITIONAL -- not a list of its own here. The COIN-M reference documents STOP, STOP_MARKET, TAKE_PROFIT,
+TAKE_PROFIT_MARKET and TRAILING_STOP_MARKET as ordinary ``/dapi/v1/order`` types that rest on the
+open-orders list (its own sample is a TRAILING_STOP_MARKET order), so they are listed under OPEN and
+marked ``conditional`` from their ``type``; :meth:`build_list` refuses CONDITIONAL.
+
+HISTORY -- ``GET /dapi/v1/allOrders`` ("All Orders", USER_DATA): ``symbol`` or ``pair`` required (``pair``
+cannot be sent with ``orderId``, so this adapter pages by ``symbol`` and HISTORY needs one), ``orderId``
+("orders >= that orderId"), ``startTime``/``endTime`` (the period must be under 7 days; default the
+recent 7 days), ``limit`` default 50, max 100 (always sent as 100: fewest requests). Weight 20 with a
+symbol, 40 with a pair. Orders come back oldest first, every state included (NEW, PARTIALLY_FILLED,
+FILLED, CANCELED, EXPIRED). Docs:
+https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/All-Orders
+Why this endpoint: it is the only COIN-M listing that returns final states, a cancel shows in it at
+once (the venue cancels synchronously), and it reaches back as far as the venue keeps any order. Its
+"not found by design" rule (venues.md §2.6, also on this page) sets :attr:`history_window_s`: an order
+CANCELED or EXPIRED without fills disappears 3 days after it was *created*, so a history older than that
+would silently lack exactly the cancelled orders; the window is 3 days (inside the 7-day range cap).
+Absence from the history settles nothing: an order not listed is queried singly.
+
+Paging (HISTORY only): page 1 asks ``startTime=since`` .. ``endTime=now``; a full page (100 orders,
+there is no "more" flag) gives the cursor ``oid:<last orderId + 1>``, and the following pages ask
+``orderId=<that>`` alone (within the default recent 7 days, which covers the 3-day window). Order ids
+grow with creation on a symbol, so the pages walk forward in time without gaps or overlap.
+
+Rates: every request spends REQUEST_WEIGHT from one per-IP budget of 2400 per minute, shared by dapi and
+fapi since the COIN-M / USDⓈ-M integration of 2026-06-30 (the notice on
+https://developers.binance.com/docs/derivatives/coin-margined-futures, §A.3). The heaviest listing request
+as used is the all-symbol open-orders list (weight 40; ``allOrders`` by symbol is 20), so
+:attr:`list_rate` is 2400 / 40 = 60 requests per minute.
+
+UNCONFIRMED (safe under both readings as noted):
+- Whether ``startTime`` without ``orderId`` returns the *oldest* 100 orders from ``startTime`` (assumed:
+  "data is returned in ascending order", and ccxt pages forward from ``since`` this way) or the *newest*
+  100 of the period ("otherwise most recent orders are returned"). Under the second reading a window
+  with more than 100 orders would lack its oldest ones on the history listing; those orders are then
+  settled by single queries, never by their absence.
+- Whether ``orderId`` without a time range is bounded by the default "recent 7 days" (assumed).
+- The COIN-M / USDⓈ-M integration notice (§C.5, read only as quoted by third parties) names
+  ``POST /dapi/v1/algoOrder``, ``GET /dapi/v1/openAlgoOrders`` and ``DELETE /dapi/v1/algoOrder`` for
+  COIN-M conditional orders, and ccxt 4.5.90 calls ``openAlgoOrders`` / ``algoOpenOrders`` on dapi
+  ("verified live ... missing from the documentation"). No COIN-M reference page documents their
+  parameters, reply shape or paging (the official JS connector 19.0.0 of 2026-07-22 has none). If, as on
+  USDⓈ-M since 2025-12, COIN-M trigger orders now live in that Algo Service, they appear on neither
+  list read here and ``batchOrders`` / ``allOpenOrders`` do not cancel them: a listing that shows no
+  open orders does not prove that no trigger order rests.
+- Sample replies carry ``pair`` since 2026 and lost ``avgPrice``/``cumBase`` on the trade replies: only
+  ``orderId``, ``symbol`` and ``status`` are relied on; the rest is read when present.
 """
 
 from __future__ import annotations
@@ -31,6 +87,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from ..errors import InputError
 from ..model import (
     REASON_AMBIGUOUS,
     REASON_EXPIRED,
@@ -44,6 +101,10 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    ListReply,
     OrderRef,
     Outcome,
     QueryReply,
@@ -56,8 +117,11 @@ from .base import (
     VenueAdapter,
     check_refs,
     chunk_by,
+    clip,
     compact_json,
+    decimal_id_ok,
     decimal_id_re,
+    flaw,
     foreign_reply_failure,
     hmac_hex,
     load_json,
@@ -114,6 +178,21 @@ QUERY_STATUS = {
 # Per-order answers that may come back as the whole reply instead of an array element.
 PER_ORDER_CODES = frozenset({CODE_UNKNOWN_ORDER, CODE_NO_SUCH_ORDER})
 
+# -- listings (module docstring, "Listings") --
+OPEN_ORDERS_PATH = "/dapi/v1/openOrders"
+ALL_ORDERS_PATH = "/dapi/v1/allOrders"
+HISTORY_PAGE_MAX = 100  # allOrders ``limit``: "Default 50; max 100."
+HISTORY_RANGE_MAX_MS = 7 * 24 * 3600 * 1000  # "The query time period must be less then 7 days"
+# CANCELED/EXPIRED orders without fills vanish 3 days after creation ("not found by design", §2.6).
+HISTORY_WINDOW_S = 3 * 24 * 3600.0
+# One first page spans the whole window, so the window must fit in one allowed period.
+assert HISTORY_WINDOW_S * 1000 < HISTORY_RANGE_MAX_MS
+# The trigger order types of POST /dapi/v1/order; they rest on the open-orders list until triggered.
+CONDITIONAL_TYPES = frozenset({"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"})
+# The history cursor this adapter hands out: the first orderId of the next page.
+CURSOR_RE = re.compile(r"oid:([1-9][0-9]{0,18})", re.ASCII)
+LIST_NAMES = {ListKind.OPEN: "open-orders", ListKind.HISTORY: "order-history"}
+
 
 class BinanceCoinM(VenueAdapter):
     """Adapter for Binance COIN-M futures (``dapi``)."""
@@ -135,6 +214,15 @@ class BinanceCoinM(VenueAdapter):
     # -2013 is definitive for a live job (one answer settles it: the default), but dapi drops
     # cancelled/expired orders without fills 3 days after creation (§2.6): past that, "not found" proves nothing.
     forget_after_s: ClassVar[float | None] = 3 * 24 * 3600.0
+    # REQUEST_WEIGHT 2400/min per IP (shared with fapi since 2026-06-30: the COIN-M / USDⓈ-M integration
+    # notice, §A.3); the heaviest listing request as used is openOrders without a symbol, weight 40
+    # (Current-All-Open-Orders; allOrders by symbol weighs 20): 2400 / 40 = 60 requests per minute.
+    list_rate: ClassVar[Rate] = Rate(60, 60.0)
+    # Trigger orders rest on the open-orders list (module docstring): no CONDITIONAL listing of its own.
+    list_kinds: ClassVar[frozenset[ListKind]] = frozenset({ListKind.OPEN, ListKind.HISTORY})
+    # allOrders needs ``symbol`` or ``pair``, and ``pair`` cannot page by ``orderId``.
+    list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset({ListKind.HISTORY})
+    history_window_s: ClassVar[float] = HISTORY_WINDOW_S
 
     # -- input -------------------------------------------------------------------------------
 
@@ -171,6 +259,50 @@ class BinanceCoinM(VenueAdapter):
 
     def build_time(self) -> HttpRequest:
         return HttpRequest("GET", "/dapi/v1/time", endpoint="time")
+
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        if kind not in self.list_kinds:
+            raise InputError(
+                f"{self.name}: there is no separate {kind.value} listing: COIN-M trigger orders rest on the "
+                "open-orders list and are listed there, marked conditional"
+            )
+        if symbol is not None:
+            self._check_symbol(symbol)
+        if kind is ListKind.OPEN:
+            if cursor is not None:
+                raise InputError(f"{self.name}: the open-orders list has no pages, so no cursor ({clip(cursor)})")
+            query, headers = self._signed([("symbol", symbol)] if symbol is not None else [], creds, now_ms)
+            return HttpRequest("GET", OPEN_ORDERS_PATH, query, None, headers, "list_open")
+        if symbol is None:
+            raise InputError(f"{self.name}: the order history (allOrders) needs a symbol, e.g. {self.example_symbol}")
+        params: list[tuple[str, str]] = [("symbol", symbol)]
+        if cursor is not None:
+            m = CURSOR_RE.fullmatch(cursor) if isinstance(cursor, str) else None
+            if m is None or not decimal_id_ok(m.group(1), ORDER_ID_RE, ORDER_ID_MAX):
+                raise InputError(f"{self.name}: {clip(cursor)} is not an order-history cursor this adapter made")
+            # The next page by id alone: a time range beside orderId is not documented to combine.
+            params.append(("orderId", m.group(1)))
+        else:
+            if since_ms is not None and (isinstance(since_ms, bool) or not isinstance(since_ms, int)):
+                raise InputError(f"{self.name}: since_ms must be epoch milliseconds, got {clip(since_ms)}")
+            earliest = now_ms - int(self.history_window_s * 1000)
+            start = earliest if since_ms is None else max(since_ms, earliest)
+            # endTime must come after startTime; a "since" ahead of the venue's clock asks for the last ms.
+            start = min(start, now_ms - 1)
+            params += [("startTime", str(start)), ("endTime", str(now_ms))]
+        params.append(("limit", str(HISTORY_PAGE_MAX)))
+        query, headers = self._signed(params, creds, now_ms)
+        return HttpRequest("GET", ALL_ORDERS_PATH, query, None, headers, "list_history")
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -241,6 +373,43 @@ class BinanceCoinM(VenueAdapter):
             return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(CODE_NO_SUCH_ORDER), msg[:200])
         return self._failure(resp, data)
 
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        if kind not in self.list_kinds:
+            return Failure(FailureKind.REJECTED, None, f"{self.name} has no separate {kind.value} listing", resp.status)
+        data = load_json(resp)
+        if resp.status != 200 or not isinstance(data, list):
+            if resp.status == 200 and isinstance(data, dict) and _own_error_code(data) is None:
+                # Some other JSON where the array of orders belongs: nothing on it can be trusted.
+                return self._unreadable(kind, resp, "is a JSON object, not the list of orders")
+            return self._failure(resp, data)
+        orders: list[ListedOrder] = []
+        for i, entry in enumerate(data):
+            order = _listed(entry)
+            if order is None:
+                # One unreadable entry may be an order we would never see: the whole page fails.
+                return self._unreadable(kind, resp, f"has an entry without a readable orderId and symbol (#{i + 1})")
+            orders.append(order)
+        next_cursor = None
+        if kind is ListKind.HISTORY and len(orders) >= HISTORY_PAGE_MAX:
+            # No "more" flag: a full page may have a next one, which starts after its highest id.
+            last = max(int(o.order_id) for o in orders if o.order_id is not None)
+            if last < ORDER_ID_MAX:
+                next_cursor = f"oid:{last + 1}"
+        return ListPage(tuple(orders), next_cursor)
+
+    def _unreadable(self, kind: ListKind, resp: HttpResponse, what: str) -> Failure:
+        msg = f"the {LIST_NAMES.get(kind, kind.value)} reply {what}, so the listing cannot be trusted to be complete"
+        return Failure(FailureKind.UNKNOWN_OUTCOME, None, msg, resp.status)
+
+    def _check_symbol(self, symbol: object) -> None:
+        """Refuse a symbol :meth:`validate` would refuse, in the same words."""
+        if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
+            detail = flaw(symbol)
+            hint = f"{detail}; {ID_FORMAT.symbol_hint}" if detail else ID_FORMAT.symbol_hint
+            raise InputError(f"{self.name}: malformed symbol {clip(symbol)} ({hint})")
+
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
         status = resp.status
         code = _own_error_code(data)
@@ -289,3 +458,55 @@ def _about(ref: OrderRef, order: dict[str, Any]) -> bool:
     field, value = ("orderId", ref.order_id) if ref.kind is IdKind.ORDER_ID else ("clientOrderId", ref.client_order_id)
     got = order.get(field)
     return got is None or str(got) == value
+
+
+def _listed(entry: Any) -> ListedOrder | None:
+    """One order object of a listing, or None when it has no readable ``orderId`` and ``symbol``."""
+    if not isinstance(entry, dict):
+        return None
+    order_id = _order_id(entry.get("orderId"))
+    symbol = entry.get("symbol")
+    # Replies spell symbols upper-case already; upper() only forgives a case slip, never a shape.
+    symbol = symbol.upper() if isinstance(symbol, str) else None
+    if order_id is None or symbol is None or not SYMBOL_RE.fullmatch(symbol):
+        return None
+    order_type = _text(entry.get("type")) or _text(entry.get("origType"))
+    return ListedOrder(
+        symbol=symbol,
+        order_id=order_id,
+        client_order_id=_text(entry.get("clientOrderId")),
+        status=_state(entry.get("status")),
+        conditional=order_type in CONDITIONAL_TYPES,
+        side=_text(entry.get("side")),
+        order_type=order_type,
+        price=_text(entry.get("price")),
+        quantity=_text(entry.get("origQty")),
+        filled=_text(entry.get("executedQty")),
+        created_ms=_ms(entry.get("time")),
+        updated_ms=_ms(entry.get("updateTime")),
+    )
+
+
+def _state(word: Any) -> Outcome:
+    """A listed order's state, read with the query's map; a word we do not know is ambiguous, never guessed."""
+    outcome = QUERY_STATUS.get(word) if isinstance(word, str) else None
+    if outcome is not None:
+        return outcome
+    return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, None if word is None else str(word)[:40])
+
+
+def _order_id(value: Any) -> str | None:
+    """``orderId`` as its canonical decimal string: a JSON integer (exact in Python, however long) or a
+    string of one; a float, a bool or anything out of LONG range is unreadable."""
+    if isinstance(value, bool):
+        return None
+    text = str(value) if isinstance(value, int) else value
+    return text if decimal_id_ok(text, ORDER_ID_RE, ORDER_ID_MAX) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ms(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

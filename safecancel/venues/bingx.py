@@ -1,4 +1,5 @@
-"""BingX spot: ``POST /openApi/spot/v1/trade/cancelOrders``.
+"""BingX spot: ``POST /openApi/spot/v1/trade/cancelOrders``; listings from ``trade/openOrders``,
+``oco/openOrderList`` and ``trade/historyOrders`` (see "Listings" below).
 
 Docs: https://bingx-api.github.io/docs/#/en-us/spot/trade-api.html (Cancel multiple orders; seed 002),
 https://bingx-api.github.io/docs/#/en-us/spot/authentication.html (``shared/venues.md`` §3, §6).
@@ -59,6 +60,53 @@ UNCONFIRMED choices (each a named constant below):
   top-level ``serverTime`` are both accepted, as a number or a numeric string.
 - Client order ids are matched exactly (BingX swap lower-cases them; if spot did too, the reply
   would not match and the order would be queried, which is safe).
+
+Listings (docs: https://bingx-api.github.io/docs/#/en-us/spot/trade-api.html -- "Current Open Orders",
+"Query Order history", "Query All Open OCO Orders"; also bingx-api.github.io/docs-v3 under
+Spot/Trades Endpoints). Every listing is a signed GET, signed like the rest (query string, ``X-BX-APIKEY``).
+- OPEN: ``GET /openApi/spot/v1/trade/openOrders`` (``symbol`` optional: every symbol without it), 10/s
+  per UID. No paging: ``data.orders`` holds "max length 2000" (:data:`OPEN_LIST_CAP`). A page of 2000
+  may leave orders out and there is no second page, so it has no cursor and
+  :attr:`ListPage.capped` says so: cancel what it lists and list again, never read absence from it
+  as "not open". Trigger orders (``TAKE_STOP_*`` / ``TRIGGER_*`` types) rest on this list and come back
+  ``conditional=True``.
+- CONDITIONAL: OCO orders are kept apart: ``GET /openApi/spot/v1/oco/openOrderList`` (``pageIndex``,
+  ``pageSize``, both required; no ``symbol`` parameter, so a symbol-scoped listing is filtered here),
+  5/s per UID. Each leg (limit ``ocoLimit``, stop-limit ``ocoTps``) is one entry with its own string
+  ``orderId``; the captured reply (JKorf BingX.Net ``GetOpenOcoOrders``) has ``data`` as the list and a
+  ``status`` per leg, the docs show neither a wrapper nor a status (a leg without one is open: that is
+  what the list is). Paged by ``pageIndex`` with :data:`OCO_PAGE_SIZE` per page; a full page has a sequel.
+- HISTORY: ``GET /openApi/spot/v1/trade/historyOrders`` (``symbol`` optional, ``startTime`` /
+  ``endTime`` ms, ``pageIndex`` >= 1, ``pageSize`` <= 100, ``pageIndex * pageSize <= 10000``; a
+  ``status`` filter takes one of FILLED/CANCELED/FAILED, so none is sent: every state comes back), 10/s
+  per UID. It is the only listing that carries final states of ordinary orders (``trade/query`` is one
+  order; ``myTrades`` shows fills only and 7 days), and BingX's cancel is synchronous, so a cancelled order
+  is there at once; ccxt#19563 also points to it for closed orders that ``trade/query`` stops finding.
+  Asked for orders created since ``since_ms``: page 1 covers ``[max(since_ms, now - 1 h), now]``
+  (:data:`HISTORY_WINDOW_MS`); each later page recomputes its window at its own ``now`` but may reach
+  back 2 h (:data:`HISTORY_MAX_RANGE_MS`), so for a listing paged within the hour every later window
+  contains the first one. Orders never leave history, so a window that only grows can shift orders to
+  later pages (a duplicate), never past the page being read (a gap). A full page has a sequel; a full
+  100th page is a failure (the rest cannot be listed).
+- Cursors (``oco:N``, ``history:N``) name the next page; the open list has none.
+- Entries: ``orderId`` (a JSON number on openOrders / historyOrders, a string on the OCO list) is read
+  without loss and must be a canonical int64; a float, missing or malformed id, or an unreadable symbol
+  makes the whole page a failure, as does a missing list. Statuses are read with :data:`QUERY_STATUS`
+  (the word as the message); a word we do not know is unknown/ambiguous. Symbols are upper-cased with
+  ``_`` read as ``-``.
+UNCONFIRMED (listings):
+- The maximum ``startTime..endTime`` range of historyOrders (none documented; ranges are kept within
+  2 h, the range BingX documents for clientOrderID lookups) and whether it filters by creation time;
+  whether it lists open orders too (it is modelled on Binance's allOrders); how long it keeps orders
+  (``history_window_s`` is 1 h).
+- Which 2000 orders openOrders returns past the cap, and in what order.
+- The OCO list's maximum ``pageSize``, whether it pages by leg or by OCO pair (a page is "full" at
+  :data:`OCO_PAGE_SIZE` legs either way, which only costs an extra request), and whether OCO legs also
+  appear on openOrders / historyOrders or are found by ``trade/query`` and ``cancelOrders``.
+- Whether openOrders / historyOrders carry ``clientOrderID`` (not in their docs' field tables; the
+  AI-skills reference says they share ``trade/query``'s fields; a 2023 report in ccxt#19563 says open
+  orders came back without it). A listed order without a client id is ``client_order_id=None``.
+- An empty listing answered with ``100204`` "No data" instead of an empty list would read as a failure.
 """
 
 from __future__ import annotations
@@ -84,6 +132,10 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    ListReply,
     OrderRef,
     Outcome,
     QueryReply,
@@ -95,6 +147,8 @@ from .base import (
     Rate,
     VenueAdapter,
     check_refs,
+    clip,
+    decimal_id_ok,
     decimal_id_re,
     foreign_reply_failure,
     hmac_hex,
@@ -198,6 +252,38 @@ QUERY_NOT_FOUND = MappingProxyType(
 ORDER_ID_FIELDS = ("orderId",)
 CLIENT_ID_FIELDS = ("clientOrderID", "clientOrderId", "origClientOrderId")
 
+# -- listings (see "Listings" in the module docstring) -------------------------------------------
+
+PATH_LIST_OPEN = "/openApi/spot/v1/trade/openOrders"
+PATH_LIST_HISTORY = "/openApi/spot/v1/trade/historyOrders"
+PATH_LIST_OCO = "/openApi/spot/v1/oco/openOrderList"
+OPEN_LIST_CAP = 2000  # openOrders: "Order list, max length is 2000"; no paging
+HISTORY_PAGE_SIZE = 100  # historyOrders: "pageSize ... Max 100"
+HISTORY_MAX_RESULTS = 10_000  # historyOrders: "Restriction: pageIndex * pageSize <= 10,000"
+HISTORY_MAX_PAGE = HISTORY_MAX_RESULTS // HISTORY_PAGE_SIZE
+# UNCONFIRMED: the docs state no maximum startTime..endTime range; 2 hours is the only range BingX
+# documents for order lookups (clientOrderID), so no request asks for more.
+HISTORY_MAX_RANGE_MS = 2 * 60 * 60 * 1000
+# The first page reaches back at most half the range cap, so a later page may widen its window to the
+# cap and still cover everything the first page's window did (see the module docstring).
+HISTORY_WINDOW_MS = HISTORY_MAX_RANGE_MS // 2
+OCO_PAGE_SIZE = 100  # UNCONFIRMED: oco/openOrderList requires pageSize but documents no maximum
+# Trigger orders rest on the ordinary list (openOrders "type"); OCO legs have a list of their own.
+CONDITIONAL_ORDER_TYPES = frozenset({"TAKE_STOP_LIMIT", "TAKE_STOP_MARKET", "TRIGGER_LIMIT", "TRIGGER_MARKET"})
+LIST_CURSOR_RE = re.compile(r"(history|oco):([1-9][0-9]{0,5})", re.ASCII)
+LIST_ENDPOINTS = MappingProxyType(
+    {
+        ListKind.OPEN: (PATH_LIST_OPEN, "list_open"),
+        ListKind.CONDITIONAL: (PATH_LIST_OCO, "list_conditional"),
+        ListKind.HISTORY: (PATH_LIST_HISTORY, "list_history"),
+    }
+)
+CURSOR_PREFIX = MappingProxyType({ListKind.CONDITIONAL: "oco", ListKind.HISTORY: "history"})
+PAGE_SIZE = MappingProxyType({ListKind.CONDITIONAL: OCO_PAGE_SIZE, ListKind.HISTORY: HISTORY_PAGE_SIZE})
+# Where a listed order's creation time lives: "time" on openOrders / historyOrders, "transactionTime"
+# on the OCO list (0 in some replies: read as unknown).
+CREATED_FIELDS = ("time", "transactionTime")
+
 
 class BingX(VenueAdapter):
     """Adapter for BingX spot."""
@@ -214,6 +300,12 @@ class BingX(VenueAdapter):
     id_format: ClassVar[IdFormat] = ID_FORMAT
     default_max_batch: ClassVar[int] = DEFAULT_MAX_BATCH
     hard_max_batch: ClassVar[int] = HARD_MAX_BATCH
+    # oco/openOrderList: "rate limitation by UID: 5/s", the slowest listing used (trade/openOrders and
+    # trade/historyOrders: 10/s), so one bucket paces all three (trade-api.html).
+    list_rate: ClassVar[Rate] = Rate(5, 1.0)
+    list_kinds: ClassVar[frozenset[ListKind]] = frozenset(ListKind)  # OCO lists are kept apart
+    list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()  # symbol optional or not taken at all
+    history_window_s: ClassVar[float] = HISTORY_WINDOW_MS / 1000
 
     # -- input -------------------------------------------------------------------------------
 
@@ -256,6 +348,45 @@ class BingX(VenueAdapter):
 
     def build_time(self) -> HttpRequest:
         return HttpRequest("GET", PATH_TIME, endpoint="time")
+
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        if kind not in self.list_kinds:
+            raise InputError(f"bingx: no {kind!s} listing")
+        if symbol is not None:
+            self.validate([OrderRef(symbol, order_id="1")])  # the symbol as validate() words a bad one
+        page = _cursor_page(kind, cursor)
+        if page is None:
+            raise InputError(f"bingx: {clip(cursor)} is not a cursor of the {kind!s} listing")
+        params: dict[str, str] = {}
+        if kind is ListKind.CONDITIONAL:
+            # The OCO list takes no symbol (one is filtered out of the reply by parse_list).
+            params = {"pageIndex": str(page), "pageSize": str(OCO_PAGE_SIZE)}
+        elif kind is ListKind.HISTORY:
+            # Page 1 reaches back at most HISTORY_WINDOW_MS; later pages may widen to the range cap, so a
+            # window that moved with the clock still covers the first page's (see the module docstring).
+            reach = HISTORY_WINDOW_MS if page == 1 else HISTORY_MAX_RANGE_MS
+            start = now_ms - reach if since_ms is None else max(int(since_ms), now_ms - reach)
+            params = {
+                "startTime": str(min(start, now_ms)),  # a future since_ms: an empty window, not an inverted one
+                "endTime": str(int(now_ms)),
+                "pageIndex": str(page),
+                "pageSize": str(HISTORY_PAGE_SIZE),
+            }
+        if symbol is not None and kind is not ListKind.CONDITIONAL:
+            params["symbol"] = symbol
+        path, endpoint = LIST_ENDPOINTS[kind]
+        query, headers = self._signed(params, creds, now_ms)
+        return HttpRequest("GET", path, query, None, headers, endpoint)
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -357,6 +488,41 @@ class BingX(VenueAdapter):
             return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
         return outcome
 
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != CODE_OK:
+            return self._failure(resp, data, code)
+        page = _cursor_page(kind, cursor) if kind in self.list_kinds else None
+        if page is None:
+            return Failure(FailureKind.REJECTED, None, f"{clip(cursor)} is not a cursor of the {kind!s} listing")
+        entries = _list_entries(kind, data.get("data"))
+        if entries is None:
+            return _incomplete(resp, "the reply has no list of orders where one belongs")
+        listed: list[ListedOrder] = []
+        for n, entry in enumerate(entries):
+            order = _listed_order(kind, entry)
+            if isinstance(order, str):
+                return _incomplete(resp, f"order {n + 1} of {len(entries)} {order}")
+            # The OCO list takes no symbol, so a symbol-scoped listing is filtered here; the other two are
+            # filtered by BingX, and what it returns is kept as it came.
+            if kind is not ListKind.CONDITIONAL or symbol is None or order.symbol == symbol:
+                listed.append(order)
+        next_cursor = None
+        size = PAGE_SIZE.get(kind)
+        if size is not None and len(entries) >= size:  # no "more" flag: a full page may have a sequel
+            if kind is ListKind.HISTORY and page >= HISTORY_MAX_PAGE:
+                return _incomplete(
+                    resp,
+                    f"more than {HISTORY_MAX_RESULTS} orders in the window, and BingX pages no further "
+                    "(pageIndex * pageSize <= 10000)",
+                )
+            next_cursor = f"{CURSOR_PREFIX[kind]}:{page + 1}"
+        # At the cap BingX has no second page: an order missing from this one may well be open.
+        return ListPage(tuple(listed), next_cursor, capped=kind is ListKind.OPEN and len(listed) >= OPEN_LIST_CAP)
+
     def _failure(self, resp: HttpResponse, data: Any, code: int | None) -> Failure:
         status = resp.status
         if code is None:
@@ -392,6 +558,100 @@ class BingX(VenueAdapter):
 
 
 # -- small pure helpers --------------------------------------------------------------------------
+
+
+def _cursor_page(kind: ListKind, cursor: str | None) -> int | None:
+    """The page a cursor names (1 without one), or None when it is not this listing's cursor."""
+    if cursor is None:
+        return 1
+    prefix = CURSOR_PREFIX.get(kind)
+    m = LIST_CURSOR_RE.fullmatch(cursor) if isinstance(cursor, str) else None
+    if prefix is None or m is None or m.group(1) != prefix:
+        return None
+    return int(m.group(2))
+
+
+def _incomplete(resp: HttpResponse, why: str) -> Failure:
+    """A listing page that may have dropped an order: the whole page fails, in plain words."""
+    return Failure(FailureKind.UNKNOWN_OUTCOME, None, f"bingx listing unusable: {why}", resp.status)
+
+
+def _list_entries(kind: ListKind, payload: Any) -> list[Any] | None:
+    """The order entries of a listing's ``data``, or None when there is no list where one belongs.
+
+    openOrders / historyOrders: ``data.orders`` (docs, ccxt and JKorf captures). The OCO list: ``data`` is
+    the list itself in the one captured reply (JKorf ``GetOpenOcoOrders``); BingX's AI-skills reference
+    wraps it as ``data.ocoOrders``, so that is read too.
+    """
+    if kind is ListKind.CONDITIONAL:
+        if isinstance(payload, list):
+            return payload
+        inner = payload.get("ocoOrders", payload.get("orders")) if isinstance(payload, dict) else None
+        return inner if isinstance(inner, list) else None
+    orders = payload.get("orders") if isinstance(payload, dict) else None
+    return orders if isinstance(orders, list) else None
+
+
+def _listed_order(kind: ListKind, entry: Any) -> ListedOrder | str:
+    """One listing entry as a :class:`ListedOrder`, or the words of why it cannot be read."""
+    if not isinstance(entry, dict):
+        return f"is not an object but {type(entry).__name__}"
+    raw_id = entry.get("orderId")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        order_id = str(raw_id)
+    elif isinstance(raw_id, str):
+        order_id = raw_id
+    else:  # missing, null, or a float that has lost digits
+        return f"has no usable orderId ({clip(raw_id)})"
+    if not decimal_id_ok(order_id, ORDER_ID_RE, ORDER_ID_MAX):
+        return f"has a malformed orderId {clip(order_id)}"
+    raw_symbol = entry.get("symbol")
+    symbol = raw_symbol.upper().replace("_", "-") if isinstance(raw_symbol, str) else None
+    if symbol is None or SYMBOL_RE.fullmatch(symbol) is None:
+        return f"has no usable symbol ({clip(raw_symbol)})"
+    client_id = next((v for f in CLIENT_ID_FIELDS if isinstance(v := entry.get(f), str) and v), None)
+    order_type = _word(entry.get("type") if "type" in entry else entry.get("orderType"))
+    status = entry.get("status")
+    if kind is ListKind.CONDITIONAL and status in (None, ""):
+        # The documented OCO list has no status field: being on the list of open OCO orders is the word.
+        outcome = Outcome(Verdict.OPEN)
+    elif isinstance(status, str) and status in QUERY_STATUS:
+        outcome = QUERY_STATUS[status]
+    else:  # a state word we do not know (or none at all): keep asking, never guess
+        word = str(status)[:40] if status is not None else None
+        outcome = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, word)
+    created = next((ms for f in CREATED_FIELDS if (ms := _as_int(entry.get(f))) is not None and ms > 0), None)
+    updated = _as_int(entry.get("updateTime"))
+    return ListedOrder(
+        symbol=symbol,
+        order_id=order_id,
+        client_order_id=client_id,
+        status=outcome,
+        conditional=kind is ListKind.CONDITIONAL or order_type in CONDITIONAL_ORDER_TYPES,
+        side=_word(entry.get("side")),
+        order_type=order_type,
+        price=_number_text(entry.get("price")),
+        quantity=_number_text(entry.get("origQty") if "origQty" in entry else entry.get("quantity")),
+        filled=_number_text(entry.get("executedQty")),
+        created_ms=created,
+        updated_ms=updated if updated is not None and updated > 0 else None,
+    )
+
+
+def _word(value: Any) -> str | None:
+    """A venue word (side, order type) when it is a non-empty string."""
+    return value if isinstance(value, str) and value else None
+
+
+def _number_text(value: Any) -> str | None:
+    """A price or quantity as BingX spelled it: strings as they are, JSON numbers in their shortest form."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float):
+        return repr(value)
+    return None
 
 
 def _as_int(value: Any) -> int | None:

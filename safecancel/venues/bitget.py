@@ -51,6 +51,51 @@ Ids (validated before anything is stored): ``orderId`` is documented only as a S
 numeric bound is documented, so :data:`ORDER_ID_MAX` is UNCONFIRMED: 2**63-1, the range of the 64-bit
 integers such ids are generated as; the ids are canonical decimals (ASCII digits, no leading zero).
 ``clientOid``: ASCII ``A-Z a-z 0-9 _ . -``, at most 50 characters (error 40305).
+
+Listings
+--------
+Three signed ``GET`` endpoints, each 20 requests/s per UID (so :attr:`Bitget.list_rate` is 20/s), each
+paged newest first by ``idLessThan`` (the smallest ``orderId`` of the previous page: "requests the content
+on the page before this ID (older data)") with ``limit`` at its documented maximum, 100
+(:data:`LIST_PAGE_SIZE`). The cursor is that ``orderId`` as a string; it is None when the page was the last.
+
+- OPEN: ``/api/v2/spot/trade/unfilled-orders`` (``symbol`` optional: none lists every symbol;
+  ``startTime``/``endTime``/``orderId`` unused). ``data`` is an array; no "more" flag, so a full page
+  means there may be more. It lists ordinary orders only: ``tpslType`` defaults to ``normal``, and spot
+  TP/SL orders (``tpslType=tpsl``) are listed only when asked for (not done here -- UNCONFIRMED what they
+  are on an account and whether batch-cancel-order cancels them). An order whose cancel was accepted
+  still reads ``live`` here (:attr:`Bitget.pending_cancel_reads_open`). The doc sample spells the state
+  ``new`` and the symbol ``btcusdt``: ``new`` reads open, symbols are upper-cased.
+  https://www.bitget.com/api-doc/spot/trade/Get-Unfilled-Orders
+- CONDITIONAL: plan (trigger) orders live apart, on ``/api/v2/spot/trade/current-plan-order``
+  (``symbol`` optional in the current docs; ``limit`` default 20, max 100). ``data`` is an object
+  ``{"nextFlag": bool, "idLessThan": "...", "orderList": [...]}``; a page has more after it when
+  ``nextFlag`` is true *or* the page is full (one request more, never an order missed). Plan states:
+  ``live`` (not triggered) and, in the doc sample, ``not_trigger`` read open; ``executing`` (the trigger
+  fired, the order is being placed) is unknown. Plan orders are cancelled by ``cancel-plan-order`` /
+  ``batch-cancel-plan-order``, never by batch-cancel-order, and orderInfo does not show them.
+  https://www.bitget.com/api-doc/spot/plan/Get-Current-Plan-Order
+- HISTORY: ``/api/v2/spot/trade/history-orders``, with ``startTime`` = the earliest creation time
+  wanted, clipped to :attr:`Bitget.history_window_s` (the docs: "only supports to get the data within
+  90days"; an hour is kept in hand so that clock skew and transit never push ``startTime`` outside the
+  window). No ``endTime`` is sent: the range runs to the venue's now, which is within 90 days of any
+  accepted ``startTime``. This is the endpoint Bitget itself names for learning the outcome of its
+  asynchronous cancels (cancel-symbol-order: "If you need to know the result, please query the Get
+  History Orders endpoint"), and it documents 90 days of orders, cancelled ones included -- the longest
+  reach any spot order endpoint documents (orderInfo documents none) -- so it settles orders in bulk.
+  https://www.bitget.com/api-doc/spot/trade/Get-History-Orders
+
+Every entry is read like :meth:`Bitget.parse_query` reads an order (:data:`QUERY_STATUS`, plus
+:data:`PLAN_STATUS` for plan orders). An entry without a usable ``orderId`` or ``symbol``, or a
+non-list where the list belongs, makes the whole page an UNKNOWN_OUTCOME failure: a listing that may
+have dropped an order never passes for complete. So does a cursor that does not move backwards.
+
+UNCONFIRMED: how an out-of-range ``limit`` is answered (the fake refuses it with ``40020``); whether
+history-orders also returns live orders (the parser reads any state; the fake lists final ones only);
+whether ``startTime`` filters on ``cTime`` (assumed) or ``uTime``; the error for a ``startTime`` older
+than 90 days (``43111`` "param error time range illegal" is what Bitget answers on fills; the fake does
+the same here); whether current-plan-order ever required ``symbol`` (the current docs say no); whether
+``nextFlag`` is reliable (a full page is followed either way).
 """
 
 from __future__ import annotations
@@ -74,6 +119,10 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    ListReply,
     OrderRef,
     Outcome,
     QueryReply,
@@ -86,8 +135,11 @@ from .base import (
     VenueAdapter,
     check_refs,
     chunk_by,
+    clip,
     compact_json,
+    decimal_id_ok,
     decimal_id_re,
+    flaw,
     foreign_reply_failure,
     generic_http_failure,
     hmac_b64,
@@ -100,6 +152,9 @@ from .base import (
 CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
 QUERY_PATH = "/api/v2/spot/trade/orderInfo"
 TIME_PATH = "/api/v2/public/time"
+OPEN_LIST_PATH = "/api/v2/spot/trade/unfilled-orders"
+PLAN_LIST_PATH = "/api/v2/spot/trade/current-plan-order"
+HISTORY_LIST_PATH = "/api/v2/spot/trade/history-orders"
 
 MAX_BATCH = 50  # "orderList ... maximum length: 50"; more gets 40912 (seed 004, §5.4)
 # ``batchMode`` is optional and defaults to "single" (top-level symbol). ccxt omits it in production,
@@ -186,6 +241,8 @@ REJECTED_CODES = frozenset(
         "40034",  # Parameter {0} does not exist
         "40912",  # single cancel cannot exceed 50
         "40913",  # Either orderId or clientId is required (ccxt)
+        "00001",  # startTime and endTime interval cannot be greater than {0} days (listings)
+        "20001",  # startTime should be less than endTime (listings)
     }
 )
 # Per-order "not found / already terminal": filled, cancelled or never existed -- only a query can tell.
@@ -216,7 +273,39 @@ QUERY_STATUS: Mapping[str, Outcome] = {
     "partially_filled": Outcome(Verdict.OPEN, None, None, "partially_filled"),
     "filled": Outcome(Verdict.FAILED, REASON_FILLED, None, "filled"),
     "cancelled": Outcome(Verdict.CANCELLED, None, None, "cancelled"),
+    # The unfilled-orders doc sample's word for a resting order (v1's spelling of ``live``); ccxt reads it open.
+    "new": Outcome(Verdict.OPEN, None, None, "new"),
 }
+# Plan (trigger) orders have states of their own (current-plan-order): ``live`` "not triggered", the doc
+# sample's ``not_trigger``, and ``executing`` "order placing" -- the trigger fired and an ordinary order is
+# being placed, so the plan is neither resting nor settled: ask again.
+PLAN_STATUS: Mapping[str, Outcome] = {
+    **QUERY_STATUS,
+    "not_trigger": Outcome(Verdict.OPEN, None, None, "not_trigger"),
+    "executing": Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "executing"),
+}
+
+# Listings (module docstring, "Listings"): all three endpoints document "limit ... max 100".
+LIST_PAGE_SIZE = 100
+LIST_PATHS: Mapping[ListKind, str] = {
+    ListKind.OPEN: OPEN_LIST_PATH,
+    ListKind.CONDITIONAL: PLAN_LIST_PATH,
+    ListKind.HISTORY: HISTORY_LIST_PATH,
+}
+LIST_ENDPOINTS: Mapping[ListKind, str] = {
+    ListKind.OPEN: "list_open",
+    ListKind.CONDITIONAL: "list_conditional",
+    ListKind.HISTORY: "list_history",
+}
+LIST_NAMES: Mapping[ListKind, str] = {
+    ListKind.OPEN: "unfilled-orders",
+    ListKind.CONDITIONAL: "current-plan-order",
+    ListKind.HISTORY: "history-orders",
+}
+# history-orders "only supports to get the data within 90days"; an hour is kept in hand so that the
+# startTime sent never falls outside the venue's window through clock skew or transit time.
+HISTORY_DAYS = 90
+HISTORY_MARGIN_S = 3600.0
 
 
 class Bitget(VenueAdapter):
@@ -251,6 +340,14 @@ class Bitget(VenueAdapter):
     # documented as asynchronous), and orderInfo shows an accepted cancel as `live` until it has.
     asynchronous_cancel: ClassVar[bool] = True
     pending_cancel_reads_open: ClassVar[bool] = True
+    # unfilled-orders, current-plan-order and history-orders are each "Frequency limit: 20 times/1s (UID)"
+    # (https://www.bitget.com/api-doc/spot/trade/Get-Unfilled-Orders, .../spot/plan/Get-Current-Plan-Order,
+    # .../spot/trade/Get-History-Orders): one 20/s bucket paces them all.
+    list_rate: ClassVar[Rate] = Rate(20, 1.0)
+    # Plan orders are kept on a list of their own (current-plan-order).
+    list_kinds: ClassVar[frozenset[ListKind]] = frozenset({ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY})
+    list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()  # symbol is optional on all three
+    history_window_s: ClassVar[float] = HISTORY_DAYS * 24 * 3600.0 - HISTORY_MARGIN_S
 
     def __init__(
         self, base_url: str | None = None, *, max_batch: int | None = None, trust_success_list: bool = False
@@ -305,6 +402,55 @@ class Bitget(VenueAdapter):
 
     def build_time(self) -> HttpRequest:
         return HttpRequest("GET", TIME_PATH, endpoint="time")
+
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        """One page of unfilled-orders (OPEN), current-plan-order (CONDITIONAL) or history-orders (HISTORY).
+
+        ``since_ms`` is read for HISTORY only (``startTime``, clipped to :attr:`history_window_s`; pass the
+        same value for every page of one listing). ``account`` is not used: Bitget needs no account id.
+        """
+        if kind not in self.list_kinds:
+            raise InputError(f"bitget: no {kind!s} listing")
+        if symbol is None and kind in self.list_needs_symbol:
+            raise InputError(f"bitget: the {kind!s} listing needs a symbol")
+        if symbol is not None and (not isinstance(symbol, str) or SYMBOL_RE.fullmatch(symbol) is None):
+            detail = flaw(symbol)
+            raise InputError(
+                f"bitget: malformed symbol {clip(symbol)} ({detail + '; ' if detail else ''}expected e.g. BTCUSDT)"
+            )
+        if cursor is not None and not decimal_id_ok(cursor, ORDER_ID_RE, ORDER_ID_MAX):
+            raise InputError(f"bitget: {clip(cursor)} is not a listing cursor (an orderId from a previous page)")
+        params: list[tuple[str, str]] = []
+        if symbol is not None:
+            params.append(("symbol", symbol))
+        if kind is ListKind.HISTORY:
+            params.append(("startTime", str(self._history_start(now_ms, since_ms))))
+        if cursor is not None:
+            params.append(("idLessThan", cursor))
+        params.append(("limit", str(LIST_PAGE_SIZE)))
+        path = LIST_PATHS[kind]
+        query = urlencode(params)  # symbols and digits only: encoded == raw, whichever form Bitget signs
+        headers = self._headers(creds, now_ms, "GET" + path + "?" + query)
+        return HttpRequest("GET", path, query, None, headers, LIST_ENDPOINTS[kind])
+
+    def _history_start(self, now_ms: int, since_ms: int | None) -> int:
+        """``startTime``: ``since_ms``, but no earlier than the window reaches and no later than now."""
+        if since_ms is not None and (isinstance(since_ms, bool) or not isinstance(since_ms, int)):
+            raise InputError(f"bitget: since_ms must be epoch milliseconds, got {clip(since_ms)}")
+        floor = now_ms - int(self.history_window_s * 1000)
+        start = floor if since_ms is None else max(since_ms, floor)
+        # A since_ms ahead of the venue's clock would be refused ("startTime should be less than endTime").
+        return min(start, now_ms)
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -392,10 +538,54 @@ class Bitget(VenueAdapter):
             return outcomes.pop()
         return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo returned conflicting orders")
 
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        """One page of a listing (module docstring, "Listings"); ``cursor`` is the one the page was asked with."""
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        name = LIST_NAMES.get(kind, str(kind))
+        inner = data.get("data")
+        more_flag = False
+        venue_cursor: Any = None
+        if kind is ListKind.CONDITIONAL:
+            if not isinstance(inner, dict):
+                return _incomplete(code, resp, f"the {name} reply has no data object")
+            entries = inner.get("orderList")
+            more_flag = inner.get("nextFlag") is True or inner.get("nextFlag") == "true"
+            venue_cursor = inner.get("idLessThan")
+            if entries is None and inner.get("nextFlag") is False:
+                entries = []  # "no plan orders" may come as a null list; only with an explicit "no more"
+        else:
+            entries = inner
+        if not isinstance(entries, list):
+            return _incomplete(code, resp, f"the {name} reply has no order list")
+        orders: list[ListedOrder] = []
+        for i, entry in enumerate(entries):
+            listed = _listed_order(kind, entry)
+            if isinstance(listed, str):
+                return _incomplete(code, resp, f"{name} entry {i} {listed}")
+            orders.append(listed)
+        if not (more_flag or len(entries) >= LIST_PAGE_SIZE):
+            return ListPage(tuple(orders), None)
+        # More may follow: the next page starts below the smallest orderId on this one.
+        if orders:
+            next_cursor = min((o.order_id for o in orders if o.order_id is not None), key=int)
+        elif isinstance(venue_cursor, str) and decimal_id_ok(venue_cursor, ORDER_ID_RE, ORDER_ID_MAX):
+            next_cursor = venue_cursor  # an empty page that says "more": follow the venue's own cursor
+        else:
+            return _incomplete(code, resp, f"the {name} reply says more orders follow but gives no cursor")
+        if cursor is not None and decimal_id_ok(cursor, ORDER_ID_RE, ORDER_ID_MAX) and int(next_cursor) >= int(cursor):
+            # Paging must move to older orders; anything else would loop or skip.
+            return _incomplete(code, resp, f"the {name} page did not move below idLessThan={cursor}")
+        return ListPage(tuple(orders), next_cursor)
+
     @staticmethod
-    def _status_outcome(entry: Mapping[str, Any]) -> Outcome:
+    def _status_outcome(entry: Mapping[str, Any], table: Mapping[str, Outcome] = QUERY_STATUS) -> Outcome:
         status = entry.get("status")
-        outcome = QUERY_STATUS.get(status) if isinstance(status, str) else None
+        outcome = table.get(status) if isinstance(status, str) else None
         if outcome is None:  # a status we do not know: keep asking, never guess
             return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
         return outcome
@@ -459,6 +649,63 @@ def _as_ms(value: Any) -> int | None:
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return int(value)
     return None
+
+
+def _incomplete(code: str | None, resp: HttpResponse, why: str) -> Failure:
+    """A listing page that cannot be read in full: it may be missing orders, so it settles nothing."""
+    return Failure(FailureKind.UNKNOWN_OUTCOME, code, f"bitget {why}: the listing may be missing orders", resp.status)
+
+
+def _listed_order(kind: ListKind, entry: Any) -> ListedOrder | str:
+    """One listing entry as a :class:`ListedOrder`, or what is wrong with it (in words, to finish a sentence)."""
+    if not isinstance(entry, dict):
+        return "is not an object"
+    raw_id = entry.get("orderId")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)  # a JSON integer keeps every digit; a float would not, and is refused below
+    if not isinstance(raw_id, str) or not decimal_id_ok(raw_id, ORDER_ID_RE, ORDER_ID_MAX):
+        return f"has no usable orderId ({clip(raw_id)})"
+    raw_symbol = entry.get("symbol")
+    symbol = raw_symbol.upper() if isinstance(raw_symbol, str) else None  # the doc sample says "btcusdt"
+    if symbol is None or SYMBOL_RE.fullmatch(symbol) is None:
+        return f"(orderId {raw_id}) has no usable symbol ({clip(raw_symbol)})"
+    conditional = kind is ListKind.CONDITIONAL
+    if kind is ListKind.CONDITIONAL:
+        price = _text(entry.get("executePrice")) or _text(entry.get("triggerPrice"))
+        filled = None
+    elif kind is ListKind.OPEN:
+        # unfilled-orders documents ``priceAvg`` as the order price (and sends no ``price``).
+        price = _text(entry.get("price")) or _text(entry.get("priceAvg"))
+        filled = _text(entry.get("baseVolume"))
+    else:
+        price = _text(entry.get("price"))  # history's priceAvg is the average fill price
+        filled = _text(entry.get("baseVolume"))
+    if entry.get("tpslType") == "tpsl":
+        conditional = True  # a spot TP/SL order on the ordinary list
+    table = PLAN_STATUS if kind is ListKind.CONDITIONAL else QUERY_STATUS
+    return ListedOrder(
+        symbol=symbol,
+        order_id=raw_id,
+        client_order_id=_text(entry.get("clientOid")),
+        status=Bitget._status_outcome(entry, table),
+        conditional=conditional,
+        side=_text(entry.get("side")),
+        order_type=_text(entry.get("orderType")),
+        price=price,
+        quantity=_text(entry.get("size")),
+        filled=filled,
+        created_ms=_as_ms(entry.get("cTime")),
+        updated_ms=_as_ms(entry.get("uTime")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A string field as the venue spelled it (a JSON integer as its digits); empty or anything else: None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) and value else None
 
 
 def _index(entries: Any) -> dict[tuple[str, str], Mapping[str, Any]]:

@@ -1,4 +1,4 @@
-"""BitoPro: ``PUT /v3/orders`` (cancel batch orders).
+"""BitoPro: ``PUT /v3/orders`` (cancel batch orders), and the order listings.
 
 Docs: https://github.com/bitoex/bitopro-offical-api-docs/blob/master/api/v3/private/cancel_batch_orders.md
 (``shared/venues.md`` §1; seed 000).
@@ -37,6 +37,55 @@ Server time
     header has one-second resolution; the estimate is the middle of that second
     (:data:`DATE_HEADER_MIDPOINT_MS`), which halves the worst-case error. Not sourced by BitoPro.
 
+Listings (issue #14)
+    Docs: https://github.com/bitoex/bitopro-offical-api-docs/blob/master/api/v3/private/get_open_orders_data.md
+    and .../api/v3/private/get_orders_data.md; order model and types: .../model.md.
+
+    - OPEN: ``GET /v3/orders/open[?pair=btc_usdt]`` ("Fetches all open orders"; ``pair`` optional, every
+      pair when absent). No paging, no page size and no cap documented, so one request is the whole
+      list and the cursor is always None. Rate: "5 requests per second per IP & UID". Chosen over
+      ``GET /v3/orders/all/{pair}?statusKind=OPEN`` (paged by ``orderId`` + ``limit`` <= 1000) because
+      it needs no pair (a kill switch without ``--symbol`` is one request, not one per pair the account
+      ever traded), has no 90-day window (the paged one needs ``ignoreTimeLimitEnable=true`` for older
+      resting orders) and cannot tear between pages while orders come and go.
+    - CONDITIONAL: not a list of its own. Stop-limit orders (ids ``SL-...``, status -1 "not
+      triggered") rest on the ordinary list (both docs' samples show them there), so they are
+      listed as OPEN with ``conditional=True``, read from the order ``type`` (:data:`CONDITIONAL_TYPES`:
+      ``STOP_LIMIT``, ``SP_OCO_STOPLIMIT``, ``SL_OCO_STOPLIMIT``) or from the ``SL-`` id prefix (the
+      open-orders sample shows an ``SL-`` id with type ``LIMIT``).
+      :attr:`BitoPro.list_kinds` is OPEN and HISTORY.
+    - HISTORY: ``GET /v3/orders/all/{pair}?startTimestamp=<ms>&statusKind=ALL&limit=1000[&orderId=<id>]``
+      (pair required: :attr:`BitoPro.list_needs_symbol`). The only order listing with final states;
+      ``statusKind=ALL`` because ``DONE`` is only statuses 2 and 3: cancelled orders (4, 6) appear
+      under ``ALL`` alone, and they appear at once (the cancel replies are synchronous) and for the
+      90 days the venue keeps orders. Orders come newest first by creation time; ``orderId`` makes a
+      page start at ids ``<=`` it (docs, 2024-04-15 "history id shift"), so the cursor is the last
+      numeric id of a full page (``limit`` = :data:`HISTORY_PAGE_MAX`, the documented maximum), and
+      that order, seen again first on the next page, is dropped there. ``startTimestamp`` is
+      ``since_ms`` clipped to :attr:`BitoPro.history_window_s` (90 days, less
+      :data:`HISTORY_CLOCK_MARGIN_MS`, because the venue calls a range above 90 days "undefined"
+      and measures it on its own clock); ``endTimestamp`` is left to the venue (its "current
+      timestamp"). No own rate: the README's 600 per minute per IP and per account.
+    - :attr:`BitoPro.list_rate` is the slower of the two, the open list's 5/s.
+    - Entries are read like the single-order query (:data:`QUERY_STATUS`): ``pair`` upper-cased to
+      the spelling :meth:`BitoPro.validate` and the batch body use, ``id`` kept as the venue sends it
+      (``SL-`` ids included; :meth:`BitoPro.validate` refuses those for the batch cancel), the
+      integer ``clientId`` as a decimal string.
+
+    UNCONFIRMED (listings)
+    - That ``/orders/open`` has no hidden cap. The venue's per-pair open-order limit
+      (``orderOpenLimit`` "200" in ``/provisioning/trading-pairs``) bounds it per pair; a truncated
+      reply could not be told from a complete one.
+    - The reply for an empty listing: ``{"data": []}`` is read as empty; ``{"data": null}`` or no
+      ``data`` is a failure (never an empty book), which is safe but would stall on a venue that
+      answers so.
+    - How ``orderId`` compares ``SL-`` ids, and whether creation order and id order agree: the
+      cursor is only ever a numeric id; a full page without one is a failure, not an end.
+    - Timestamps: documented in ms, but ccxt's captured open-orders reply carries seconds
+      (``"createdTimestamp": 1733122154``); values below :data:`SECONDS_TIMESTAMP_BELOW` are read as
+      seconds.
+    - Whether the time window filters on creation time (assumed: "the start time of orders").
+
 UNCONFIRMED choices (each a named constant below)
     - Max ids per request is not documented: :data:`DEFAULT_MAX_BATCH` (10) by default, a caller may
       raise it up to :data:`HARD_MAX_BATCH`.
@@ -68,6 +117,7 @@ import re
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from ..errors import InputError
 from ..model import (
@@ -82,6 +132,10 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    ListReply,
     OrderRef,
     Outcome,
     QueryReply,
@@ -172,6 +226,33 @@ QUERY_STATUS: Mapping[int, Outcome] = {
     6: Outcome(Verdict.CANCELLED, None, "6", "post-only cancelled"),
 }
 
+# -- listings (module docstring "Listings") ---------------------------------------------------------
+
+OPEN_ORDERS_PATH = API_PREFIX + "/orders/open"  # get_open_orders_data.md: pair optional, no paging
+HISTORY_PATH = API_PREFIX + "/orders/all/{pair}"  # get_orders_data.md: pair required, paged by orderId
+# get_orders_data.md "limit": 1 ~ 1000, default 100. The maximum, so a history needs the fewest requests.
+HISTORY_PAGE_MAX = 1000
+# "DONE includes order status of 2 and 3": cancelled orders (4, 6) are listed under ALL only.
+HISTORY_STATUS_KIND = "ALL"
+# "History is available only for the past 90 days"; "startTimestamp and endTimestamp can only be 90
+# days apart ... the behavior is undefined" beyond that.
+HISTORY_DAYS_MS = 90 * 86_400_000
+# The range ends at the venue's "current timestamp", measured on its clock: ask for an hour less than 90
+# days, so a clock difference can never push the range past the venue's limit.
+HISTORY_CLOCK_MARGIN_MS = 3_600_000
+# get_open_orders_data.md: "Allow 5 requests per second per IP & UID". The history endpoint states no
+# limit of its own, so the README's 600 per minute per IP and per account (10/s) applies: 5/s is the slower.
+LIST_OPEN_RATE = Rate(5, 1.0)
+# model.md "Order Type Enum": the trigger (stop-limit and OCO stop-limit) types.
+CONDITIONAL_TYPES = frozenset({"STOP_LIMIT", "SP_OCO_STOPLIMIT", "SL_OCO_STOPLIMIT"})
+# UNCONFIRMED: the docs state ms, ccxt's captured open-orders reply has seconds (1733122154). A value
+# below this cannot be a ms time after 1973, so it is read as seconds.
+SECONDS_TIMESTAMP_BELOW = 10**11
+# A listed id is kept as the venue sends it (digits, "SL-" + digits, or a form not yet documented);
+# printable ASCII without spaces, bounded, so a junk value cannot pass for an id.
+LISTED_ID_RE = re.compile(r"[!-~]{1,64}", re.ASCII)
+_DIGITS_RE = re.compile(r"[0-9]{1,20}", re.ASCII)
+
 # No server-time endpoint: parse_time reads the Date header (RFC 7231 IMF-fixdate, second resolution).
 DATE_HEADER_MIDPOINT_MS = 500
 # One IMF-fixdate; a proxy (or a test server) may send the header twice, which clients join with ", ".
@@ -225,6 +306,15 @@ class BitoPro(VenueAdapter):
     # The body maps pairs to ids ({"BTC_USDT": [...], "ETH_USDT": [...]}): one request spans pairs.
     one_symbol_per_request: ClassVar[bool] = False
     allow_stop_limit_ids: ClassVar[bool] = ALLOW_STOP_LIMIT_IDS
+    # Listings (module docstring "Listings"): stop-limit orders rest on the ordinary open list, so there is
+    # no CONDITIONAL list; the history endpoint is per pair; the open list's 5/s is the slower rate.
+    list_rate: ClassVar[Rate] = LIST_OPEN_RATE
+    list_kinds: ClassVar[frozenset[ListKind]] = frozenset({ListKind.OPEN, ListKind.HISTORY})
+    list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset({ListKind.HISTORY})
+    history_window_s: ClassVar[float] = (HISTORY_DAYS_MS - HISTORY_CLOCK_MARGIN_MS) / 1000
+    # Orders asked per history page: the documented maximum. A fact, not a knob; tests may lower it to
+    # page through a few hundred orders.
+    history_page_size: ClassVar[int] = HISTORY_PAGE_MAX
 
     def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
         super().__init__(base_url, max_batch=max_batch)
@@ -236,15 +326,9 @@ class BitoPro(VenueAdapter):
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
         seen: set[tuple[str, str]] = set()
-        symbol_ok = SYMBOL_RE.fullmatch
         for ref in refs:
             symbol = ref.symbol
-            if not isinstance(symbol, str) or not symbol_ok(symbol):
-                detail = flaw(symbol)
-                raise InputError(
-                    f"bitopro: malformed pair {clip(symbol)} "
-                    f"({detail + '; ' if detail else ''}expected BASE_QUOTE, e.g. BTC_USDT)"
-                )
+            _check_pair(symbol)
             if ref.client_order_id is not None:
                 raise InputError(
                     f"bitopro: client order ids are not supported ({clip(ref.client_order_id)} on {symbol}); "
@@ -379,11 +463,96 @@ class BitoPro(VenueAdapter):
         if returned_id is not None and str(returned_id) != str(ref.order_id):
             # A reply about another order settles nothing about this one.
             return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"reply is about order {str(returned_id)[:40]!r}")
-        status = _status_int(order.get("status"))
-        outcome = QUERY_STATUS.get(status) if status is not None else None
-        if outcome is None:  # a status we do not know: keep asking, never guess
-            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(order.get('status'))[:40]!r}")
-        return outcome
+        return _status_outcome(order)
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        # account is unused: BitoPro's listings need no account id.
+        if kind not in self.list_kinds:
+            raise InputError(
+                f"bitopro: no {clip(str(kind))} listing (BitoPro lists open orders and order history; "
+                "stop-limit orders rest on the open-order list, marked conditional)"
+            )
+        if symbol is not None:
+            _check_pair(symbol)
+        headers = self._headers(creds, self._nonce_payload(creds, now_ms))
+        if kind == ListKind.OPEN:
+            if cursor is not None:
+                raise InputError(f"bitopro: the open-order listing has no pages (cursor {clip(cursor)} given)")
+            # The pair in the query is lower-case, as in the docs' example ("bito_eth") and ccxt's market id.
+            query = urlencode({"pair": symbol.lower()}) if symbol is not None else ""
+            return HttpRequest("GET", OPEN_ORDERS_PATH, query, None, headers, "list_open")
+        if symbol is None:
+            raise InputError("bitopro: the order history lists one pair at a time: a symbol is required, e.g. BTC_USDT")
+        if cursor is not None and not decimal_id_ok(cursor, ORDER_ID_RE, ORDER_ID_MAX):
+            raise InputError(
+                f"bitopro: malformed history cursor {clip(cursor)} (expected the cursor of a previous page)"
+            )
+        params = {
+            "startTimestamp": str(self._history_start(now_ms, since_ms)),
+            "statusKind": HISTORY_STATUS_KIND,
+            "limit": str(self.history_page_size),
+        }
+        if cursor is not None:
+            params["orderId"] = cursor  # ids <= the cursor: this page starts where the last one ended
+        path = HISTORY_PATH.format(pair=symbol.lower())
+        return HttpRequest("GET", path, urlencode(params), None, headers, "list_history")
+
+    def _history_start(self, now_ms: int, since_ms: int | None) -> int:
+        """``startTimestamp``: ``since_ms`` clipped to the window the venue serves, never after ``now_ms``."""
+        if since_ms is not None and (isinstance(since_ms, bool) or not isinstance(since_ms, int)):
+            raise InputError(f"bitopro: since_ms must be an integer (epoch ms), got {clip(since_ms)}")
+        floor = int(now_ms) - int(self.history_window_s * 1000)
+        start = floor if since_ms is None else max(since_ms, floor)
+        # A start after the venue's "now" would ask for an empty or refused range; nothing was created later.
+        return min(start, int(now_ms))
+
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        if kind not in self.list_kinds:
+            return Failure(FailureKind.REJECTED, None, f"bitopro has no {clip(str(kind))} listing", resp.status)
+        data = load_json(resp)
+        if resp.status != 200 or not isinstance(data, dict) or _own_error(data) or "data" not in data:
+            return self._failure(resp, data)
+        what = "open-order listing" if kind == ListKind.OPEN else "order history"
+        entries = data["data"]
+        if not isinstance(entries, list):
+            # {"data": null} included: an empty book is {"data": []}; anything else is not read as empty.
+            return _incomplete(resp, f"the {what} holds {type(entries).__name__} where a list of orders belongs")
+        orders: list[ListedOrder] = []
+        for i, entry in enumerate(entries):
+            listed = _listed_order(entry)
+            if isinstance(listed, str):
+                return _incomplete(resp, f"entry {i + 1} of the {what}: {listed}")
+            orders.append(listed)
+        if kind == ListKind.OPEN:
+            return ListPage(tuple(orders), None)  # one request is the whole list
+        next_cursor: str | None = None
+        if len(entries) >= self.history_page_size:
+            # A full page: there may be more. Continue from the last numeric id (the docs' orderId is a
+            # number; how an "SL-" id would compare is not documented).
+            last = next((o.order_id for o in reversed(orders) if _numeric_id(o.order_id)), None)
+            if last is None:
+                return _incomplete(resp, f"a full page of the {what} has no numeric order id to continue from")
+            if last == cursor:
+                return _incomplete(resp, f"the {what} does not advance past order {clip(cursor)}")
+            next_cursor = last
+        if cursor is not None:
+            # orderId is inclusive: the previous page's last order opens this page again.
+            orders = [o for o in orders if o.order_id != cursor]
+        return ListPage(tuple(orders), next_cursor)
 
     def _failure(self, resp: HttpResponse, data: Any) -> Failure:
         status = resp.status
@@ -416,6 +585,109 @@ class BitoPro(VenueAdapter):
 def _own_error(data: Any) -> bool:
     """Whether a body is BitoPro's own error shape, ``{"error": "<message>"}`` (README; ccxt handle_errors)."""
     return isinstance(data, dict) and isinstance(data.get("error"), str)
+
+
+def _check_pair(symbol: object) -> None:
+    """Raise :class:`InputError` unless ``symbol`` is a pair as BitoPro spells it (either case)."""
+    if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
+        detail = flaw(symbol)
+        raise InputError(
+            f"bitopro: malformed pair {clip(symbol)} "
+            f"({detail + '; ' if detail else ''}expected BASE_QUOTE, e.g. BTC_USDT)"
+        )
+
+
+def _status_outcome(order: dict[str, Any]) -> Outcome:
+    """An order object's ``status`` read as a verdict (:data:`QUERY_STATUS`); unknown values are ambiguous."""
+    status = _status_int(order.get("status"))
+    outcome = QUERY_STATUS.get(status) if status is not None else None
+    if outcome is None:  # a status we do not know: keep asking, never guess
+        return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(order.get('status'))[:40]!r}")
+    return outcome
+
+
+def _incomplete(resp: HttpResponse, what: str) -> Failure:
+    """A listing page that may have lost an order: never passed off as complete."""
+    return Failure(FailureKind.UNKNOWN_OUTCOME, None, f"bitopro: {what}; the listing may be incomplete", resp.status)
+
+
+def _numeric_id(value: str | None) -> bool:
+    """Whether a listed id can be a history cursor (a canonical decimal order id)."""
+    return value is not None and decimal_id_ok(value, ORDER_ID_RE, ORDER_ID_MAX)
+
+
+def _listed_id(value: Any) -> str | None:
+    """An id as a string: a JSON string kept as sent, a JSON integer in full (never through a float)."""
+    if isinstance(value, str):
+        return value if LISTED_ID_RE.fullmatch(value) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    """A field as the venue spells it: strings unchanged, integers as digits, anything else absent."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _first(order: dict[str, Any], *keys: str) -> Any:
+    return next((order[k] for k in keys if order.get(k) is not None), None)
+
+
+def _timestamp_ms(value: Any) -> int | None:
+    """Epoch ms from an integer or a digit string; a value in seconds (:data:`SECONDS_TIMESTAMP_BELOW`) is scaled."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _DIGITS_RE.fullmatch(value):
+        value = int(value)
+    if not isinstance(value, int) or value <= 0:
+        return None
+    return value * 1000 if value < SECONDS_TIMESTAMP_BELOW else value
+
+
+def _listed_order(entry: Any) -> ListedOrder | str:
+    """One listing entry as a :class:`ListedOrder`, or what makes it unreadable (plain words)."""
+    if not isinstance(entry, dict):
+        return f"{type(entry).__name__} where an order object belongs"
+    oid = _listed_id(_first(entry, "id", "orderId"))
+    if oid is None:
+        return "no readable order id"
+    pair = entry.get("pair")
+    if not isinstance(pair, str) or not SYMBOL_RE.fullmatch(pair):
+        return f"no readable pair for order {clip(oid)}"
+    raw_client = entry.get("clientId")
+    client_id: str | None
+    if raw_client is None:
+        client_id = None
+    elif isinstance(raw_client, int) and not isinstance(raw_client, bool) and raw_client >= 0:
+        client_id = str(raw_client)  # an integer on BitoPro (1 ~ 2147483647), kept as digits
+    elif isinstance(raw_client, str) and _DIGITS_RE.fullmatch(raw_client):
+        client_id = raw_client
+    else:
+        # Scoping by client id (a caller's own orders) must not guess: an unreadable one fails the page.
+        return f"unreadable clientId on order {clip(oid)}"
+    order_type = _text(entry.get("type"))
+    conditional = (order_type is not None and order_type.upper() in CONDITIONAL_TYPES) or oid.startswith(
+        STOP_LIMIT_PREFIX
+    )
+    return ListedOrder(
+        symbol=canonical_pair(pair),
+        order_id=oid,
+        client_order_id=client_id,
+        status=_status_outcome(entry),
+        conditional=conditional,
+        side=_text(entry.get("action")),
+        order_type=order_type,
+        price=_text(entry.get("price")),
+        quantity=_text(entry.get("originalAmount")),
+        filled=_text(entry.get("executedAmount")),
+        created_ms=_timestamp_ms(_first(entry, "createdTimestamp", "timestamp")),
+        updated_ms=_timestamp_ms(_first(entry, "updatedTimestamp", "timestamp")),
+    )
 
 
 def _status_int(value: Any) -> int | None:

@@ -53,6 +53,58 @@ UNCONFIRMED choices (safe under every reading):
 - :data:`UNLISTED_ERROR_KIND`: an error code we do not recognise may have been applied -> ``unknown_outcome``.
 - Rate limiting: ``base-request-exceed-frequency-limit`` (ccxt) or HTTP 429; ``Retry-After`` honoured if sent.
 - Symbols are lower-case (``btcusdt``) as HTX spells them; they are validated but not sent.
+
+Listings (spot private REST docs, https://www.htx.com/en-us/opend/newApiPages/?id=<page>, pages: accounts
+``7ec4b291-7773-11ed-9966-0242ac110003``, openOrders ``7ec4e04b-...``, algo-orders/opening ``7ec51082-...``,
+order/history ``7ec4db3d-...``, order/orders ``7ec4e1c4-...`` (each ``-7773-11ed-9966-0242ac110003``); mirrored in
+rosssaunders/coincise ``docs/htx/spot/private_rest_api.md``; legacy https://huobiapi.github.io/docs/spot/v1/en/):
+- Account lookup ``GET /v1/account/accounts`` (100/2 s, no parameters): ``data[]`` of ``{id, type, subtype,
+  state}``; the listing uses the first ``type=spot`` account whose ``state`` is ``working``
+  (:meth:`HTX.build_account_lookup`). The open-orders listing sends its ``account-id``.
+- OPEN ``GET /v1/order/openOrders`` (50/2 s): ``account-id``, ``symbol`` (optional), ``size`` 1..500 (we ask
+  500; the default is 100, which is all ccxt reads), paged with ``from`` (an order id) + ``direct=next``
+  (descending from it). No "more" flag: a full page means there may be more; the next page starts ``from`` the
+  smallest id seen (if HTX counts ``from`` inclusively that order is listed twice, which is harmless). Only
+  ``created``/``submitted``/``partial-filled`` orders are listed, so an order whose cancel is pending
+  (``canceling``) is not on it. Legacy stop-limit orders (``buy-stop-limit`` ...) rest on this list and are
+  marked ``conditional`` from their ``type``.
+- CONDITIONAL ``GET /v2/algo-orders/opening`` (20/2 s): untriggered algo (conditional) orders, which the
+  ordinary batchcancel/order detail/openOrders never see. v2 envelope ``{code: 200, message, data[], nextId}``;
+  ``limit`` 1..500 (we ask 500), ``fromId`` = the previous reply's ``nextId`` (the first record of the next
+  page; present only when there is one), optional ``accountId``/``symbol``. Entries carry ``clientOrderId``
+  (no ``orderId`` until triggered), ``orderStatus`` ``created``. Cancelled by client id only, through
+  ``POST /v2/algo-orders/cancellation`` (not by this adapter's batchcancel).
+- HISTORY ``GET /v1/order/history`` (20/2 s): every symbol at once or one ``symbol``, ``start-time`` /
+  ``end-time`` (ms, inclusive, within the last 48 h), ``direct=next`` (newest first), ``size`` 10..1000
+  (we ask 1000); a top-level ``next-time`` appears when more matched than ``size``. Chosen over
+  ``GET /v1/order/orders`` (one symbol required, ``states`` required, ``size`` <= 100, 50/2 s): both drop
+  API orders cancelled more than 2 h ago and both reach 48 h, so neither settles cancelled orders sooner or
+  longer, but history settles up to 1000 orders of every symbol per request (10 000 orders/s at its rate,
+  against 2 500/s for one symbol at a time), and its documented sample lists open (``submitted``) orders too.
+  The next page's ``end-time`` is the oldest ``created-at`` on a full page (inclusive, so an order created in
+  that millisecond may be listed twice rather than skipped). ``start-time`` is ``since_ms`` clipped to
+  :data:`HISTORY_REACH_MS` before ``now_ms``.
+- ``list_rate`` is the slowest of these (20 per 2 s) so one bucket paces them all.
+- Every listed order's status is read with the query's state map (:data:`QUERY_STATE`; algo orders:
+  :data:`ALGO_STATE`), ``message`` = HTX's state word; ids come back as canonical strings (JSON numbers are
+  exact in Python). An entry without a readable id or symbol, a non-list ``data``, or a page out of the order
+  the paging relies on makes the whole page a failure.
+
+UNCONFIRMED (listings; safe under each reading as said):
+- Whether ``openOrders`` needs ``account-id`` and ``symbol``: the current docs say optional, the legacy docs and
+  the official SDK (``get_open_orders``) say mandatory, ccxt sends ``account-id`` always and ``symbol`` only when
+  given. We always send ``account-id`` and send ``symbol`` when given; if HTX refused a listing without a
+  symbol, that is a visible failure, never a short list.
+- The order of the first ``openOrders`` page (without ``from``): read as newest first. A full page that is not in
+  descending id order, or a later page listing an id above its ``from``, is a failure rather than a guess.
+- Whether ``from`` is inclusive (either is safe, see above); whether ``/v1/order/history`` filters and sorts by
+  ``created-at`` (its sample and ccxt's ``since`` say so) and whether it lists open orders (its sample does);
+  whether HTX's ``next-time`` is exact (we page from our own oldest ``created-at`` instead).
+- The v2 error envelope of the algo listing (``{"code": 1003, "message": ...}``, codes 1002/1003 auth, 1006
+  rate limit, 2002 bad parameter from the conditional-order error table); a stale ``Timestamp`` there is read
+  as CLOCK only when the message says so (as for v1). A v1 ``{"status": "error"}`` body on that path is read
+  as v1. A ``data`` that is null instead of ``[]`` for an empty algo listing would be a failure.
+- Whether an algo listing that fills exactly one page omits ``nextId`` (then we stop, as documented).
 """
 
 from __future__ import annotations
@@ -69,6 +121,7 @@ from ..model import (
     REASON_ACCEPTED,
     REASON_AMBIGUOUS,
     REASON_CANCELLING,
+    REASON_EXPIRED,
     REASON_FILLED,
     REASON_NOT_FOUND,
     REASON_OMITTED,
@@ -80,6 +133,10 @@ from ..model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    ListReply,
     OrderRef,
     Outcome,
     QueryReply,
@@ -92,7 +149,9 @@ from .base import (
     VenueAdapter,
     check_refs,
     chunk_by,
+    clip,
     compact_json,
+    decimal_id_ok,
     decimal_id_re,
     foreign_reply_failure,
     hmac_b64,
@@ -167,6 +226,14 @@ REJECTED_CODES = frozenset(
         "cancel-disabled",
         "invalid-client-order-id",
         "base-operation-forbidden",
+        # Listing refusals (trading error table): a bad window, symbol or account; nothing to retry as is.
+        "invalid-interval",
+        "invalid-start-time",
+        "invalid-end-time",
+        "order-date-limit-error",
+        "base-symbol-error",
+        "account-get-accounts-inexistent-error",
+        "account-account-id-inexistent",
     }
 )
 UNLISTED_ERROR_KIND = FailureKind.UNKNOWN_OUTCOME  # an error we cannot read may still have been applied
@@ -188,6 +255,63 @@ QUERY_STATE = MappingProxyType(
         "filled": Outcome(Verdict.FAILED, REASON_FILLED, None, "filled"),
     }
 )
+
+# -- listings (see "Listings" in the module docstring) -------------------------------------------
+
+ACCOUNTS_PATH = "/v1/account/accounts"
+OPEN_ORDERS_PATH = "/v1/order/openOrders"
+ALGO_OPEN_PATH = "/v2/algo-orders/opening"
+HISTORY_PATH = "/v1/order/history"
+LIST_PATH = MappingProxyType(
+    {ListKind.OPEN: OPEN_ORDERS_PATH, ListKind.CONDITIONAL: ALGO_OPEN_PATH, ListKind.HISTORY: HISTORY_PATH}
+)
+LIST_ENDPOINT = MappingProxyType(
+    {ListKind.OPEN: "list_open", ListKind.CONDITIONAL: "list_conditional", ListKind.HISTORY: "list_history"}
+)
+LIST_NAME = MappingProxyType(
+    {ListKind.OPEN: "open-orders", ListKind.CONDITIONAL: "algo-orders", ListKind.HISTORY: "order-history"}
+)
+# The cursor is "<parameter>=<value>", the parameter the next page sends it in.
+CURSOR_KEY = MappingProxyType({ListKind.OPEN: "from", ListKind.CONDITIONAL: "fromId", ListKind.HISTORY: "end-time"})
+
+# Documented rates (per UID): "Rate Limit: 100times/2s" (accounts), "50times/2s" (openOrders),
+# "20times/2sec" (algo-orders/opening), "20times/2s" (order/history).
+ACCOUNTS_RATE = Rate(100, 2.0)
+OPEN_LIST_RATE = Rate(50, 2.0)
+ALGO_LIST_RATE = Rate(20, 2.0)
+HISTORY_LIST_RATE = Rate(20, 2.0)
+
+OPEN_PAGE_MAX = 500  # openOrders "size | int | [1, 500] | default 100"
+ALGO_PAGE_MAX = 500  # algo-orders/opening "limit | [1,500] | default 100"
+HISTORY_PAGE_MAX = 1000  # order/history "size | [10-1000] | default 100"
+HISTORY_SPAN_MS = 48 * 3600 * 1000  # "Search Historical Orders within 48 Hours"
+# Our measured server clock may trail HTX's by a little: stay a minute inside the 48 h so that HTX never
+# finds our start-time too old. Between pages the start may then also move by up to that minute.
+HISTORY_CLOCK_MARGIN_MS = 60_000
+HISTORY_REACH_MS = HISTORY_SPAN_MS - HISTORY_CLOCK_MARGIN_MS
+
+SPOT_ACCOUNT_TYPE = "spot"
+WORKING_ACCOUNT_STATE = "working"
+STOP_TYPE_WORD = "stop"  # buy-stop-limit, sell-stop-limit-fok: legacy stop orders resting on openOrders
+
+# Algo (conditional) orders' orderStatus (algo-orders/specific: created, triggered, canceled, rejected).
+ALGO_STATE = MappingProxyType(
+    {
+        "created": Outcome(Verdict.OPEN, None, None, "created"),
+        "canceled": Outcome(Verdict.CANCELLED, None, None, "canceled"),
+        # Failed to trigger: the algo order is gone and will never rest (closest reason: expired).
+        "rejected": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "rejected"),
+        # Triggered: it became an ordinary order (with an orderId) whose fate the ordinary lists tell.
+        "triggered": Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "triggered"),
+    }
+)
+
+# v2 envelope {"code": 200, "message": ..., "data": ...}; conditional-order error table.
+V2_OK_CODE = "200"
+V2_AUTH_CODES = frozenset({"1002", "1003"})  # signature missing / account id does not exist; signature wrong
+V2_RATE_CODES = frozenset({"1006"})  # "Exceed rate limit"
+V2_REJECTED_CODES = frozenset({"1001", "2002", "2003"})  # invalid URL; parameter missing or invalid; disabled
+MS_RE = re.compile(r"[0-9]{1,16}", re.ASCII)
 
 
 # -- pure signing helpers (also the unit of the official SDK vector) ----------------------------
@@ -250,8 +374,87 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+class _Unreadable(Exception):
+    """A listing entry (or cursor) we cannot read; caught inside the parser, never raised to callers."""
+
+
+def _ms(value: Any) -> int | None:
+    """An epoch-ms field (number or digit string), or None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and MS_RE.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _canonical_id(value: Any, what: str) -> str:
+    """An order or account id (``long``) as a canonical decimal string; JSON numbers are exact in Python."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 1 <= value <= ORDER_ID_MAX:
+            return str(value)
+    elif decimal_id_ok(value, ORDER_ID_RE, ORDER_ID_MAX):
+        return str(value)
+    if value is None or value == "":
+        raise _Unreadable(f"has no {what}")
+    raise _Unreadable(f"has an unreadable {what} {clip(value)}")
+
+
+def _client_id(value: Any, what: str) -> str | None:
+    """A client order id as :data:`CLIENT_ID_RE` accepts it; None when HTX sends none (``""``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and CLIENT_ID_RE.fullmatch(value):
+        return value
+    raise _Unreadable(f"has an unreadable {what} {clip(value)}")
+
+
+def _symbol(value: Any) -> str:
+    """The entry's symbol as :meth:`HTX.validate` accepts it (HTX spells symbols lower-case)."""
+    if isinstance(value, str) and SYMBOL_RE.fullmatch(value.lower()):
+        return value.lower()
+    if value is None or value == "":
+        raise _Unreadable("has no symbol")
+    raise _Unreadable(f"has an unreadable symbol {clip(value)}")
+
+
+def _v2_code(data: Any) -> str | None:
+    """The ``code`` of a v2 envelope as a string (``200``), or None when ``data`` is not one."""
+    if not isinstance(data, dict):
+        return None
+    code = data.get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return str(code)
+    if isinstance(code, str) and re.fullmatch(r"[0-9]{1,9}", code):
+        return code
+    return None
+
+
+def _cursor_value(kind: ListKind, cursor: str) -> int:
+    """The number a cursor of :func:`_make_cursor` carries; :class:`_Unreadable` for any other text."""
+    key, sep, value = cursor.partition("=") if isinstance(cursor, str) else ("", "", "")
+    if not sep or key != CURSOR_KEY[kind] or not decimal_id_ok(value, ORDER_ID_RE, ORDER_ID_MAX):
+        raise _Unreadable(f"{clip(cursor)} is not a cursor of the {LIST_NAME[kind]} listing")
+    return int(value)
+
+
+def _make_cursor(kind: ListKind, value: int) -> str:
+    return f"{CURSOR_KEY[kind]}={value}"
+
+
 class HTX(VenueAdapter):
     """Adapter for HTX (Huobi) spot."""
+
+    # The slowest listing endpoint used: algo-orders/opening and order/history, "20times/2s" each.
+    list_rate: ClassVar[Rate] = min((OPEN_LIST_RATE, ALGO_LIST_RATE, HISTORY_LIST_RATE), key=lambda r: r.per_second)
+    # Algo (conditional) orders live on a list of their own before they trigger.
+    list_kinds: ClassVar[frozenset[ListKind]] = frozenset(ListKind)
+    # openOrders, algo-orders/opening and order/history all take an optional symbol (current docs).
+    list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()
+    history_window_s: ClassVar[float] = HISTORY_REACH_MS / 1000
 
     name: ClassVar[str] = "htx"
     default_base_url: ClassVar[str] = "https://api.huobi.pro"
@@ -460,3 +663,266 @@ class HTX(VenueAdapter):
             return Failure(UNLISTED_ERROR_KIND, code, msg, status)
         # Unreadable, truncated or unexpected: the cancel may have been applied.
         return Failure(FailureKind.UNKNOWN_OUTCOME, code, msg or "unreadable reply", status)
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def build_account_lookup(self, creds: Credentials, now_ms: int) -> HttpRequest:
+        # "No parameters are needed for this endpoint"; GET, so the auth parameters are all that is signed.
+        query = self._signed_query("GET", ACCOUNTS_PATH, (), creds, now_ms)
+        return HttpRequest("GET", ACCOUNTS_PATH, query, None, {}, "account")
+
+    def parse_account_lookup(self, resp: HttpResponse) -> str | Failure:
+        data = load_json(resp)
+        if resp.status != 200 or not isinstance(data, dict) or data.get("status") != "ok":
+            return self._failure(resp, data)
+        accounts = data.get("data")
+        if not isinstance(accounts, list):
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME, None, "htx: the accounts reply's data is not a list", resp.status
+            )
+        spot = [a for a in accounts if isinstance(a, dict) and a.get("type") == SPOT_ACCOUNT_TYPE]
+        for account in spot:
+            if account.get("state") == WORKING_ACCOUNT_STATE:
+                try:
+                    return _canonical_id(account.get("id"), "account id")
+                except _Unreadable as exc:
+                    return Failure(FailureKind.UNKNOWN_OUTCOME, None, f"htx: the spot account {exc}", resp.status)
+        if spot:
+            state = _text(spot[0].get("state"))
+            return Failure(
+                FailureKind.REJECTED,
+                None,
+                f"htx: the key's spot account is not working (state {clip(state)}); its orders cannot be listed",
+                resp.status,
+            )
+        return Failure(FailureKind.REJECTED, None, "htx: the key has no spot account to list orders of", resp.status)
+
+    def build_list(
+        self,
+        kind: ListKind,
+        symbol: str | None,
+        creds: Credentials,
+        now_ms: int,
+        *,
+        cursor: str | None = None,
+        since_ms: int | None = None,
+        account: str | None = None,
+    ) -> HttpRequest:
+        if not isinstance(kind, ListKind) or kind not in self.list_kinds:
+            raise InputError(f"htx: no such listing {clip(kind)} (HTX has {', '.join(k.value for k in ListKind)})")
+        if symbol is not None:
+            # The symbol travels in the query: refuse what validate would refuse, naming it, before sending.
+            check_refs(self.name, [OrderRef(symbol, order_id="1")], ID_FORMAT)
+        after = None
+        if cursor is not None:
+            try:
+                after = _cursor_value(kind, cursor)
+            except _Unreadable as exc:
+                raise InputError(f"htx: {exc}") from None
+        if account is not None and not decimal_id_ok(account, ORDER_ID_RE, ORDER_ID_MAX):
+            raise InputError(f"htx: account-id must be a decimal id from the accounts lookup, got {clip(account)}")
+        extra: list[tuple[str, str]] = []
+        if kind is ListKind.OPEN:
+            if account is None:
+                # The official SDK and the legacy docs make account-id mandatory; ccxt always sends it.
+                raise InputError("htx: the open-orders listing needs the spot account-id (build_account_lookup)")
+            extra += [("account-id", account), ("size", str(OPEN_PAGE_MAX))]
+            if after is not None:
+                extra += [("from", str(after)), ("direct", "next")]  # descending from the smallest id seen
+        elif kind is ListKind.CONDITIONAL:
+            extra.append(("limit", str(ALGO_PAGE_MAX)))
+            if account is not None:
+                extra.append(("accountId", account))
+            if after is not None:
+                extra.append(("fromId", str(after)))
+        else:
+            start = now_ms - HISTORY_REACH_MS
+            if since_ms is not None:
+                start = max(start, min(since_ms, now_ms))
+            extra += [("direct", "next"), ("size", str(HISTORY_PAGE_MAX))]
+            if after is not None:
+                # The start may have moved on with the clock since the first page; never past the end.
+                start = min(start, after)
+                extra.append(("end-time", str(after)))
+            # Without end-time HTX ends the window at its own "query time": the first page misses nothing new.
+            extra.append(("start-time", str(start)))
+        if symbol is not None:
+            extra.append(("symbol", symbol))
+        path = LIST_PATH[kind]
+        query = self._signed_query("GET", path, extra, creds, now_ms)
+        return HttpRequest("GET", path, query, None, {}, LIST_ENDPOINT[kind])
+
+    def parse_list(
+        self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
+    ) -> ListReply:
+        if not isinstance(kind, ListKind) or kind not in self.list_kinds:
+            return Failure(FailureKind.REJECTED, None, f"htx: no such listing {clip(kind)}", resp.status)
+        data = load_json(resp)
+        name = LIST_NAME[kind]
+        if kind is ListKind.CONDITIONAL:
+            if resp.status != 200 or _v2_code(data) != V2_OK_CODE:
+                return self._v2_failure(resp, data)
+        elif resp.status != 200 or not isinstance(data, dict) or data.get("status") != "ok":
+            return self._failure(resp, data)
+        assert isinstance(data, dict)
+        entries = data.get("data")
+        if not isinstance(entries, list):
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME,
+                None,
+                f"htx: the {name} reply's data is not a list: the listing cannot be trusted",
+                resp.status,
+            )
+        orders: list[ListedOrder] = []
+        try:
+            after = _cursor_value(kind, cursor) if cursor is not None else None
+            for n, entry in enumerate(entries, 1):
+                try:
+                    orders.append(self._listed_order(kind, entry))
+                except _Unreadable as exc:
+                    raise _Unreadable(f"entry {n} of the page {exc}") from None
+            if kind is ListKind.OPEN:
+                next_cursor = self._open_cursor(orders, after, full=len(entries) >= OPEN_PAGE_MAX)
+            elif kind is ListKind.CONDITIONAL:
+                next_cursor = self._algo_cursor(data.get("nextId"))
+            else:
+                more = len(entries) >= HISTORY_PAGE_MAX or data.get("next-time") is not None
+                next_cursor = self._history_cursor(orders, after, more, data.get("next-time"))
+        except _Unreadable as exc:
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME,
+                None,
+                f"htx: {name} listing: {exc}; a page that may have dropped an order is not taken as complete",
+                resp.status,
+            )
+        return ListPage(tuple(orders), next_cursor)
+
+    def _listed_order(self, kind: ListKind, entry: Any) -> ListedOrder:
+        """One listing entry; :class:`_Unreadable` when it lacks a readable id or symbol."""
+        if not isinstance(entry, dict):
+            raise _Unreadable(f"is not an object but {type(entry).__name__}")
+        symbol = _symbol(entry.get("symbol"))
+        if kind is ListKind.CONDITIONAL:
+            # Untriggered algo orders are known by their client id alone; orderId appears once triggered.
+            client_id = _client_id(entry.get("clientOrderId"), "clientOrderId")
+            if client_id is None:
+                raise _Unreadable("has no clientOrderId")
+            raw_id = entry.get("orderId")
+            order_id = None if raw_id is None or raw_id == "" else _canonical_id(raw_id, "orderId")
+            state = entry.get("orderStatus")
+            return ListedOrder(
+                symbol=symbol,
+                order_id=order_id,
+                client_order_id=client_id,
+                status=_state_outcome(ALGO_STATE, state),
+                conditional=True,
+                side=_text(entry.get("orderSide")),
+                order_type=_text(entry.get("orderType")),
+                price=_text(entry.get("orderPrice")),
+                quantity=_text(entry.get("orderSize")),  # market buys carry orderValue (quote) instead
+                filled=None,
+                created_ms=_ms(entry.get("orderOrigTime")),
+                updated_ms=_ms(entry.get("lastActTime")),
+            )
+        order_id = _canonical_id(entry.get("id"), "order id")
+        client_id = _client_id(entry.get("client-order-id"), "client-order-id")
+        order_type = _text(entry.get("type"))
+        words = order_type.split("-") if order_type is not None else []
+        side = words[0] if words and words[0] in ("buy", "sell") else None
+        # openOrders says filled-amount; order/history and order detail say field-amount.
+        filled = entry.get("filled-amount", entry.get("field-amount"))
+        finished = [_ms(entry.get(k)) for k in ("updated-at", "finished-at", "canceled-at")]
+        updated = max((t for t in finished if t), default=None)
+        return ListedOrder(
+            symbol=symbol,
+            order_id=order_id,
+            client_order_id=client_id,
+            status=_state_outcome(QUERY_STATE, entry.get("state")),
+            conditional=STOP_TYPE_WORD in words,
+            side=side,
+            order_type=order_type,
+            price=_text(entry.get("price")),
+            quantity=_text(entry.get("amount")),
+            filled=_text(filled),
+            created_ms=_ms(entry.get("created-at")),
+            updated_ms=updated,
+        )
+
+    @staticmethod
+    def _open_cursor(orders: Sequence[ListedOrder], after: int | None, *, full: bool) -> str | None:
+        """The next openOrders page starts ``from`` the smallest id of a full page (descending order)."""
+        ids = [int(o.order_id) for o in orders if o.order_id is not None]
+        if after is not None and any(i > after for i in ids):
+            raise _Unreadable(f"lists an order id above from={after}: the paging is not the one this adapter follows")
+        if not full:
+            return None
+        if any(a < b for a, b in zip(ids, ids[1:], strict=False)):
+            raise _Unreadable("is full but not in descending id order: the next page cannot be asked for safely")
+        return _make_cursor(ListKind.OPEN, min(ids))
+
+    @staticmethod
+    def _algo_cursor(next_id: Any) -> str | None:
+        """``nextId`` is "the first record ID in next page (only valid if exceeded page size)"."""
+        if next_id is None or next_id == "":
+            return None
+        try:
+            return _make_cursor(ListKind.CONDITIONAL, int(_canonical_id(next_id, "nextId")))
+        except _Unreadable as exc:
+            raise _Unreadable(f"reply {exc}") from None
+
+    @staticmethod
+    def _history_cursor(orders: Sequence[ListedOrder], end: int | None, more: bool, next_time: Any) -> str | None:
+        """The next history page ends (inclusively) at the oldest ``created-at`` of this one."""
+        created = [o.created_ms for o in orders]
+        known = [c for c in created if c is not None]
+        if end is not None and any(c > end for c in known):
+            raise _Unreadable(f"lists an order created after end-time={end}: the paging is not the one followed")
+        if not more:
+            return None
+        if not orders:
+            stamp = _ms(next_time)
+            if not stamp:
+                raise _Unreadable(f"reply has an unreadable next-time {clip(next_time)}")
+            return _make_cursor(ListKind.HISTORY, stamp)
+        if len(known) != len(created) or not all(known):
+            raise _Unreadable("has an order without created-at on a full page: the next page cannot be asked for")
+        if any(a < b for a, b in zip(known, known[1:], strict=False)):
+            raise _Unreadable("is full but not newest first: the next page cannot be asked for safely")
+        oldest = min(known)
+        if end is not None and oldest >= end:
+            raise _Unreadable(
+                f"is full of orders created in one millisecond ({end}): HTX's time paging cannot get past them"
+            )
+        return _make_cursor(ListKind.HISTORY, oldest)
+
+    def _v2_failure(self, resp: HttpResponse, data: Any) -> Failure:
+        """A v2 reply (``{"code": ..., "message": ...}``) that is not a success, classified like v1's."""
+        if _v2_code(data) is None:
+            if isinstance(data, dict) and data.get("status") in ENVELOPE_STATUSES:
+                return self._failure(resp, data)  # a gateway's v1 envelope on a v2 path is still HTX's word
+            return foreign_reply_failure(self.name, resp, is_json=data is not None)
+        assert isinstance(data, dict)
+        status = resp.status
+        code = _v2_code(data)
+        msg = _text(data.get("message"))
+        msg = msg[:200] if msg is not None else None
+        if status == 429 or code in V2_RATE_CODES:
+            return Failure(FailureKind.RATE_LIMITED, code, msg, status, retry_after_seconds(resp))
+        if code in V2_AUTH_CODES or status in (401, 403):
+            if msg and any(m in msg.lower() for m in STALE_TIMESTAMP_MARKERS):
+                return Failure(FailureKind.CLOCK, code, msg, status)
+            return Failure(FailureKind.AUTH, code, msg, status)
+        if status >= 500 or status == 408:
+            return Failure(FailureKind.UNKNOWN_OUTCOME, code, msg or "server error", status)
+        if code in V2_REJECTED_CODES or 400 <= status < 500:
+            return Failure(FailureKind.REJECTED, code, msg, status)
+        return Failure(UNLISTED_ERROR_KIND, code, msg, status)
+
+
+def _state_outcome(states: Mapping[str, Outcome], state: Any) -> Outcome:
+    """A listed order's state word read as :meth:`HTX.parse_query` reads it; a word we do not know is ambiguous."""
+    if isinstance(state, str) and state in states:
+        return states[state]
+    if isinstance(state, str):
+        return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"state {state[:40]!r}")
+    return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "no state")

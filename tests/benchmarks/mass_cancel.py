@@ -18,7 +18,12 @@ except the scale cases, which each run in a child process so that their peak RSS
    documented rate. Bound: the slowest venue's ``ceil(N / batch) / rate`` plus one round trip. Targets:
    <= 1.2x the bound, and >= 5x faster than ccxt's ``cancel_orders`` called chunk by chunk on the same
    fake (ccxt wired to the fake by the conformance suite's helpers, its own rate limiter on).
-3. Scale: persisting a 100,000-order job (``Journal.create_job``) < 2 s with a peak RSS < 300 MB; on
+3. Confirmation (issue 14): N orders on each asynchronous venue (HTX, Bitget: a cancel is only
+   *accepted*), cancelled by id at 50 ms latency with the venue's rates enforced, every order confirmed
+   by the venue's word. Targets: at most 25 query + listing requests (one query per order before), and
+   wall time <= 2x the cancel requests' own rate bound. ccxt's ``cancel_orders`` time (which confirms
+   nothing) is printed beside it.
+4. Scale: persisting a 100,000-order job (``Journal.create_job``) < 2 s with a peak RSS < 300 MB; on
    a journal holding 1,000,000 finished orders, finding the unfinished ones < 50 ms.
 
 Both the fake and the client live in one process and share its GIL, so the fake's own CPU time is
@@ -75,9 +80,18 @@ MASS_MIN_SPEEDUP_VS_CCXT = 5.0
 PERSIST_MAX_S = 2.0
 PERSIST_MAX_RSS_MB = 300.0
 UNFINISHED_MAX_MS = 50.0
+CONFIRM_MAX_READS = 25  # issue 14: "at most ~25 query/listing requests" for 500 orders
+CONFIRM_MAX_RATIO = 2.0  # ... "within 2x of the cancel requests' own rate bound"
 
-FULL = {"overhead_n": 5000, "repeats": 3, "mass_n": 500, "persist_n": 100_000, "finished_n": 1_000_000}
-QUICK = {"overhead_n": 500, "repeats": 1, "mass_n": 50, "persist_n": 10_000, "finished_n": 100_000}
+FULL = {
+    "overhead_n": 5000,
+    "repeats": 3,
+    "mass_n": 500,
+    "confirm_n": 500,
+    "persist_n": 100_000,
+    "finished_n": 1_000_000,
+}
+QUICK = {"overhead_n": 500, "repeats": 1, "mass_n": 50, "confirm_n": 100, "persist_n": 10_000, "finished_n": 100_000}
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -551,6 +565,65 @@ def mass_cancel(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Ro
     return rows
 
 
+# -- 3. confirmation on the asynchronous venues -----------------------------------------------------
+
+
+def confirm(n: int, latency_ms: int = 50, with_ccxt: bool = True) -> list[Row]:
+    """Section 3: N accepted cancels per asynchronous venue, each confirmed by the venue's word."""
+    rows: list[Row] = []
+    ccxt, profiles, build_exchange, why = _ccxt_helpers() if with_ccxt else (None, None, None, "skipped (--no-ccxt)")
+    for venue in ASYNC_VENUES:
+        ids = order_ids(n)
+        with (
+            FakeVenue(latency_ms=latency_ms, enforce_rate_limits=True) as fake,
+            tempfile.TemporaryDirectory(prefix="sc-bench-", dir=_db_parent()) as tmp,
+        ):
+            batch = venue_class(venue)(fake.url).max_batch
+            reqs, per = documented_rate(fake, venue)
+            bound = math.ceil(n / batch) / (reqs / per) + latency_ms / 1000
+            seed(fake, venue, ids)
+            with make_client(fake, os.path.join(tmp, "confirm.db"), [venue]) as client:
+                started = time.perf_counter()
+                result = client.cancel(venue, SYMBOLS[venue], order_ids=ids)
+                wall = time.perf_counter() - started
+            log = fake.requests(venue)
+            queries = sum(1 for r in log if r["endpoint"] == "query")
+            listings = sum(1 for r in log if r["endpoint"].startswith("list_") or r["endpoint"] == "account")
+            cancels = sum(1 for r in log if r["endpoint"] == "cancel")
+            done = result.counts.get("cancelled", 0)
+            ledger = cancelled_in_ledger(fake, venue, ids)
+            rows.append(
+                Row(
+                    f"confirm: {venue}, {n} orders",
+                    wall,
+                    "s",
+                    target=CONFIRM_MAX_RATIO * bound,
+                    note=f"cancel bound {bound:.2f} s ({cancels} cancels, batch {batch}, {reqs}/{per:g}s); "
+                    f"{done}/{n} confirmed (ledger {ledger})",
+                )
+            )
+            rows.append(
+                Row(
+                    f"confirm: {venue}, query + listing requests",
+                    float(queries + listings),
+                    "req",
+                    target=CONFIRM_MAX_READS,
+                    note=f"{listings} listing + {queries} single queries (one query per order: {n})",
+                )
+            )
+            if ccxt is None:
+                rows.append(Row(f"confirm: ccxt {venue} cancel_orders", None, "s", note=why))
+                continue
+            fake.reset()
+            seed(fake, venue, ids)
+            g = _ccxt_cancel(ccxt, profiles[venue], build_exchange, fake, ids, batch)
+            note = "confirms nothing: 'accepted' counts as done"
+            if g["errors"]:
+                note += f"; could not be driven: {g['errors'][0]}"
+            rows.append(Row(f"confirm: ccxt {venue} cancel_orders", g["seconds"], "s", note=note))
+    return rows
+
+
 # -- 3. scale (each case in a child process) ------------------------------------------------------
 
 
@@ -816,7 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", action="store_true", help="cProfile one workers=1 overhead run; print the top entries"
     )
     parser.add_argument(
-        "--only", action="append", choices=("overhead", "mass", "scale"), help="run only these sections"
+        "--only", action="append", choices=("overhead", "mass", "confirm", "scale"), help="run only these sections"
     )
     parser.add_argument("--no-ccxt", action="store_true", help="skip the ccxt comparison")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: one scale case in a child process
@@ -834,7 +907,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     size = QUICK if args.quick else FULL
-    sections = args.only or ["overhead", "mass", "scale"]
+    sections = args.only or ["overhead", "mass", "confirm", "scale"]
     rows: list[Row] = []
     report = ""
     started = time.perf_counter()
@@ -848,6 +921,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render(part), flush=True)
     if "mass" in sections:
         part = mass_cancel(size["mass_n"], with_ccxt=not args.no_ccxt)
+        rows += part
+        print(render(part), flush=True)
+    if "confirm" in sections:
+        part = confirm(size["confirm_n"], with_ccxt=not args.no_ccxt)
         rows += part
         print(render(part), flush=True)
     if "scale" in sections:

@@ -54,6 +54,19 @@ def test_mass_section_cancels_everything_on_every_venue() -> None:
     assert speedup and all(r.measured is not None or r.note for r in speedup)
 
 
+def test_confirm_section_confirms_every_order_on_each_asynchronous_venue() -> None:
+    n = 60
+    rows = bench.confirm(n, latency_ms=5, with_ccxt=True)
+    by_case = {r.case: r for r in rows}
+    assert bench.ASYNC_VENUES
+    for venue in bench.ASYNC_VENUES:
+        assert f"{n}/{n} confirmed (ledger {n})" in by_case[f"confirm: {venue}, {n} orders"].note
+        reads = by_case[f"confirm: {venue}, query + listing requests"]
+        assert reads.measured is not None and reads.target == bench.CONFIRM_MAX_READS
+        ccxt_row = by_case[f"confirm: ccxt {venue} cancel_orders"]
+        assert ccxt_row.measured is not None or ccxt_row.note
+
+
 def test_scale_section_runs_its_cases_in_child_processes() -> None:
     rows = bench.scale(persist_n=500, finished_n=3000)
     by_case = {r.case.split(" (")[0]: r for r in rows}

@@ -2,10 +2,11 @@
 
 Our adapters and the fake were written by the same project, so a misreading of a venue's docs could
 agree with itself. ccxt is used in production against the real venues; driving its ``cancel_orders``,
-``fetch_order`` and ``fetch_time`` against the fake (URLs pointed at loopback, markets preset so nothing
-is fetched) checks paths, signing, parameter encodings and reply shapes from the outside. The ledger is
-what we assert on. ccxt is not ground truth: where it and ``shared/venues.md`` disagree, the fake follows
-the docs and accepts both only where the real venue evidently does (see the notes in venues.md).
+``fetch_order``, ``fetch_time``, ``fetch_open_orders`` and ``cancel_all_orders`` against the fake (URLs
+pointed at loopback, markets preset so nothing is fetched) checks paths, signing, parameter encodings
+and reply shapes from the outside. The ledger is what we assert on. ccxt is not ground truth: where it
+and ``shared/venues.md`` disagree, the fake follows the docs and accepts both only where the real venue
+evidently does (see the notes in venues.md).
 
 Run with the ``conformance`` extra installed (``pip install -e '.[test,conformance]'``); without ccxt the
 whole module is skipped. Every test is marked ``conformance`` (select or deselect with ``-m``).
@@ -30,6 +31,12 @@ ccxt quirks this module accommodates (ccxt 4.5.90), each also noted where it is 
 - Nothing else is needed to keep ccxt from extra calls: Binance does not sync its clock unless
   ``adjustForTimeDifference`` is set (off by default), and HTX's spot batchcancel and order detail need
   no ``account-id``, so no ``/v1/account/accounts`` call is made (the one-request assertions check all this).
+- Listings: HTX's ``fetch_open_orders`` looks the account up first (``GET /v1/account/accounts``, served);
+  on HTX and Bitget it reads the first page only (100 orders) and never follows the venue's paging, and
+  HTX's ``cancel_all_orders`` cancels at most 100 per call and ignores ``next-id`` (the issue's ccxt#22887,
+  shown by ``test_ccxt_lists_one_page_where_safecancel_lists_them_all``). Binance's ``fetch_open_orders``
+  needs a symbol; ccxt's Binance conditional-order calls (``params={"trigger": True}``, the undocumented
+  COIN-M algo endpoints) are not served.
 - ``cancel_order`` (single) is not driven: ccxt uses each venue's single-cancel endpoint, which the fake
   does not serve (design.md lists batch cancel, query, time and cancel-all).
 """
@@ -442,3 +449,48 @@ def test_fetch_time_reads_the_venues_clock(fake, make_exchange, venue):
     fake.fault(venue, "time", "clock_skew", offset_ms=120_000)
     assert abs(ex.fetch_time() - (time.time() * 1000 + 120_000)) < 1000
     assert endpoints(fake, venue) == ["time", "time"]
+
+
+# -- fetch_open_orders / cancel_all_orders ---------------------------------------------------------
+
+OPEN_N = 30  # within every venue's first page, so ccxt (which reads one page) sees them all
+
+
+def _book(fake: FakeVenue, venue: str) -> dict[str, list[str]]:
+    """30 open orders on the profile's symbol, 3 filled, 3 cancelled (never listed as open)."""
+    sym = SYMBOLS[venue]
+    opened = [o["order_id"] for o in fake.seed(venue, sym, [{"side": "SELL", "price": "123.5"} for _ in range(OPEN_N)])]
+    closed = [o["order_id"] for o in fake.seed(venue, sym, [{"status": "filled"}] * 3 + [{"status": "cancelled"}] * 3)]
+    return {"open": opened, "closed": closed}
+
+
+def test_fetch_open_orders_reads_the_venues_open_list(fake, make_exchange, profile):
+    venue = profile.venue
+    book = _book(fake, venue)
+    got = make_exchange(profile).fetch_open_orders(profile.symbol)
+    assert sorted(str(o["id"]) for o in got) == sorted(book["open"])
+    assert {(o["symbol"], o["side"]) for o in got} == {(profile.symbol, "sell")}
+    assert {float(o["price"]) for o in got} == {123.5}
+    assert set(endpoints(fake, venue)) <= {"list_open", "account"}
+
+
+def test_cancel_all_orders_cancels_the_symbols_open_orders(fake, make_exchange, profile):
+    venue = profile.venue
+    book = _book(fake, venue)
+    ex = make_exchange(profile)
+    ex.cancel_all_orders(profile.symbol)
+    rows = settled(fake, venue, book["open"])
+    assert {rows[i]["status"] for i in book["open"]} == {"cancelled"}
+    assert [rows[i]["status"] for i in book["closed"]] == ["filled"] * 3 + ["cancelled"] * 3
+    assert set(endpoints(fake, venue)) <= {"cancel_all", "account"}
+
+
+@pytest.mark.parametrize("venue", [v for v in ("htx", "bitget") if v in PROFILES])
+def test_ccxt_lists_one_page_where_safecancel_lists_them_all(fake, make_exchange, make_client, venue):
+    """The peers' flaw the listings fix (ccxt#22887): HTX and Bitget page their open orders, ccxt reads
+    the first page (100) only. ``client.open_orders`` follows the venue's paging to the end."""
+    ids = {o["order_id"] for o in fake.seed(venue, SYMBOLS[venue], [{} for _ in range(250)])}
+    seen_by_ccxt = {str(o["id"]) for o in make_exchange(PROFILES[venue]).fetch_open_orders(PROFILES[venue].symbol)}
+    assert len(seen_by_ccxt) == 100 and seen_by_ccxt < ids
+    listing = make_client().open_orders(venue, SYMBOLS[venue])
+    assert {o.order_id for o in listing} == ids

@@ -67,6 +67,17 @@ class Fake(Protocol):
     def reset(self) -> None: ...
 
 
+# Every way of asking a venue about orders: the single-order query and the listings bulk confirmation
+# reads (open orders, conditional orders, recent history, HTX's account lookup).
+READ_ENDPOINTS = ("query", "list_open", "list_conditional", "list_history", "account")
+
+
+def fault_reads(fake: Fake, venue: str, kind: str = "status", **spec: Any) -> None:
+    """The venue cannot be asked about any order: every query and every listing fails the same way."""
+    for endpoint in READ_ENDPOINTS:
+        fake.fault(venue, endpoint, kind, **spec)
+
+
 # -- environment and processes ---------------------------------------------------------------------
 
 
@@ -924,7 +935,7 @@ def run_fault_case(fake: FakeVenue, venue: str, case: str, workdir: Path) -> Fau
             deadline = 0.25
         elif case == "down_past_deadline":
             fake.fault(venue, "cancel", "drop_after_apply")
-            fake.fault(venue, "query", "status", status=503, times=100_000)
+            fault_reads(fake, venue, status=503, times=100_000)
             deadline = 1.5  # long enough to send even on a loaded machine (the journal is created inside it)
         first = client.cancel(venue, sym, order_ids=ids, key=f"fault-{case}-{tag}", deadline=deadline)
         final = first
@@ -1049,7 +1060,7 @@ def leave_unfinished_jobs(fake: FakeVenue, db: Path, per_job: int, tag: str) -> 
         fake.seed(venue, sym, [{"order_id": i} for i in ids[venue]])
         if venue in ("binance_coinm", "htx"):
             fake.fault(venue, "cancel", "drop_after_apply", times=100_000)
-            fake.fault(venue, "query", "status", status=503, times=100_000)
+            fault_reads(fake, venue, status=503, times=100_000)
             with client_for(fake.url, db) as c:
                 r = c.cancel(venue, sym, order_ids=ids[venue], key=f"{tag}-{venue}", deadline=0.25)
             assert r.status == "open" and set(r.counts) <= {"unknown", "sent"}, r.counts

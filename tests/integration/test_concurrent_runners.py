@@ -27,6 +27,7 @@ from tests.integration._harness import (
     VENUES,
     client_for,
     concurrent_resume_trial,
+    fault_reads,
     jobs_in,
     judge,
     opened,
@@ -100,7 +101,7 @@ def test_runners_stealing_expired_leases_from_each_other_never_send_the_same_att
     # Every cancel dropped before it applies and every query failing: all 40 orders end `unknown`
     # while still open at the venue, so the runners must query, re-send and query again.
     venue.fault(BN, "cancel", "drop_before_apply", times=100_000)
-    venue.fault(BN, "query", "status", status=503, times=100_000)
+    fault_reads(venue, BN, status=503, times=100_000)
     with client_for(venue.url, db) as c:
         first = c.cancel(BN, SYMBOLS[BN], order_ids=ids, deadline=0.4)
         # On a loaded machine the short deadline can pass before every chunk went out (seen once: all
@@ -242,7 +243,7 @@ def test_a_lone_runner_whose_queries_outlast_its_lease_keeps_going(venue: FakeVe
     ids = [str(50_000 + i) for i in range(10)]
     venue.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     venue.fault(BN, "cancel", "drop_before_apply")
-    venue.fault(BN, "query", "status", status=500, times=100_000)
+    fault_reads(venue, BN, status=500, times=100_000)
     with client_for(venue.url, db) as c:
         assert c.cancel(BN, SYMBOLS[BN], order_ids=ids, deadline=0.4).counts == {"unknown": 10}
     venue.clear_faults()

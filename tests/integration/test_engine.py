@@ -9,6 +9,7 @@ import pytest
 from safecancel import AuthError, Credentials, IdempotencyConflict, InputError, VenueConfig
 from safecancel.engine import RetryPolicy
 from tests.conftest import CREDS, SYMBOLS, VENUES, seed_open
+from tests.integration._harness import fault_reads
 
 # On SQLite and on PostgreSQL (tests/conftest.py); the tests that look inside the SQLite file are
 # sqlite_only, and their PostgreSQL twins (same cases, checked in the server's tables) are in
@@ -174,7 +175,7 @@ def test_connection_refused_never_reached_so_resent_until_deadline(make_client, 
 def test_venue_down_past_deadline_stays_open_then_resume_finishes(fake, make_client):
     ids = seed_open(fake, BN, 3)
     fake.fault(BN, "cancel", "drop_after_apply")
-    fake.fault(BN, "query", "status", status=503, times=1000)
+    fault_reads(fake, BN, status=503, times=1000)
     client = make_client()
     r = client.cancel(BN, SYM, order_ids=ids, deadline=0.6)
     assert r.status == "open" and {o.state for o in r.orders} == {"unknown"}

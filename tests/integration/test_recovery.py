@@ -20,6 +20,7 @@ from tests.integration._harness import (
     SYMBOLS,
     client_for,
     closed_port,
+    fault_reads,
     jobs_in,
     judge,
     run_cli,
@@ -206,7 +207,7 @@ def test_a_job_created_in_one_directory_is_resumed_from_another_without_safecanc
     ids = [str(82_000 + i) for i in range(4)]
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     fake.fault(BN, "cancel", "drop_after_apply")
-    fake.fault(BN, "query", "status", status=503, times=1000)
+    fault_reads(fake, BN, status=503, times=1000)
     env = venue_env(fake.url)  # no SAFECANCEL_DB: the per-user journal
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["HOME"] = str(tmp_path / "home")
@@ -258,7 +259,7 @@ def test_rerunning_cancel_while_a_live_runner_holds_the_job_says_who_and_until_w
     assert "would create a new job" in res.stdout
     # A live runner: its cancels are dropped and every query fails, so it keeps working the job.
     fake.fault(BN, "cancel", "drop_before_apply", times=10_000)
-    fake.fault(BN, "query", "status", status=503, times=10_000)
+    fault_reads(fake, BN, status=503, times=10_000)
     holder = subprocess.Popen(
         [PYTHON, "-m", "safecancel.cli", "cancel", *args[1:], "--deadline", "60"],
         env=env,

@@ -15,7 +15,7 @@ import pytest
 
 from safecancel import Credentials, VenueConfig, VenueRejected
 from safecancel.testing import FakeVenue
-from tests.integration._harness import CREDS, SYMBOLS, VENUES, client_for, run_cli, venue_env
+from tests.integration._harness import CREDS, SYMBOLS, VENUES, client_for, fault_reads, run_cli, venue_env
 
 BN = "binance_coinm"
 
@@ -74,7 +74,7 @@ def test_a_job_is_finished_where_it_began_never_at_the_venue_the_environment_nam
     ids = [str(93_000 + i) for i in range(4)]
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     fake.fault(BN, "cancel", "drop_after_apply")
-    fake.fault(BN, "query", "status", status=503, times=1000)
+    fault_reads(fake, BN, status=503, times=1000)
     res = run_cli(
         ["cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.6", "--json"],
         venue_env(fake.url, db),
@@ -96,7 +96,7 @@ def test_a_job_is_only_run_under_the_key_it_began_with(fake, tmp_path: Path) -> 
     ids = [str(94_000 + i) for i in range(2)]
     fake.seed(BN, SYMBOLS[BN], [{"order_id": i} for i in ids])
     fake.fault(BN, "cancel", "drop_after_apply")
-    fake.fault(BN, "query", "status", status=503, times=1000)
+    fault_reads(fake, BN, status=503, times=1000)
     with client_for(fake.url, db) as c:
         first = c.cancel(BN, SYMBOLS[BN], order_ids=ids, deadline=0.5)
     fake.clear_faults()

@@ -16,10 +16,22 @@ from dataclasses import dataclass
 import pytest
 
 from safecancel.errors import TransportError
-from safecancel.model import REASON_NOT_FOUND, Failure, FailureKind, JobStatus, OrderRef, Outcome, Reason, Verdict
+from safecancel.model import (
+    REASON_NOT_FOUND,
+    Failure,
+    FailureKind,
+    IdKind,
+    JobStatus,
+    ListedOrder,
+    OrderRef,
+    Outcome,
+    Reason,
+    Verdict,
+)
 from safecancel.policy import (
     COALESCE_MS,
     Action,
+    ListingMove,
     RetryPolicy,
     auth_message,
     awaits_query,
@@ -28,6 +40,9 @@ from safecancel.policy import (
     chunk_failure,
     due,
     job_status,
+    listed_change,
+    listing_failure,
+    match_listed,
     may_send,
     not_found_change,
     query_change,
@@ -578,3 +593,112 @@ def test_the_enums_keep_the_stored_strings():
     }
     assert [s.value for s in JobStatus] == ["open", "done", "needs_attention"]
     assert R.FORGOTTEN == "venue_forgot" and f"{JobStatus.NEEDS_ATTENTION}" == "needs_attention"
+
+
+# -- listings ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CidRow(Row):
+    client_id: str = "c-1"
+
+    @property
+    def ref(self) -> OrderRef:
+        return OrderRef("BTCUSD_PERP", client_order_id=self.client_id)
+
+
+def listed(
+    order_id: str | None = "1",
+    verdict: Verdict = V.OPEN,
+    reason: str | None = None,
+    *,
+    cid: str | None = None,
+    symbol: str = "BTCUSD_PERP",
+    word: str = "NEW",
+) -> ListedOrder:
+    return ListedOrder(symbol, order_id, cid, Outcome(verdict, reason, None, word))
+
+
+LISTING_FAILURES = [
+    # (failure, attempt, move, delay, pause)
+    (TransportError("timed out", never_reached_venue=False, venue="x"), 1, ListingMove.RETRY, 1.0, None),
+    (Failure(K.AUTH, "-2015", "bad key", 401), 1, ListingMove.STOP_AUTH, 0.0, None),
+    (Failure(K.REJECTED, None, "404", 404), 1, ListingMove.RETRY, 1.0, None),
+    (Failure(K.REJECTED, None, "404", 404), 3, ListingMove.STOP_REJECTED, 0.0, None),
+    (Failure(K.CLOCK, "-1021", "ts", 400), 1, ListingMove.RESYNC_CLOCK, 1.0, None),
+    (Failure(K.CLOCK, "-1021", "ts", 400), 3, ListingMove.RETRY, 3.0, None),
+    (Failure(K.RATE_LIMITED, "-1003", "slow", 429, 7.0), 2, ListingMove.RETRY, 1007.0, 1007.0),
+    (Failure(K.UNKNOWN_OUTCOME, None, "502", 502), 2, ListingMove.RETRY, 2.0, None),
+    (Failure(K.NOT_PROCESSED, None, "busy", 200), 4, ListingMove.RETRY, 4.0, None),
+]
+
+
+@pytest.mark.parametrize(("failure", "attempt", "move", "delay", "pause"), LISTING_FAILURES)
+def test_listing_failure(failure, attempt, move, delay, pause) -> None:
+    step = listing_failure(failure, attempt, Delays(), POLICY)
+    assert (step.move, step.delay, step.pause) == (move, delay, pause)
+
+
+def test_every_failure_kind_has_a_listing_row() -> None:
+    assert {f.kind for f, *_ in LISTING_FAILURES if isinstance(f, Failure)} == set(FailureKind)
+
+
+def test_match_listed_prefers_a_final_word_and_refuses_an_ambiguous_client_id() -> None:
+    rows = [
+        Row(pk=1, order_id="11", state=S.UNKNOWN),
+        Row(pk=2, order_id="12", state=S.UNKNOWN),
+        Row(pk=3, order_id="13", state=S.UNKNOWN),
+        CidRow(pk=4, client_id="dup", state=S.UNKNOWN),
+        CidRow(pk=5, client_id="solo", state=S.UNKNOWN),
+        Row(pk=6, order_id="16", state=S.UNKNOWN),
+    ]
+    sightings = [
+        (0, listed("11", V.CANCELLED, word="CANCELED")),
+        (1, listed("11", V.OPEN)),  # a later page shows it open: the final word stands
+        (0, listed("12", V.OPEN)),
+        (1, listed("12", V.UNKNOWN, R.CANCELLING, word="canceling")),  # later and weightier
+        (0, listed("13", V.FAILED, R.NOT_FOUND)),  # a listing never proves "not found"
+        (0, listed("100", V.OPEN, cid="dup")),
+        (0, listed("101", V.CANCELLED, cid="dup")),  # one client id, two orders
+        (0, listed("102", V.FAILED, R.FILLED, cid="solo", word="FILLED")),
+        (0, listed("16", V.CANCELLED, symbol="ETHUSD_PERP")),  # the same id on another symbol
+    ]
+    got = match_listed(rows, sightings)
+    assert {pk: (tag, o.status.verdict) for pk, (tag, o) in got.items()} == {
+        1: (0, V.CANCELLED),
+        2: (1, V.UNKNOWN),
+        5: (0, V.FAILED),
+    }
+
+
+def test_match_listed_ignores_symbol_case() -> None:
+    row = Row(pk=1, order_id="7", state=S.UNKNOWN)
+    assert 1 in match_listed([row], [(0, listed("7", symbol="btcusd_perp"))])
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reason", "trigger", "moved_to"),
+    [
+        (V.CANCELLED, None, T.CONFIRM, S.CANCELLED),
+        (V.FAILED, R.FILLED, T.REJECT, S.FAILED),
+        (V.OPEN, None, T.REQUEUE, S.PENDING),
+        (V.UNKNOWN, R.CANCELLING, T.QUERY, S.UNKNOWN),
+    ],
+)
+def test_a_listed_order_moves_as_a_query_with_the_same_answer_would(verdict, reason, trigger, moved_to) -> None:
+    row = Row(state=S.UNKNOWN)
+    order = listed("1", verdict, reason, word="w")
+    d = listed_change(row, order, NOW, Delays(), note="seen on the history listing")
+    q = query_change(row, order.status, 200, NOW, Delays())
+    (step,) = d.steps
+    assert step.trigger is trigger and moves(step.trigger, row.state) == moved_to
+    assert step.note == "seen on the history listing" and step.query
+    assert (step.reason, step.provenance, step.next_at_ms, d.actions) == (
+        q.steps[0].reason,
+        q.steps[0].provenance,
+        q.steps[0].next_at_ms,
+        q.actions,
+    )
+    if trigger in (T.CONFIRM, T.REJECT):
+        assert step.provenance is Provenance.VENUE_QUERY
+    assert IdKind.ORDER_ID is row.ref.kind

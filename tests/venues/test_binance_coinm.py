@@ -7,13 +7,28 @@ the fake) is tests/venues/test_contract.py; this file keeps the venue's document
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
+import requests
 
 from safecancel.errors import InputError
-from safecancel.model import Credentials, Failure, FailureKind, HttpResponse, OrderRef, Outcome, Verdict
+from safecancel.model import (
+    Credentials,
+    Failure,
+    FailureKind,
+    HttpResponse,
+    ListedOrder,
+    ListKind,
+    ListPage,
+    OrderRef,
+    Outcome,
+    Verdict,
+)
+from safecancel.testing import FakeVenue
+from safecancel.testing.dialects.binance_coinm import BinanceCoinMDialect
 from safecancel.venues.base import hmac_hex
 from safecancel.venues.binance_coinm import BinanceCoinM
 
@@ -204,3 +219,469 @@ def test_query_not_found_needs_binances_own_error_shape(body):
 def test_a_503_page_saying_service_unavailable_is_still_not_processed():
     out = B.parse_cancel([OrderRef(SYM, "1")], resp(503, b"Service Unavailable."))
     assert isinstance(out, Failure) and out.kind is FailureKind.NOT_PROCESSED
+
+
+# -- listings: open orders, order history -----------------------------------------------------------
+
+OTHER = "ETHUSD_PERP"
+T0 = 1591702613943  # the docs' timestamp, reused for self-computed listing vectors
+DAY_MS = 24 * 3600 * 1000
+
+
+def test_listing_facts():
+    assert B.list_kinds == {ListKind.OPEN, ListKind.HISTORY}
+    assert B.list_needs_symbol == {ListKind.HISTORY}
+    # 2400 weight/min per IP, the all-symbol open-orders list weighs 40: 60 requests a minute.
+    assert (B.list_rate.requests, B.list_rate.per_seconds) == (60, 60.0)
+    # Cancelled orders without fills vanish 3 days after creation; allOrders spans under 7 days.
+    assert B.history_window_s == 3 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    ("kind", "symbol", "kw", "path", "prefix", "sig"),
+    [
+        (
+            ListKind.OPEN,
+            SYM,
+            {},
+            "/dapi/v1/openOrders",
+            "symbol=BTCUSD_PERP&recvWindow=5000&timestamp=1591702613943",
+            "c436208eb7da8ca4be4a61482e0e794f4697df2da941b360dc705ff19be58c92",
+        ),
+        (
+            ListKind.OPEN,
+            None,
+            {},
+            "/dapi/v1/openOrders",
+            "recvWindow=5000&timestamp=1591702613943",
+            "5581570ecf76b9b74c6f1a66ef6520c2959a75c32641affb2634d655d6e64db8",
+        ),
+        (
+            ListKind.HISTORY,
+            SYM,
+            {"since_ms": T0 - 60_000},
+            "/dapi/v1/allOrders",
+            "symbol=BTCUSD_PERP&startTime=1591702553943&endTime=1591702613943&limit=100"
+            "&recvWindow=5000&timestamp=1591702613943",
+            "37beb39074acdc03a9f094180b64053a365e6e1afcb2eb27155dad5b25f009fa",
+        ),
+        (
+            ListKind.HISTORY,
+            SYM,
+            {"since_ms": T0 - 60_000, "cursor": "oid:283194213"},
+            "/dapi/v1/allOrders",
+            "symbol=BTCUSD_PERP&orderId=283194213&limit=100&recvWindow=5000&timestamp=1591702613943",
+            "3d840e8a6bd9366eca7954cdb47a7d7c2a4ad2a3ab523aee38fcc84e8adcd093",
+        ),
+    ],
+)
+def test_listing_request_vectors(kind, symbol, kw, path, prefix, sig):
+    req = B.build_list(kind, symbol, Credentials("k", DOC_SECRET), T0, **kw)
+    assert (req.method, req.path, req.body) == ("GET", path, None)
+    assert req.query == f"{prefix}&signature={sig}"
+    assert hmac_hex(DOC_SECRET, prefix) == sig  # the signature is HMAC of exactly the query before it
+    assert req.headers == {"X-MBX-APIKEY": "k"}
+    assert req.endpoint == f"list_{kind.value}"
+
+
+@pytest.mark.parametrize(
+    ("since_ms", "start"),
+    [
+        (None, T0 - 3 * DAY_MS),  # no "since": the whole window
+        (T0 - 10 * DAY_MS, T0 - 3 * DAY_MS),  # older than the window: clipped (older cancels are gone anyway)
+        (T0 - 5_000, T0 - 5_000),
+        (T0 + 9_000, T0 - 1),  # ahead of the venue's clock: endTime must still follow startTime
+    ],
+)
+def test_history_since_is_clipped_to_the_window(since_ms, start):
+    q = parse_qs(B.build_list(ListKind.HISTORY, SYM, Credentials("k", "s"), T0, since_ms=since_ms).query)
+    assert (q["startTime"], q["endTime"], q["limit"]) == ([str(start)], [str(T0)], ["100"])
+    assert "orderId" not in q
+
+
+@pytest.mark.parametrize(
+    ("kind", "symbol", "kw", "needle"),
+    [
+        (ListKind.CONDITIONAL, SYM, {}, "no separate conditional listing"),
+        (ListKind.HISTORY, None, {}, "needs a symbol"),
+        (ListKind.OPEN, "btcusd_perp", {}, "malformed symbol"),
+        (ListKind.HISTORY, "BTCUSD", {}, "malformed symbol"),
+        (ListKind.OPEN, SYM, {"cursor": "oid:5"}, "no pages"),
+        (ListKind.HISTORY, SYM, {"cursor": "5"}, "not an order-history cursor"),
+        (ListKind.HISTORY, SYM, {"cursor": "oid:0"}, "not an order-history cursor"),
+        (ListKind.HISTORY, SYM, {"cursor": "oid:9223372036854775808"}, "not an order-history cursor"),
+        (ListKind.HISTORY, SYM, {"since_ms": "yesterday"}, "since_ms"),
+    ],
+)
+def test_build_list_refuses_what_the_venue_cannot_answer(kind, symbol, kw, needle):
+    with pytest.raises(InputError, match=needle):
+        B.build_list(kind, symbol, Credentials("k", "s"), T0, **kw)
+
+
+def doc_order(**over) -> dict:
+    """The order object of the Current-All-Open-Orders / All-Orders pages (their // notes dropped)."""
+    base = {
+        "avgPrice": "0.0",
+        "clientOrderId": "abc",
+        "cumBase": "0",
+        "executedQty": "0",
+        "orderId": 1917641,
+        "origQty": "0.40",
+        "origType": "TRAILING_STOP_MARKET",
+        "price": "0",
+        "reduceOnly": False,
+        "side": "BUY",
+        "positionSide": "SHORT",
+        "status": "NEW",
+        "stopPrice": "9300",
+        "closePosition": False,
+        "symbol": "BTCUSD_200925",
+        "pair": "BTCUSD",
+        "time": 1579276756075,
+        "timeInForce": "GTC",
+        "type": "TRAILING_STOP_MARKET",
+        "activatePrice": "9020",
+        "priceRate": "0.3",
+        "updateTime": 1579276756075,
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": "NONE",
+    }
+    base.update(over)
+    return base
+
+
+@pytest.mark.parametrize("kind", [ListKind.OPEN, ListKind.HISTORY])
+def test_docs_sample_listing_is_read(kind):
+    page = B.parse_list(kind, None, resp(200, [doc_order()]))
+    assert isinstance(page, ListPage) and page.cursor is None
+    assert page.orders == (
+        ListedOrder(
+            symbol="BTCUSD_200925",
+            order_id="1917641",
+            client_order_id="abc",
+            status=Outcome(Verdict.OPEN, None, None, "NEW"),
+            conditional=True,  # a TRAILING_STOP_MARKET rests on the same list
+            side="BUY",
+            order_type="TRAILING_STOP_MARKET",
+            price="0",
+            quantity="0.40",
+            filled="0",
+            created_ms=1579276756075,
+            updated_ms=1579276756075,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("order_type", "conditional"),
+    [
+        ("LIMIT", False),
+        ("MARKET", False),
+        ("STOP", True),
+        ("STOP_MARKET", True),
+        ("TAKE_PROFIT", True),
+        ("TAKE_PROFIT_MARKET", True),
+        ("TRAILING_STOP_MARKET", True),
+    ],
+)
+def test_conditional_is_read_from_the_type(order_type, conditional):
+    page = B.parse_list(ListKind.OPEN, SYM, resp(200, [doc_order(type=order_type, origType="LIMIT")]))
+    assert isinstance(page, ListPage) and page.orders[0].conditional is conditional
+
+
+@pytest.mark.parametrize(
+    ("word", "outcome"),
+    [
+        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
+        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
+        ("FILLED", Outcome(Verdict.FAILED, "filled", None, "FILLED")),
+        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
+        ("EXPIRED", Outcome(Verdict.FAILED, "expired", None, "EXPIRED")),
+        ("NEW_ADL", Outcome(Verdict.UNKNOWN, "ambiguous", None, "NEW_ADL")),
+        (None, Outcome(Verdict.UNKNOWN, "ambiguous", None, None)),
+    ],
+)
+def test_history_states_are_read_like_the_query(word, outcome):
+    page = B.parse_list(ListKind.HISTORY, SYM, resp(200, [doc_order(status=word, symbol=SYM)]))
+    assert isinstance(page, ListPage) and page.orders[0].status == outcome
+
+
+def test_ids_keep_every_digit_and_symbols_come_back_in_the_adapters_spelling():
+    body = b'[{"orderId": 9223372036854775807, "symbol": "btcusd_perp", "status": "NEW", "clientOrderId": "x"}]'
+    page = B.parse_list(ListKind.OPEN, None, HttpResponse(200, body))
+    assert isinstance(page, ListPage)
+    (order,) = page.orders
+    assert (order.order_id, order.symbol) == ("9223372036854775807", SYM)
+    B.validate([order.ref])  # what the listing names, a cancel accepts
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"symbol": SYM, "status": "NEW"},  # no id
+        {"orderId": None, "symbol": SYM, "status": "NEW"},
+        {"orderId": 1.5e9, "symbol": SYM, "status": "NEW"},  # a float may have lost digits
+        {"orderId": True, "symbol": SYM, "status": "NEW"},
+        {"orderId": 0, "symbol": SYM, "status": "NEW"},
+        {"orderId": 9223372036854775808, "symbol": SYM, "status": "NEW"},
+        {"orderId": "0042", "symbol": SYM, "status": "NEW"},
+        {"orderId": 5, "status": "NEW"},  # no symbol
+        {"orderId": 5, "symbol": "BTCUSD", "status": "NEW"},
+        {"orderId": 5, "symbol": 7, "status": "NEW"},
+        "5",
+        None,
+    ],
+)
+def test_one_unreadable_entry_fails_the_whole_page(entry):
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        out = B.parse_list(kind, SYM, resp(200, [doc_order(symbol=SYM), entry, doc_order(orderId=7, symbol=SYM)]))
+        assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME, out
+        assert "complete" in out.message
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (200, {"orders": []}, FailureKind.UNKNOWN_OUTCOME),  # an object where the array belongs
+        (200, b"<html>ok</html>", FailureKind.UNKNOWN_OUTCOME),
+        (200, b'[{"orderId": 1, "sym', FailureKind.UNKNOWN_OUTCOME),
+        (400, {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}, FailureKind.CLOCK),
+        (401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}, FailureKind.AUTH),
+        (400, {"code": -1022, "msg": "Signature for this request is not valid."}, FailureKind.AUTH),
+        (429, {"code": -1003, "msg": "Too many requests"}, FailureKind.RATE_LIMITED),
+        (418, b"", FailureKind.RATE_LIMITED),
+        (400, {"code": -1121, "msg": "Invalid symbol."}, FailureKind.REJECTED),
+        (400, {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."}, FailureKind.REJECTED),
+        (503, {"code": -1001, "msg": "Service Unavailable."}, FailureKind.NOT_PROCESSED),
+        (500, {"code": -1007, "msg": "Timeout waiting for response from backend server."}, FailureKind.UNKNOWN_OUTCOME),
+        (502, b"<html>Bad Gateway</html>", FailureKind.UNKNOWN_OUTCOME),
+        (403, b"<html>WAF</html>", FailureKind.AUTH),
+        (404, b"Not Found", FailureKind.REJECTED),
+    ],
+)
+def test_listing_failures_are_classified_like_queries(status, body, kind):
+    for list_kind in (ListKind.OPEN, ListKind.HISTORY):
+        out = B.parse_list(list_kind, SYM, resp(status, body))
+        assert isinstance(out, Failure) and out.kind is kind, out
+
+
+def _history_page(first_id: int, n: int) -> list[dict]:
+    return [doc_order(orderId=first_id + i, symbol=SYM, status="CANCELED") for i in range(n)]
+
+
+def test_a_full_history_page_points_past_its_highest_id():
+    page = B.parse_list(ListKind.HISTORY, SYM, resp(200, list(reversed(_history_page(9_000_000_001, 100)))))
+    assert isinstance(page, ListPage) and page.cursor == "oid:9000000101"
+    last = B.parse_list(ListKind.HISTORY, SYM, resp(200, _history_page(9_000_000_101, 99)), cursor=page.cursor)
+    assert isinstance(last, ListPage) and last.cursor is None and len(last.orders) == 99
+    empty = B.parse_list(ListKind.HISTORY, SYM, resp(200, []), cursor="oid:5")
+    assert empty == ListPage((), None)
+
+
+def test_the_open_orders_list_is_one_page_however_long():
+    page = B.parse_list(ListKind.OPEN, None, resp(200, _history_page(1, 250)))
+    assert isinstance(page, ListPage) and page.cursor is None and len(page.orders) == 250
+
+
+def test_conditional_listing_is_refused_by_the_parser_too():
+    out = B.parse_list(ListKind.CONDITIONAL, SYM, resp(200, [doc_order()]))
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+
+
+# -- listings against the fake venue --------------------------------------------------------------
+
+VENUE = "binance_coinm"
+CREDS = Credentials("test-key", "test-secret")
+
+
+@pytest.fixture(scope="module")
+def fake_coinm():
+    # The loopback fake speaking only this venue: these tests then do not hang on other dialects.
+    with FakeVenue(dialects=[BinanceCoinMDialect()]) as fv:
+        yield fv
+
+
+@pytest.fixture
+def fake(fake_coinm):
+    fake_coinm.reset()
+    yield fake_coinm
+    fake_coinm.reset()
+
+
+@pytest.fixture(scope="module")
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+def _send(http, base_url: str, req) -> HttpResponse:
+    r = http.request(req.method, base_url + req.target, data=req.body, headers=dict(req.headers), timeout=5)
+    return HttpResponse(r.status_code, r.content, {k.lower(): v for k, v in r.headers.items()})
+
+
+def _signed_get(http, fake, path: str, params: list[tuple[str, str]]) -> tuple[int, object]:
+    """A request signed the documented way (HMAC of the query), with parameters the adapter never sends."""
+    query = urlencode([*params, ("timestamp", str(int(time.time() * 1000)))])
+    query += "&signature=" + hmac_hex(CREDS.api_secret, query)
+    r = http.get(f"{fake.url}{path}?{query}", headers={"X-MBX-APIKEY": CREDS.api_key}, timeout=5)
+    return r.status_code, r.json()
+
+
+def _read_all(http, fake, kind, symbol, since_ms=None) -> tuple[list[ListedOrder], int]:
+    """Every page of one listing, as a caller pages it; returns the orders and the requests made."""
+    a = BinanceCoinM(fake.url)
+    orders: list[ListedOrder] = []
+    cursor = None
+    for requests_made in range(1, 50):
+        req = a.build_list(kind, symbol, CREDS, int(time.time() * 1000), cursor=cursor, since_ms=since_ms)
+        page = a.parse_list(kind, symbol, _send(http, fake.url, req), cursor=cursor)
+        assert isinstance(page, ListPage), page
+        orders.extend(page.orders)
+        if page.cursor is None:
+            return orders, requests_made
+        cursor = page.cursor
+    raise AssertionError("the listing never ended")
+
+
+@pytest.fixture
+def book(fake):
+    """250 open orders on BTCUSD_PERP (10 of them conditional), 20 on ETHUSD_PERP, and on BTCUSD_PERP
+    30 cancelled and 20 filled ones: 300 in its history."""
+    ids = {}
+    ids["open"] = [o["order_id"] for o in fake.seed(VENUE, SYM, [{"client_order_id": f"bot-{i}"} for i in range(240)])]
+    ids["conditional"] = [o["order_id"] for o in fake.seed(VENUE, SYM, [{"conditional": True}] * 10)]
+    ids["other"] = [o["order_id"] for o in fake.seed(VENUE, OTHER, [{}] * 20)]
+    ids["cancelled"] = [o["order_id"] for o in fake.seed(VENUE, SYM, [{"status": "cancelled"}] * 30)]
+    ids["filled"] = [o["order_id"] for o in fake.seed(VENUE, SYM, [{"status": "filled"}] * 20)]
+    return ids
+
+
+def test_open_orders_of_one_symbol_with_the_conditional_split(fake, http, book):
+    orders, made = _read_all(http, fake, ListKind.OPEN, SYM)
+    assert made == 1  # the whole list at once
+    assert sorted(o.order_id for o in orders) == sorted(book["open"] + book["conditional"])
+    assert {o.order_id for o in orders if o.conditional} == set(book["conditional"])
+    assert all(o.symbol == SYM and o.status.verdict is Verdict.OPEN for o in orders)
+    assert {o.client_order_id for o in orders if not o.conditional} == {f"bot-{i}" for i in range(240)}
+
+
+def test_open_orders_of_every_symbol(fake, http, book):
+    orders, made = _read_all(http, fake, ListKind.OPEN, None)
+    assert made == 1 and len(orders) == 270
+    assert sorted(o.order_id for o in orders if o.symbol == OTHER) == sorted(book["other"])
+
+
+def test_history_pages_through_every_state_exactly_once(fake, http, book):
+    orders, made = _read_all(http, fake, ListKind.HISTORY, SYM, since_ms=int(time.time() * 1000) - 60_000)
+    # 300 orders at 100 a page: three full pages and an empty one (no "more" flag to stop earlier).
+    assert made == 4
+    ids = [o.order_id for o in orders]
+    assert len(ids) == len(set(ids)) == 300
+    assert [int(i) for i in ids] == sorted(int(i) for i in ids)  # oldest first, no gap, no overlap
+    by_id = {o.order_id: o.status for o in orders}
+    assert {by_id[i].verdict for i in book["open"] + book["conditional"]} == {Verdict.OPEN}
+    assert {by_id[i] for i in book["cancelled"]} == {Outcome(Verdict.CANCELLED, None, None, "CANCELED")}
+    assert {by_id[i] for i in book["filled"]} == {Outcome(Verdict.FAILED, "filled", None, "FILLED")}
+    assert not set(ids) & set(book["other"])
+    assert [r["endpoint"] for r in fake.requests(VENUE)] == ["list_history"] * 4
+
+
+def test_history_shows_a_cancel_at_once(fake, http, book):
+    a = BinanceCoinM(fake.url)
+    victims = [OrderRef(SYM, i) for i in book["open"][:10]]
+    out = a.parse_cancel(victims, _send(http, fake.url, a.build_cancel(victims, CREDS, int(time.time() * 1000))))
+    assert set(out.values()) == {Outcome(Verdict.CANCELLED)}
+    orders, _ = _read_all(http, fake, ListKind.HISTORY, SYM, since_ms=int(time.time() * 1000) - 60_000)
+    states = {o.order_id: o.status.verdict for o in orders}
+    assert {states[r.order_id] for r in victims} == {Verdict.CANCELLED}
+    still, _ = _read_all(http, fake, ListKind.OPEN, SYM)
+    assert not {r.order_id for r in victims} & {o.order_id for o in still}
+
+
+def test_history_starts_at_since_and_honours_the_not_found_rule(fake, http):
+    now = int(time.time() * 1000)
+    old = fake.seed(
+        VENUE,
+        SYM,
+        [
+            {"status": "cancelled", "created_ms": now - 4 * DAY_MS},  # unfilled, > 3 days: gone by design
+            {"status": "filled", "created_ms": now - 4 * DAY_MS},  # filled: kept
+            {"status": "cancelled", "created_ms": now - 2 * DAY_MS},
+        ],
+    )
+    recent = fake.seed(VENUE, SYM, [{"status": "cancelled", "created_ms": now - 1000}])
+    # The fake itself, asked for five days (the adapter never asks for more than three).
+    status, body = _signed_get(
+        http, fake, "/dapi/v1/allOrders", [("symbol", SYM), ("startTime", str(now - 5 * DAY_MS)), ("limit", "100")]
+    )
+    assert status == 200 and [str(o["orderId"]) for o in body] == [
+        old[1]["order_id"],
+        old[2]["order_id"],
+        recent[0]["order_id"],
+    ]
+    # The adapter: the 3-day window without a since; only the order created since "since" with one.
+    orders, _ = _read_all(http, fake, ListKind.HISTORY, SYM)
+    assert [o.order_id for o in orders] == [old[2]["order_id"], recent[0]["order_id"]]
+    orders, _ = _read_all(http, fake, ListKind.HISTORY, SYM, since_ms=now - 60_000)
+    assert [o.order_id for o in orders] == [recent[0]["order_id"]]
+
+
+def test_history_without_a_start_holds_the_most_recent_orders(fake, http):
+    ids = [o["order_id"] for o in fake.seed(VENUE, SYM, [{"status": "filled"}] * 60)]
+    status, body = _signed_get(http, fake, "/dapi/v1/allOrders", [("symbol", SYM)])  # limit: default 50
+    assert status == 200 and [str(o["orderId"]) for o in body] == ids[-50:]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ([("symbol", SYM), ("limit", "101")], -1130),  # "Default 50; max 100."
+        ([("symbol", SYM), ("limit", "0")], -1130),
+        ([("symbol", SYM), ("limit", "ten")], -1100),
+        ([("limit", "100")], -1102),  # "Either symbol or pair must be sent."
+        ([("pair", "BTCUSD"), ("orderId", "5")], -1128),  # "pair can't be sent with orderId"
+        ([("symbol", SYM), ("startTime", "1000"), ("endTime", str(1000 + 7 * DAY_MS))], -1127),  # under 7 days
+        ([("symbol", "btcusd_perp")], -1121),
+    ],
+)
+def test_the_fake_refuses_what_all_orders_refuses(fake, http, params, code):
+    fake.seed(VENUE, SYM, [{}])
+    status, body = _signed_get(http, fake, "/dapi/v1/allOrders", params)
+    assert status == 400 and body["code"] == code, body
+
+
+def test_the_fake_lists_a_pair_and_refuses_a_bad_open_orders_symbol(fake, http, book):
+    status, body = _signed_get(http, fake, "/dapi/v1/openOrders", [("pair", "ETHUSD")])
+    assert status == 200 and sorted(str(o["orderId"]) for o in body) == sorted(book["other"])
+    status, body = _signed_get(http, fake, "/dapi/v1/openOrders", [("symbol", "ETH/USD")])
+    assert status == 400 and body["code"] == -1121
+
+
+def test_a_listing_signed_with_the_wrong_secret_is_refused(fake, http):
+    fake.seed(VENUE, SYM, [{}])
+    req = BinanceCoinM(fake.url).build_list(
+        ListKind.OPEN, SYM, Credentials("test-key", "wrong"), int(time.time() * 1000)
+    )
+    out = B.parse_list(ListKind.OPEN, SYM, _send(http, fake.url, req))
+    assert isinstance(out, Failure) and out.kind is FailureKind.AUTH and out.code == "-1022"
+
+
+def test_cancel_all_needs_a_symbol_and_cancels_trigger_orders_too(fake, http, book):
+    status, body = _signed_get(http, fake, "/dapi/v1/openOrders", [])  # warm: every order is there
+    assert status == 200 and len(body) == 270
+    query = urlencode([("timestamp", str(int(time.time() * 1000)))])
+    query += "&signature=" + hmac_hex(CREDS.api_secret, query)
+    r = http.delete(f"{fake.url}/dapi/v1/allOpenOrders?{query}", headers={"X-MBX-APIKEY": CREDS.api_key}, timeout=5)
+    assert r.status_code == 400 and r.json()["code"] == -1102  # symbol is mandatory
+    assert len(fake.ledger.open_orders(VENUE)) == 270  # nothing was cancelled
+    query = urlencode([("symbol", SYM), ("timestamp", str(int(time.time() * 1000)))])
+    query += "&signature=" + hmac_hex(CREDS.api_secret, query)
+    r = http.delete(f"{fake.url}/dapi/v1/allOpenOrders?{query}", headers={"X-MBX-APIKEY": CREDS.api_key}, timeout=5)
+    assert (r.status_code, r.json()) == (200, {"code": 200, "msg": "The operation of cancel all open order is done."})
+    status = fake.order_status(VENUE)
+    assert {status[i] for i in book["open"] + book["conditional"]} == {"cancelled"}  # synchronous
+    assert {status[i] for i in book["other"]} == {"open"}
+    orders, _ = _read_all(http, fake, ListKind.OPEN, None)
+    assert sorted(o.order_id for o in orders) == sorted(book["other"])

@@ -30,14 +30,17 @@ from safecancel.model import (
     FailureKind,
     HttpRequest,
     HttpResponse,
+    ListedOrder,
+    ListKind,
+    ListPage,
     OrderRef,
     Outcome,
     Verdict,
 )
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bingx import BingXDialect
-from safecancel.venues.base import hmac_hex
-from safecancel.venues.bingx import DEFAULT_MAX_BATCH, BingX
+from safecancel.venues.base import Rate, decimal_id_ok, hmac_hex
+from safecancel.venues.bingx import DEFAULT_MAX_BATCH, ORDER_ID_RE, BingX
 
 VECTORS = Path("/work/shared/vectors/signature_examples.json")
 CREDS = Credentials("test-key", "test-secret")
@@ -537,6 +540,446 @@ def test_random_mutations_never_raise() -> None:
         bx.parse_time(resp)
 
 
+# -- listings: requests ------------------------------------------------------------------------
+
+
+def _params(req: HttpRequest) -> dict[str, str]:
+    return dict(parse_qsl(req.query))
+
+
+def _raw_signed(req: HttpRequest, secret: str = "test-secret") -> bool:
+    """Whether the request carries hex(HMAC-SHA256) over its own parameters, unencoded, as sent (a-z)."""
+    sent, _, sig = req.query.rpartition("&signature=")
+    raw = "&".join(f"{k}={v}" for k, v in parse_qsl(sent, keep_blank_values=True))
+    return sig == hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+
+def test_open_listing_request(bx: BingX) -> None:
+    req = bx.build_list(ListKind.OPEN, SYMBOL, CREDS, DOC_TS)
+    assert (req.method, req.path, req.body, req.endpoint, dict(req.headers)) == (
+        "GET",
+        "/openApi/spot/v1/trade/openOrders",
+        None,
+        "list_open",
+        {"X-BX-APIKEY": "test-key"},
+    )
+    sig = hmac_hex("test-secret", f"recvWindow=5000&symbol=BTC-USDT&timestamp={DOC_TS}")
+    assert req.query == f"recvWindow=5000&symbol=BTC-USDT&timestamp={DOC_TS}&signature={sig}"
+    # No symbol: "Query all pending orders when left blank".
+    assert "symbol" not in _params(bx.build_list(ListKind.OPEN, None, CREDS, DOC_TS))
+    with pytest.raises(InputError, match="not a cursor"):
+        bx.build_list(ListKind.OPEN, SYMBOL, CREDS, DOC_TS, cursor="history:2")  # the open list has no pages
+
+
+def test_oco_listing_request_pages_and_takes_no_symbol(bx: BingX) -> None:
+    req = bx.build_list(ListKind.CONDITIONAL, SYMBOL, CREDS, DOC_TS)
+    assert (req.method, req.path, req.endpoint) == ("GET", "/openApi/spot/v1/oco/openOrderList", "list_conditional")
+    assert _params(req) == {
+        "pageIndex": "1",
+        "pageSize": "100",
+        "recvWindow": "5000",
+        "timestamp": str(DOC_TS),
+        "signature": _params(req)["signature"],
+    }
+    assert _raw_signed(req)
+    assert _params(bx.build_list(ListKind.CONDITIONAL, None, CREDS, DOC_TS, cursor="oco:3"))["pageIndex"] == "3"
+    for bad in ("history:2", "oco:0", "oco:", "oco:02", "3", "oco:3 ", "oco:1234567"):
+        with pytest.raises(InputError, match="not a cursor"):
+            bx.build_list(ListKind.CONDITIONAL, None, CREDS, DOC_TS, cursor=bad)
+
+
+def test_history_listing_request_window(bx: BingX) -> None:
+    hour = 3600 * 1000
+    req = bx.build_list(ListKind.HISTORY, SYMBOL, CREDS, DOC_TS, since_ms=DOC_TS - 60_000)
+    assert (req.method, req.path, req.endpoint) == ("GET", "/openApi/spot/v1/trade/historyOrders", "list_history")
+    p = _params(req)
+    assert {k: p[k] for k in ("symbol", "startTime", "endTime", "pageIndex", "pageSize")} == {
+        "symbol": SYMBOL,
+        "startTime": str(DOC_TS - 60_000),
+        "endTime": str(DOC_TS),
+        "pageIndex": "1",
+        "pageSize": "100",
+    }
+    assert "status" not in p  # every state comes back, final ones included
+    assert _raw_signed(req)
+    # Page 1 reaches back at most history_window_s (1 h), whatever since_ms asks.
+    assert BingX.history_window_s == 3600.0
+    old = _params(bx.build_list(ListKind.HISTORY, None, CREDS, DOC_TS, since_ms=DOC_TS - 5 * hour))
+    assert (old["startTime"], "symbol" in old) == (str(DOC_TS - hour), False)
+    assert _params(bx.build_list(ListKind.HISTORY, None, CREDS, DOC_TS))["startTime"] == str(DOC_TS - hour)
+    # A later page, built later, may widen to 2 h so that it still covers page 1's window.
+    later = DOC_TS + 30 * 60_000
+    p2 = _params(bx.build_list(ListKind.HISTORY, None, CREDS, later, cursor="history:2", since_ms=DOC_TS - 5 * hour))
+    assert (p2["startTime"], p2["endTime"], p2["pageIndex"]) == (str(later - 2 * hour), str(later), "2")
+    assert int(p2["startTime"]) <= DOC_TS - hour
+    p2 = _params(bx.build_list(ListKind.HISTORY, None, CREDS, later, cursor="history:2", since_ms=DOC_TS - 60_000))
+    assert p2["startTime"] == str(DOC_TS - 60_000)
+    # A since_ms in the future is an empty window, not an inverted one.
+    future = _params(bx.build_list(ListKind.HISTORY, None, CREDS, DOC_TS, since_ms=DOC_TS + 60_000))
+    assert future["startTime"] == future["endTime"] == str(DOC_TS)
+
+
+def test_listing_facts() -> None:
+    assert BingX.list_kinds == {ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY}
+    assert BingX.list_needs_symbol == frozenset()
+    assert BingX.list_rate == Rate(5, 1.0)  # oco/openOrderList 5/s, the slowest of the three
+    assert BingXDialect.rates["list_open"] == BingXDialect.rates["list_history"] == (10, 1.0)
+    assert BingXDialect.rates["list_conditional"] == (5, 1.0)
+
+
+@pytest.mark.parametrize("kind", list(ListKind))
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "btc-usdt", "BTC-USDT\x00", ""])
+def test_listing_refuses_a_symbol_validate_refuses(bx: BingX, kind: ListKind, symbol: str) -> None:
+    with pytest.raises(InputError, match="malformed symbol"):
+        bx.build_list(kind, symbol, CREDS, DOC_TS)
+
+
+# -- listings: the docs' and captured replies --------------------------------------------------------
+
+# JKorf BingX.Net UnitTests/Endpoints/Spot/Trading/GetOpenOrders.txt (the id is as that capture has it).
+OPEN_CAPTURE = {
+    "code": 0,
+    "msg": "",
+    "debugMsg": "",
+    "data": {
+        "orders": [
+            {
+                "symbol": "BNB-USDC",
+                "orderId": 1735930294290081300,
+                "price": "255.27",
+                "StopPrice": "0",
+                "origQty": "0.16261",
+                "executedQty": "0",
+                "cummulativeQuoteQty": "0",
+                "status": "PENDING",
+                "type": "LIMIT",
+                "side": "SELL",
+                "time": 1702713008841,
+                "updateTime": 1702713008841,
+                "origQuoteOrderQty": "0",
+                "fee": 0,
+            }
+        ]
+    },
+}
+# JKorf .../GetOpenOcoOrders.txt: data is the list of legs, string ids, JSON-number prices.
+OCO_LEGS: list[dict[str, object]] = [
+    {
+        "transactionTime": 1724656554890,
+        "orderId": "1827968197060460545",
+        "clientOrderId": "",
+        "symbol": "BTC-USDT",
+        "orderType": "ocoTps",
+        "side": "BUY",
+        "triggerPrice": 87000,
+        "price": 88000,
+        "quantity": 0.001,
+        "orderListId": "1827968196914479104",
+        "status": "NEW",
+    },
+    {
+        "transactionTime": 1724656554890,
+        "orderId": "1827968197060460544",
+        "clientOrderId": "",
+        "symbol": "BTC-USDT",
+        "orderType": "ocoLimit",
+        "side": "BUY",
+        "triggerPrice": 0,
+        "price": 48000,
+        "quantity": 0.001,
+        "orderListId": "1827968196914479104",
+        "status": "PENDING",
+    },
+]
+OCO_CAPTURE = {"code": 0, "msg": "", "debugMsg": "", "data": OCO_LEGS}
+
+
+def _entry(**fields: object) -> dict:
+    base = {"symbol": SYMBOL, "orderId": 1885778991827025920, "status": "NEW", "type": "LIMIT", "side": "BUY"}
+    return {k: v for k, v in {**base, **fields}.items() if v is not _DROP}
+
+
+_DROP = object()
+
+
+def listing(*entries: object) -> HttpResponse:
+    return reply(envelope({"orders": list(entries)}))
+
+
+def page_of(out: object) -> ListPage:
+    assert isinstance(out, ListPage), out
+    return out
+
+
+def test_open_orders_capture(bx: BingX) -> None:
+    page = bx.parse_list(ListKind.OPEN, None, reply(OPEN_CAPTURE))
+    assert page == ListPage(
+        (
+            ListedOrder(
+                symbol="BNB-USDC",
+                order_id="1735930294290081300",
+                client_order_id=None,
+                status=Outcome(Verdict.OPEN, None, None, "PENDING"),
+                conditional=False,
+                side="SELL",
+                order_type="LIMIT",
+                price="255.27",
+                quantity="0.16261",
+                filled="0",
+                created_ms=1702713008841,
+                updated_ms=1702713008841,
+            ),
+        ),
+        None,
+    )
+    assert not page.capped
+
+
+def test_history_capture_and_ccxt_sample(bx: BingX) -> None:
+    # JKorf .../GetOrders.txt (historyOrders): a partly filled order, then cancelled.
+    entry = {
+        "symbol": "SWCH-USDT",
+        "orderId": 1735966927102231300,
+        "price": "0.8548",
+        "StopPrice": "0",
+        "origQty": "5.9",
+        "executedQty": "1.1",
+        "cummulativeQuoteQty": "0.9402800000000001",
+        "status": "CANCELED",
+        "type": "LIMIT",
+        "side": "SELL",
+        "time": 1702721743000,
+        "updateTime": 1702721743000,
+        "origQuoteOrderQty": "0",
+        "fee": 0,
+    }
+    page = bx.parse_list(ListKind.HISTORY, None, listing(entry))
+    assert isinstance(page, ListPage) and page.cursor is None
+    (o,) = page.orders
+    assert (o.symbol, o.order_id, o.status, o.filled, o.quantity) == (
+        "SWCH-USDT",
+        "1735966927102231300",
+        Outcome(Verdict.CANCELLED, None, None, "CANCELED"),
+        "1.1",
+        "5.9",
+    )
+    # ccxt's sample (fetch_open_orders / fetch_canceled_and_closed_orders): an id past 2**53, read exactly.
+    ccxt_entry = {**entry, "symbol": "XRP-USDT", "orderId": 1514073325788200960, "status": "PENDING"}
+    (o,) = page_of(bx.parse_list(ListKind.HISTORY, None, listing(ccxt_entry))).orders
+    assert (o.order_id, o.status.verdict) == ("1514073325788200960", Verdict.OPEN)
+
+
+def test_oco_capture_and_the_documented_shape(bx: BingX) -> None:
+    page = bx.parse_list(ListKind.CONDITIONAL, None, reply(OCO_CAPTURE))
+    assert isinstance(page, ListPage) and page.cursor is None
+    assert [(o.order_id, o.conditional, o.order_type, o.status, o.price, o.quantity) for o in page.orders] == [
+        ("1827968197060460545", True, "ocoTps", Outcome(Verdict.OPEN, None, None, "NEW"), "88000", "0.001"),
+        ("1827968197060460544", True, "ocoLimit", Outcome(Verdict.OPEN, None, None, "PENDING"), "48000", "0.001"),
+    ]
+    assert all(o.client_order_id is None and o.created_ms == 1724656554890 for o in page.orders)
+    # The docs' field table has no status, and BingX's AI-skills reference wraps the list as data.ocoOrders:
+    # a leg on the list of open OCO orders is open.
+    legs = [{k: v for k, v in leg.items() if k != "status"} for leg in OCO_LEGS]
+    legs[0]["clientOrderId"] = "123456"
+    page = bx.parse_list(ListKind.CONDITIONAL, None, reply(envelope({"ocoOrders": legs})))
+    assert isinstance(page, ListPage)
+    assert [(o.status.verdict, o.client_order_id) for o in page.orders] == [
+        (Verdict.OPEN, "123456"),
+        (Verdict.OPEN, None),
+    ]
+
+
+def test_trigger_orders_on_the_open_list_are_conditional(bx: BingX) -> None:
+    types = ["LIMIT", "MARKET", "TAKE_STOP_LIMIT", "TAKE_STOP_MARKET", "TRIGGER_LIMIT", "TRIGGER_MARKET"]
+    page = bx.parse_list(ListKind.OPEN, None, listing(*[_entry(orderId=10 + n, type=t) for n, t in enumerate(types)]))
+    assert isinstance(page, ListPage)
+    assert [o.conditional for o in page.orders] == [False, False, True, True, True, True]
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
+        ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
+        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
+        ("RUNNING", Outcome(Verdict.OPEN, None, None, "RUNNING")),
+        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
+        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
+        ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
+        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
+        ("EXPIRED", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "EXPIRED")),
+        ("canceled", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "canceled")),
+        (7, Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "7")),
+        (_DROP, Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, None)),
+    ],
+)
+def test_listed_states_read_like_queries(bx: BingX, status: object, expected: Outcome) -> None:
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        page = bx.parse_list(kind, None, listing(_entry(status=status)))
+        assert isinstance(page, ListPage) and page.orders[0].status == expected
+
+
+def test_listed_ids_symbols_and_client_ids(bx: BingX) -> None:
+    entries = [
+        _entry(orderId=2**63 - 1, symbol="btc_usdt", clientOrderID="bot-1"),
+        _entry(orderId="1885778991827025921", clientOrderId="bot-2"),
+        _entry(orderId=5, origClientOrderId="bot-3", clientOrderID=""),
+        _entry(orderId=6, clientOrderID="", time=0, updateTime=None),
+    ]
+    page = bx.parse_list(ListKind.OPEN, SYMBOL, listing(*entries))
+    assert isinstance(page, ListPage)
+    assert [(o.symbol, o.order_id, o.client_order_id) for o in page.orders] == [
+        (SYMBOL, str(2**63 - 1), "bot-1"),
+        (SYMBOL, "1885778991827025921", "bot-2"),
+        (SYMBOL, "5", "bot-3"),
+        (SYMBOL, "6", None),
+    ]
+    assert (page.orders[3].created_ms, page.orders[3].updated_ms) == (None, None)
+    assert page.orders[0].ref == OrderRef(SYMBOL, order_id=str(2**63 - 1))
+
+
+@pytest.mark.parametrize(
+    "entries, needle",
+    [
+        ([_entry(orderId=_DROP)], "no usable orderId"),
+        ([_entry(orderId=None)], "no usable orderId"),
+        ([_entry(orderId=1.8857789918270259e18)], "no usable orderId"),  # a float has lost digits
+        ([_entry(orderId=True)], "no usable orderId"),
+        ([_entry(orderId=2**63)], "malformed orderId"),
+        ([_entry(orderId="0123")], "malformed orderId"),
+        ([_entry(orderId=0)], "malformed orderId"),
+        ([_entry(orderId="abc")], "malformed orderId"),
+        ([_entry(symbol=_DROP)], "no usable symbol"),
+        ([_entry(symbol="BTCUSDT")], "no usable symbol"),
+        ([_entry(symbol=7)], "no usable symbol"),
+        ([_entry(orderId=1), "not an order"], "order 2 of 2 is not an object"),
+        ([_entry(orderId=1), None], "order 2 of 2 is not an object"),
+    ],
+)
+def test_an_unreadable_entry_fails_the_whole_page(bx: BingX, entries: list, needle: str) -> None:
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        out = bx.parse_list(kind, None, listing(*entries))
+        assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME, out
+        assert needle in (out.message or "")
+    out = bx.parse_list(ListKind.CONDITIONAL, None, reply(envelope(list(entries))))  # the OCO list is read alike
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME and needle in (out.message or "")
+
+
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        (ListKind.OPEN, None),
+        (ListKind.OPEN, {}),
+        (ListKind.OPEN, {"orders": None}),
+        (ListKind.OPEN, {"orders": {"orderId": 1}}),
+        (ListKind.OPEN, []),
+        (ListKind.HISTORY, {"list": []}),
+        (ListKind.HISTORY, "orders"),
+        (ListKind.CONDITIONAL, None),
+        (ListKind.CONDITIONAL, {}),
+        (ListKind.CONDITIONAL, {"ocoOrders": None}),
+        (ListKind.CONDITIONAL, {"orderId": "1"}),
+    ],
+)
+def test_no_list_where_one_belongs_fails_the_page(bx: BingX, kind: ListKind, data: object) -> None:
+    out = bx.parse_list(kind, None, reply(envelope(data)))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    assert "no list of orders" in (out.message or "")
+
+
+def test_empty_listings_are_complete(bx: BingX) -> None:
+    assert bx.parse_list(ListKind.OPEN, None, listing()) == ListPage((), None)
+    assert bx.parse_list(ListKind.HISTORY, SYMBOL, listing(), cursor="history:7") == ListPage((), None)
+    assert bx.parse_list(ListKind.CONDITIONAL, None, reply(envelope([]))) == ListPage((), None)
+
+
+def test_listing_cursors(bx: BingX) -> None:
+    full = [_entry(orderId=100 + n) for n in range(100)]
+    assert page_of(bx.parse_list(ListKind.HISTORY, None, listing(*full))).cursor == "history:2"
+    assert page_of(bx.parse_list(ListKind.HISTORY, None, listing(*full), cursor="history:2")).cursor == "history:3"
+    assert page_of(bx.parse_list(ListKind.HISTORY, None, listing(*full[:99]), cursor="history:2")).cursor is None
+    assert page_of(bx.parse_list(ListKind.HISTORY, None, listing(*full), cursor="history:99")).cursor == "history:100"
+    # pageIndex * pageSize <= 10000: a full 100th page cannot be followed, and must not pass for complete.
+    out = bx.parse_list(ListKind.HISTORY, None, listing(*full), cursor="history:100")
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME and "10000" in (out.message or "")
+    assert page_of(bx.parse_list(ListKind.HISTORY, None, listing(*full[:5]), cursor="history:100")).cursor is None
+    legs = [{**OCO_LEGS[0], "orderId": str(100 + n)} for n in range(100)]
+    assert page_of(bx.parse_list(ListKind.CONDITIONAL, None, reply(envelope(legs)))).cursor == "oco:2"
+    assert page_of(bx.parse_list(ListKind.CONDITIONAL, None, reply(envelope(legs[:99])), cursor="oco:2")).cursor is None
+    # The open list has no pages: 2000 orders (the cap) come back cursor-less, flagged as possibly short.
+    capped = bx.parse_list(ListKind.OPEN, None, listing(*[_entry(orderId=100 + n) for n in range(2000)]))
+    assert isinstance(capped, ListPage) and capped.cursor is None and len(capped.orders) == 2000
+    assert capped.capped
+    short = bx.parse_list(ListKind.OPEN, None, listing(*[_entry(orderId=100 + n) for n in range(1999)]))
+    assert isinstance(short, ListPage) and not short.capped
+
+
+def test_foreign_cursor_never_raises(bx: BingX) -> None:
+    for kind, cursor in [(ListKind.OPEN, "history:2"), (ListKind.HISTORY, "oco:2"), (ListKind.CONDITIONAL, "x")]:
+        out = bx.parse_list(kind, None, listing(), cursor=cursor)
+        assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+
+
+def test_oco_listing_for_a_symbol_is_filtered_here(bx: BingX) -> None:
+    legs = [{**OCO_LEGS[0], "orderId": str(100 + n), "symbol": s} for n, s in enumerate(["BTC-USDT", "ETH-USDT"] * 50)]
+    page = bx.parse_list(ListKind.CONDITIONAL, SYMBOL, reply(envelope(legs)))
+    assert isinstance(page, ListPage)
+    assert len(page.orders) == 50 and {o.symbol for o in page.orders} == {SYMBOL}
+    assert page.cursor == "oco:2"  # the venue's page was full, whatever the filter kept
+
+
+@pytest.mark.parametrize(
+    "body, status, kind",
+    [
+        (err(100001, "Signature verification failed"), 200, FailureKind.AUTH),
+        (err(100413, "Incorrect apiKey"), 200, FailureKind.AUTH),
+        (err(100421, "Null timestamp or timestamp mismatch"), 200, FailureKind.CLOCK),
+        (err(80014, "timestamp is invalid"), 200, FailureKind.CLOCK),
+        (err(100410, "rate limited"), 200, FailureKind.RATE_LIMITED),
+        (err(100400, "Invalid parameter pageSize"), 200, FailureKind.REJECTED),
+        (err(100503, "Server busy"), 200, FailureKind.NOT_PROCESSED),
+        (err(100500, "We had a problem with our server"), 200, FailureKind.UNKNOWN_OUTCOME),
+        (err(100204, "No data"), 200, FailureKind.UNKNOWN_OUTCOME),
+        (b"<html><body>502 Bad Gateway</body></html>", 502, FailureKind.UNKNOWN_OUTCOME),
+        (b"<html>Forbidden</html>", 403, FailureKind.AUTH),
+        (b"", 200, FailureKind.UNKNOWN_OUTCOME),
+        ({"code": 404, "message": "Not Found"}, 404, FailureKind.REJECTED),
+    ],
+)
+def test_listing_errors_classified_like_queries(bx: BingX, body: object, status: int, kind: FailureKind) -> None:
+    for k in ListKind:
+        out = bx.parse_list(k, None, reply(body, status))
+        assert isinstance(out, Failure) and out.kind is kind, (k, out)
+
+
+def test_random_listing_mutations_never_raise() -> None:
+    bx = BingX()
+    rng = random.Random(11)
+    goods = [
+        (ListKind.OPEN, json.dumps(OPEN_CAPTURE).encode()),
+        (ListKind.HISTORY, json.dumps(OPEN_CAPTURE).encode()),
+        (ListKind.CONDITIONAL, json.dumps(OCO_CAPTURE).encode()),
+    ]
+    for _ in range(600):
+        kind, good = rng.choice(goods)
+        body = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(body) or 1)
+            op = rng.random()
+            if op < 0.4 and body:
+                del body[pos : pos + rng.randint(1, 8)]
+            elif op < 0.8:
+                body[pos:pos] = bytes([rng.randrange(256)])
+            else:
+                body = body[:pos]
+        out = bx.parse_list(
+            kind, rng.choice([None, SYMBOL]), HttpResponse(rng.choice([200, 200, 429, 503]), bytes(body))
+        )
+        assert isinstance(out, Failure | ListPage)
+        if isinstance(out, ListPage):
+            assert all(decimal_id_ok(o.order_id, ORDER_ID_RE) for o in out.orders)
+
+
 # -- end to end against the fake venue ---------------------------------------------------------
 
 
@@ -637,6 +1080,7 @@ def test_e2e_wrong_secret_is_auth_and_changes_nothing(http, fake) -> None:
             "client_order_id": None,
             "status": "open",
             "cancel_requests": 0,
+            "conditional": False,
         }
     ]
 
@@ -814,3 +1258,248 @@ def test_fake_decodes_percent_encoded_client_ids(http, fake) -> None:
     assert "a%3Ab" in query
     body = _post(http, fake, CANCEL_PATH, query)
     assert body["code"] == 0 and body["data"]["orders"][0]["clientOrderID"] == "a:b"
+
+
+# -- listings against the fake venue -----------------------------------------------------------------
+
+LIST_PATHS = {
+    ListKind.OPEN: "/openApi/spot/v1/trade/openOrders",
+    ListKind.CONDITIONAL: "/openApi/spot/v1/oco/openOrderList",
+    ListKind.HISTORY: "/openApi/spot/v1/trade/historyOrders",
+}
+
+
+def list_all(http, fake, kind: ListKind, symbol: str | None, *, since_ms: int | None = None, creds=CREDS):
+    """Every page of a listing, as a caller pages it: (orders, pages), or the first failure."""
+    bx = BingX(fake.url)
+    orders: list[ListedOrder] = []
+    cursor, pages = None, 0
+    for _ in range(200):
+        req = bx.build_list(kind, symbol, creds, now_ms(), cursor=cursor, since_ms=since_ms)
+        page = bx.parse_list(kind, symbol, send(http, fake, req), cursor=cursor)
+        if isinstance(page, Failure):
+            return page, pages
+        pages += 1
+        orders.extend(page.orders)
+        if page.cursor is None:
+            return orders, pages
+        cursor = page.cursor
+    raise AssertionError("the listing never ended")
+
+
+def seed_book(fake: FakeVenue) -> dict[str, list[str]]:
+    """250 open BTC-USDT orders (230 ours, 20 someone else's), 10 OCO legs, 20 ETH-USDT orders,
+    and some finished ones; ids grow with creation."""
+    made = {
+        "ours": fake.seed("bingx", SYMBOL, [{"client_order_id": f"bot-{n}"} for n in range(230)]),
+        "theirs": fake.seed("bingx", SYMBOL, [{"client_order_id": f"other-{n}"} for n in range(20)]),
+        "oco": fake.seed(
+            "bingx", SYMBOL, [{"client_order_id": f"bot-oco-{n}", "conditional": True} for n in range(10)]
+        ),
+        "eth": fake.seed("bingx", "ETH-USDT", [{"client_order_id": f"bot-eth-{n}"} for n in range(20)]),
+        "filled": fake.seed("bingx", SYMBOL, [{"status": "filled"} for _ in range(3)]),
+        "cancelled": fake.seed("bingx", SYMBOL, [{"status": "cancelled"} for _ in range(4)]),
+    }
+    return {k: [o["order_id"] for o in v] for k, v in made.items()}
+
+
+def test_e2e_open_listing_of_a_big_book(http, fake) -> None:
+    book = seed_book(fake)
+    orders, pages = list_all(http, fake, ListKind.OPEN, SYMBOL)
+    assert pages == 1  # BingX has no paging for open orders
+    assert [o.order_id for o in orders] == book["ours"] + book["theirs"]  # no OCO leg, no other symbol
+    assert all(o.status == Outcome(Verdict.OPEN, None, None, "PENDING") and not o.conditional for o in orders)
+    assert [o.client_order_id for o in orders[:2]] == ["bot-0", "bot-1"]
+    assert all(o.symbol == SYMBOL and o.side == "BUY" and o.quantity == "1" for o in orders)
+    everything, _ = list_all(http, fake, ListKind.OPEN, None)
+    assert sorted(o.order_id for o in everything) == sorted(book["ours"] + book["theirs"] + book["eth"])
+    assert [r["endpoint"] for r in fake.requests("bingx")] == ["list_open", "list_open"]
+
+
+def test_e2e_conditional_split(http, fake) -> None:
+    book = seed_book(fake)
+    legs, pages = list_all(http, fake, ListKind.CONDITIONAL, SYMBOL)
+    assert pages == 1 and [o.order_id for o in legs] == book["oco"]
+    assert all(o.conditional and o.status.verdict is Verdict.OPEN and o.symbol == SYMBOL for o in legs)
+    assert {o.order_type for o in legs} == {"ocoLimit", "ocoTps"}
+    assert list_all(http, fake, ListKind.CONDITIONAL, "ETH-USDT") == ([], 1)
+    # Kept apart: neither the ordinary lists nor cancelOrders / trade/query / cancelOpenOrders reach them.
+    history, _ = list_all(http, fake, ListKind.HISTORY, SYMBOL)
+    assert not set(book["oco"]) & {o.order_id for o in history}
+    leg = OrderRef(SYMBOL, order_id=book["oco"][0])
+    assert cancel(http, fake, [leg])[leg].verdict is Verdict.UNKNOWN
+    assert query(http, fake, leg).reason == REASON_NOT_FOUND
+    params = [("symbol", SYMBOL), ("timestamp", str(now_ms()))]
+    _post(http, fake, "/openApi/spot/v1/trade/cancelOpenOrders", urlencode(params) + "&signature=" + _raw_sign(params))
+    status = fake.order_status("bingx")
+    assert {status[i] for i in book["oco"]} == {"open"} and {status[i] for i in book["ours"]} == {"cancelled"}
+    assert [o.order_id for o in list_all(http, fake, ListKind.CONDITIONAL, None)[0]] == book["oco"]
+    assert list_all(http, fake, ListKind.OPEN, SYMBOL) == ([], 1)
+
+
+def test_e2e_oco_list_pages(http, fake) -> None:
+    ids = [o["order_id"] for o in fake.seed("bingx", SYMBOL, [{"conditional": True} for _ in range(205)])]
+    fake.seed("bingx", "ETH-USDT", [{"conditional": True} for _ in range(3)])
+    legs, pages = list_all(http, fake, ListKind.CONDITIONAL, SYMBOL)
+    assert pages == 3 and [o.order_id for o in legs] == ids
+    assert [r["endpoint"] for r in fake.requests("bingx")] == ["list_conditional"] * 3
+
+
+def test_e2e_history_pages_through_every_state(http, fake) -> None:
+    book = seed_book(fake)
+    since = now_ms() - 60_000
+    done = oid(*book["ours"][:5])
+    assert cancel(http, fake, done) == {r: Outcome(Verdict.CANCELLED) for r in done}
+    orders, pages = list_all(http, fake, ListKind.HISTORY, SYMBOL, since_ms=since)
+    ordinary = book["ours"] + book["theirs"] + book["filled"] + book["cancelled"]
+    assert pages == 3  # 257 orders, 100 a page
+    assert sorted(o.order_id for o in orders) == sorted(ordinary) and len(orders) == len(ordinary)
+    state = {o.order_id: o.status for o in orders}
+    assert {state[i] for i in book["filled"]} == {Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")}
+    assert {state[i] for i in book["cancelled"] + book["ours"][:5]} == {
+        Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+    }
+    assert {state[i].verdict for i in book["ours"][5:] + book["theirs"]} == {Verdict.OPEN}
+    history = [r for r in fake.requests("bingx") if r["endpoint"] == "list_history"]
+    assert len(history) == 3
+    # Orders created before the window are not in it.
+    old = fake.seed("bingx", SYMBOL, [{"created_ms": now_ms() - 30 * 60_000, "status": "cancelled"}])[0]["order_id"]
+    recent, _ = list_all(http, fake, ListKind.HISTORY, SYMBOL, since_ms=since)
+    assert old not in {o.order_id for o in recent}
+    older, _ = list_all(http, fake, ListKind.HISTORY, SYMBOL, since_ms=now_ms() - 45 * 60_000)
+    assert old in {o.order_id for o in older}
+
+
+def test_e2e_history_for_every_symbol(http, fake) -> None:
+    book = seed_book(fake)
+    orders, pages = list_all(http, fake, ListKind.HISTORY, None)
+    assert pages == 3 and {o.symbol for o in orders} == {SYMBOL, "ETH-USDT"}
+    assert sorted(o.order_id for o in orders) == sorted(
+        book["ours"] + book["theirs"] + book["eth"] + book["filled"] + book["cancelled"]
+    )
+
+
+def test_e2e_a_malformed_entry_fails_the_page(http, fake) -> None:
+    fake.seed("bingx", SYMBOL, [{"order_id": "1001"}, {"order_id": "12ab"}, {"order_id": "1003"}])
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        out, _ = list_all(http, fake, kind, SYMBOL)
+        assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+        assert "order 2 of 3" in (out.message or "") and "12ab" in (out.message or "")
+
+
+def test_e2e_open_list_is_capped_at_2000(http, fake) -> None:
+    ids = [o["order_id"] for o in fake.seed("bingx", SYMBOL, [{} for _ in range(2001)])]
+    bx = BingX(fake.url)
+    page = bx.parse_list(ListKind.OPEN, None, send(http, fake, bx.build_list(ListKind.OPEN, None, CREDS, now_ms())))
+    assert isinstance(page, ListPage) and page.cursor is None
+    assert [o.order_id for o in page.orders] == ids[:2000]  # the newest order is not on it
+    assert page.capped
+
+
+def _get(http, fake, path: str, params: list[tuple[str, str]]) -> dict:
+    query = urlencode(params) + "&signature=" + _raw_sign(params)
+    r = http.get(fake.url + path + "?" + query, headers={"X-BX-APIKEY": "test-key"}, timeout=5)
+    assert r.status_code == 200
+    return r.json()
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        (LIST_PATHS[ListKind.HISTORY], [("pageSize", "101")]),
+        (LIST_PATHS[ListKind.HISTORY], [("pageSize", "0")]),
+        (LIST_PATHS[ListKind.HISTORY], [("pageIndex", "0")]),
+        (LIST_PATHS[ListKind.HISTORY], [("pageIndex", "101"), ("pageSize", "100")]),  # 10100 > 10000
+        (LIST_PATHS[ListKind.HISTORY], [("pageIndex", "-1")]),
+        (LIST_PATHS[ListKind.HISTORY], [("startTime", "1000"), ("endTime", str(1000 + 2 * 3600 * 1000 + 1))]),
+        (LIST_PATHS[ListKind.HISTORY], [("startTime", "2000"), ("endTime", "1000")]),
+        (LIST_PATHS[ListKind.HISTORY], [("status", "NEW")]),
+        (LIST_PATHS[ListKind.HISTORY], [("symbol", "BTCUSDT")]),
+        (LIST_PATHS[ListKind.CONDITIONAL], [("pageIndex", "1"), ("pageSize", "101")]),
+        (LIST_PATHS[ListKind.CONDITIONAL], [("pageIndex", "1"), ("pageSize", "0")]),
+        (LIST_PATHS[ListKind.CONDITIONAL], [("pageIndex", "0"), ("pageSize", "10")]),
+        (LIST_PATHS[ListKind.CONDITIONAL], [("pageSize", "10")]),  # pageIndex is required
+        (LIST_PATHS[ListKind.CONDITIONAL], [("pageIndex", "1")]),  # so is pageSize
+        (LIST_PATHS[ListKind.OPEN], [("symbol", "btc_usdt")]),
+    ],
+)
+def test_fake_refuses_out_of_range_listing_parameters(http, fake, path: str, params: list) -> None:
+    fake.seed("bingx", SYMBOL, [{}])
+    body = _get(http, fake, path, sorted([*params, ("timestamp", str(now_ms()))]))
+    assert body["code"] == 100400 and body["data"] == {}, body
+    kind = next(k for k, p in LIST_PATHS.items() if p == path)
+    out = BingX().parse_list(kind, None, reply(body))
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+
+
+def test_fake_accepts_the_documented_limits(http, fake) -> None:
+    ids = [o["order_id"] for o in fake.seed("bingx", SYMBOL, [{} for _ in range(3)])]
+    now = now_ms()
+    body = _get(
+        http,
+        fake,
+        LIST_PATHS[ListKind.HISTORY],
+        sorted(
+            [
+                ("pageIndex", "100"),
+                ("pageSize", "100"),
+                ("startTime", str(now - 2 * 3600 * 1000)),
+                ("endTime", str(now)),
+                ("timestamp", str(now)),
+            ]
+        ),
+    )
+    assert body == {**body, "code": 0, "data": {"orders": []}}  # page 100 exists (and is empty)
+    body = _get(http, fake, LIST_PATHS[ListKind.HISTORY], [("timestamp", str(now_ms()))])  # all defaults
+    assert [o["orderId"] for o in body["data"]["orders"]] == [int(i) for i in reversed(ids)]  # newest first
+    body = _get(http, fake, LIST_PATHS[ListKind.HISTORY], sorted([("orderId", ids[1]), ("timestamp", str(now_ms()))]))
+    assert [str(o["orderId"]) for o in body["data"]["orders"]] == [ids[2], ids[1]]  # orders >= orderId
+
+
+def test_fake_listing_checks_the_signature(http, fake) -> None:
+    fake.seed("bingx", SYMBOL, [{}])
+    for kind in ListKind:
+        out, _ = list_all(http, fake, kind, SYMBOL, creds=Credentials("test-key", "wrong-secret"))
+        assert isinstance(out, Failure) and (out.kind, out.code) == (FailureKind.AUTH, "100001")
+        out, _ = list_all(http, fake, kind, SYMBOL, creds=Credentials("wrong-key", "test-secret"))
+        assert isinstance(out, Failure) and (out.kind, out.code) == (FailureKind.AUTH, "100413")
+    bx = BingX(fake.url)
+    req = bx.build_list(ListKind.OPEN, SYMBOL, CREDS, now_ms() - 60_000)
+    out = bx.parse_list(ListKind.OPEN, SYMBOL, send(http, fake, req))
+    assert isinstance(out, Failure) and out.kind is FailureKind.CLOCK
+
+
+def test_fake_listing_faults(http, fake) -> None:
+    fake.seed("bingx", SYMBOL, [{}])
+    fake.fault("bingx", "list_history", "status", status=429, retry_after=2)
+    out, _ = list_all(http, fake, ListKind.HISTORY, SYMBOL)
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 2.0
+    fake.fault("bingx", "list_open", "malformed")
+    out, _ = list_all(http, fake, ListKind.OPEN, SYMBOL)
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    fake.fault("bingx", "list_conditional", "status", status=502)
+    out, _ = list_all(http, fake, ListKind.CONDITIONAL, SYMBOL)
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME and out.http_status == 502
+
+
+def test_fake_cancel_all_is_synchronous_with_a_status_per_order(http, fake) -> None:
+    book = seed_book(fake)
+    params = [("symbol", SYMBOL), ("timestamp", str(now_ms()))]
+    body = _post(
+        http, fake, "/openApi/spot/v1/trade/cancelOpenOrders", urlencode(params) + "&signature=" + _raw_sign(params)
+    )
+    listed = body["data"]["orders"]
+    assert [str(o["orderId"]) for o in listed] == book["ours"] + book["theirs"]
+    assert {o["status"] for o in listed} == {"CANCELED"} and {o["symbol"] for o in listed} == {SYMBOL}
+    # Applied before the reply: the open list is empty at once, the history says cancelled.
+    assert list_all(http, fake, ListKind.OPEN, SYMBOL) == ([], 1)
+    history, _ = list_all(http, fake, ListKind.HISTORY, SYMBOL)
+    assert {o.status.verdict for o in history if o.order_id in book["ours"]} == {Verdict.CANCELLED}
+    assert len(list_all(http, fake, ListKind.OPEN, "ETH-USDT")[0]) == 20
+
+
+def test_fake_without_client_ids_on_listings(http) -> None:
+    with FakeVenue(dialects=[BingXDialect(listing_client_ids=False)]) as bare:
+        bare.seed("bingx", SYMBOL, [{"client_order_id": "bot-1"}])
+        orders, _ = list_all(http, bare, ListKind.OPEN, SYMBOL)
+        assert [o.client_order_id for o in orders] == [None]

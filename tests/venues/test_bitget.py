@@ -14,7 +14,8 @@ import hashlib
 import hmac
 import json
 import time
-from urllib.parse import quote
+from collections import Counter
+from urllib.parse import parse_qsl, quote
 
 import pytest
 import requests
@@ -34,12 +35,16 @@ from safecancel.model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
     OrderRef,
     Outcome,
     Verdict,
 )
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bitget import BitgetDialect
+from safecancel.venues.base import Rate
 from safecancel.venues.bitget import CANCEL_PATH, QUERY_PATH, Bitget
 
 VENUE = "bitget"
@@ -775,3 +780,572 @@ def test_cancel_symbol_order_is_asynchronous(fake, http):
     assert reply["code"] == "00000" and reply["data"] == {"symbol": "BTCUSDT"}
     settle(fake)
     assert {k: v["status"] for k, v in ledger(fake).items()} == {"908": "cancelled", "909": "filled", "910": "open"}
+
+
+# -- listings: unfilled-orders, current-plan-order, history-orders ------------------------------
+
+# The docs' own samples (Get-Unfilled-Orders, Get-Current-Plan-Order, Get-History-Orders), and ccxt's
+# samples (bitget.py fetch_open_orders / fetch_canceled_and_closed_orders, from real replies).
+DOC_UNFILLED = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1695808949356,
+    "data": [
+        {
+            "userId": "**********",
+            "symbol": "btcusdt",
+            "orderId": "2222222",
+            "clientOid": "xxxxxxx",
+            "priceAvg": "34829.12",
+            "size": "1",
+            "orderType": "limit",
+            "side": "buy",
+            "status": "new",
+            "basePrice": "0",
+            "baseVolume": "0",
+            "quoteVolume": "0",
+            "enterPointSource": "WEB",
+            "presetTakeProfitPrice": "70000",
+            "executeTakeProfitPrice": "",
+            "presetStopLossPrice": "10000",
+            "executeStopLossPrice": "",
+            "cTime": "1622697148",
+            "tpslType": "normal",
+            "triggerPrice": None,
+        }
+    ],
+}
+CCXT_UNFILLED_ENTRY = {
+    "userId": "7264631750",
+    "symbol": "BTCUSDT",
+    "orderId": "1111499608327360513",
+    "clientOid": "d0d4dad5-18d0-4869-a074-ec40bb47cba6",
+    "priceAvg": "25000.0000000000000000",
+    "size": "0.0002000000000000",
+    "orderType": "limit",
+    "side": "buy",
+    "status": "live",
+    "basePrice": "0",
+    "baseVolume": "0.0000000000000000",
+    "quoteVolume": "0.0000000000000000",
+    "enterPointSource": "WEB",
+    "orderSource": "normal",
+    "cTime": "1700728077966",
+    "uTime": "1700728077966",
+}
+DOC_PLAN = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1668134581005,
+    "data": {
+        "nextFlag": False,
+        "idLessThan": "1",
+        "orderList": [
+            {
+                "orderId": "121211212122",
+                "clientOid": "121211212122",
+                "symbol": "TRXUSDT",
+                "size": "151",
+                "executePrice": "0.041572",
+                "triggerPrice": "0.041572",
+                "status": "not_trigger",
+                "orderType": "limit",
+                "side": "buy",
+                "planType": "amount",
+                "triggerType": "fill_price",
+                "enterPointSource": "API",
+                "uTime": "1668134576563",
+                "cTime": "1668134576563",
+            }
+        ],
+    },
+}
+CCXT_HISTORY_ENTRY = {
+    "userId": "7264631750",
+    "symbol": "BTCUSDT",
+    "orderId": "1111499608327360513",
+    "clientOid": "d0d4dad5-18d0-4869-a074-ec40bb47cba6",
+    "price": "25000.0000000000000000",
+    "size": "0.0002000000000000",
+    "orderType": "limit",
+    "side": "buy",
+    "status": "cancelled",
+    "priceAvg": "0",
+    "baseVolume": "0.0000000000000000",
+    "quoteVolume": "0.0000000000000000",
+    "enterPointSource": "WEB",
+    "feeDetail": "",
+    "orderSource": "normal",
+    "cTime": "1700728077966",
+    "uTime": "1700728911471",
+}
+# The history doc sample masks its ids ("*****"): an entry we cannot cancel or match by id.
+DOC_HISTORY_MASKED = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1695808949356,
+    "data": [{**CCXT_HISTORY_ENTRY, "orderId": "*****************************", "status": "filled"}],
+}
+WINDOW_MS = int(Bitget.history_window_s * 1000)
+
+
+def envelope(data) -> dict:
+    return {"code": "00000", "msg": "success", "requestTime": 1700000000000, "data": data}
+
+
+def entries(n: int, top: int = 5_000, **fields) -> list[dict]:
+    """``n`` unfilled-orders entries, newest (highest id) first, ids top, top-1, ..."""
+    return [{**CCXT_UNFILLED_ENTRY, "orderId": str(top - i), **fields} for i in range(n)]
+
+
+def test_listing_facts():
+    a = Bitget()
+    assert a.list_rate == Rate(20, 1.0)  # the three endpoints: 20 times/1s (UID)
+    assert a.list_kinds == {ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY}
+    assert a.list_needs_symbol == frozenset()
+    assert 89 * 86_400 < a.history_window_s < 90 * 86_400  # 90 days, an hour kept in hand
+
+
+@pytest.mark.parametrize(
+    "kind, path, endpoint",
+    [
+        (ListKind.OPEN, "/api/v2/spot/trade/unfilled-orders", "list_open"),
+        (ListKind.CONDITIONAL, "/api/v2/spot/trade/current-plan-order", "list_conditional"),
+        (ListKind.HISTORY, "/api/v2/spot/trade/history-orders", "list_history"),
+    ],
+)
+def test_build_list_vectors(kind, path, endpoint):
+    a = Bitget()
+    ts = 1_700_000_000_000
+    since = ts - 3_600_000
+    req = a.build_list(kind, "BTCUSDT", CREDS, ts, since_ms=since)
+    start = f"&startTime={since}" if kind is ListKind.HISTORY else ""
+    assert (req.method, req.path, req.body, req.endpoint) == ("GET", path, None, endpoint)
+    assert req.query == f"symbol=BTCUSDT{start}&limit=100"
+    assert req.headers["ACCESS-SIGN"] == b64_sign("test-secret", f"{ts}GET{path}?{req.query}")
+    assert req.headers["ACCESS-PASSPHRASE"] == "test-pass" and req.headers["locale"] == "en-US"
+    nxt = a.build_list(kind, None, CREDS, ts, cursor="1111499608327360513", since_ms=since)
+    assert nxt.query == f"{start.lstrip('&')}{'&' if start else ''}idLessThan=1111499608327360513&limit=100"
+    assert nxt.headers["ACCESS-SIGN"] == b64_sign("test-secret", f"{ts}GET{path}?{nxt.query}")
+
+
+def test_build_list_history_start_is_clipped():
+    a = Bitget()
+    ts = 1_700_000_000_000
+
+    def start(since):
+        return dict(parse_qsl(a.build_list(ListKind.HISTORY, None, CREDS, ts, since_ms=since).query))["startTime"]
+
+    assert start(ts - 5_000) == str(ts - 5_000)
+    assert start(ts - 200 * 86_400_000) == str(ts - WINDOW_MS)  # older than the window reaches
+    assert start(None) == str(ts - WINDOW_MS)  # the whole window, asked for explicitly
+    assert start(ts + 60_000) == str(ts)  # ahead of the venue's clock: now
+    assert "startTime" not in a.build_list(ListKind.OPEN, None, CREDS, ts, since_ms=ts - 5_000).query
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"symbol": "btcusdt"}, "btcusdt"),
+        ({"symbol": "BTC-USDT"}, "BTC-USDT"),
+        ({"symbol": ""}, "''"),
+        ({"cursor": "abc"}, "'abc'"),
+        ({"cursor": "0"}, "'0'"),
+        ({"cursor": "1" * 20}, "1" * 20),
+        ({"since_ms": "1700000000000", "kind": ListKind.HISTORY}, "since_ms"),
+        ({"since_ms": True, "kind": ListKind.HISTORY}, "since_ms"),
+        ({"creds": Credentials("k", "s")}, "passphrase"),
+    ],
+)
+def test_build_list_refuses_what_the_venue_would_refuse(kwargs, needle):
+    kw = {"kind": ListKind.OPEN, "symbol": "BTCUSDT", "creds": CREDS, **kwargs}
+    with pytest.raises(InputError) as err:
+        Bitget().build_list(kw.pop("kind"), kw.pop("symbol"), kw.pop("creds"), 1_700_000_000_000, **kw)
+    assert needle in str(err.value)
+
+
+def test_doc_unfilled_sample():
+    page = Bitget().parse_list(ListKind.OPEN, None, resp(DOC_UNFILLED))
+    assert page == ListPage(
+        (
+            ListedOrder(
+                symbol="BTCUSDT",  # the sample's "btcusdt", spelled the way validate accepts it
+                order_id="2222222",
+                client_order_id="xxxxxxx",
+                status=Outcome(Verdict.OPEN, None, None, "new"),
+                conditional=False,
+                side="buy",
+                order_type="limit",
+                price="34829.12",  # unfilled-orders' priceAvg is the order price
+                quantity="1",
+                filled="0",
+                created_ms=1622697148,
+                updated_ms=None,
+            ),
+        ),
+        None,
+    )
+    Bitget().validate([page.orders[0].ref])
+
+
+def test_ccxt_unfilled_sample_with_a_json_number_id():
+    entry = {**CCXT_UNFILLED_ENTRY, "orderId": 1111499608327360513, "clientOid": ""}
+    raw = b'{"code":"00000","msg":"success","requestTime":1,"data":[' + json.dumps(entry).encode() + b"]}"
+    (order,) = Bitget().parse_list(ListKind.OPEN, "BTCUSDT", resp(raw)).orders
+    assert order.order_id == "1111499608327360513"  # every digit kept (a float would lose the last ones)
+    assert order.client_order_id is None and order.status.verdict is Verdict.OPEN
+    assert (order.price, order.quantity, order.created_ms) == (
+        "25000.0000000000000000",
+        "0.0002000000000000",
+        1700728077966,
+    )
+
+
+def test_doc_plan_sample():
+    (order,) = Bitget().parse_list(ListKind.CONDITIONAL, None, resp(DOC_PLAN)).orders
+    assert (order.symbol, order.order_id, order.client_order_id) == ("TRXUSDT", "121211212122", "121211212122")
+    assert order.conditional and order.status == Outcome(Verdict.OPEN, None, None, "not_trigger")
+    assert (order.price, order.quantity, order.filled) == ("0.041572", "151", None)
+    assert Bitget().parse_list(ListKind.CONDITIONAL, None, resp(DOC_PLAN)).cursor is None  # nextFlag false
+
+
+@pytest.mark.parametrize(
+    "status, verdict, reason",
+    [
+        ("live", Verdict.OPEN, None),
+        ("not_trigger", Verdict.OPEN, None),
+        ("executing", Verdict.UNKNOWN, REASON_AMBIGUOUS),
+        ("cancelled", Verdict.CANCELLED, None),
+        ("triggered", Verdict.UNKNOWN, REASON_AMBIGUOUS),
+        (None, Verdict.UNKNOWN, REASON_AMBIGUOUS),
+    ],
+)
+def test_plan_status_table(status, verdict, reason):
+    body = json.loads(json.dumps(DOC_PLAN))
+    body["data"]["orderList"][0]["status"] = status
+    (order,) = Bitget().parse_list(ListKind.CONDITIONAL, None, resp(body)).orders
+    assert (order.status.verdict, order.status.reason) == (verdict, reason)
+
+
+@pytest.mark.parametrize(
+    "status, verdict, reason",
+    [
+        ("live", Verdict.OPEN, None),
+        ("partially_filled", Verdict.OPEN, None),
+        ("filled", Verdict.FAILED, REASON_FILLED),
+        ("cancelled", Verdict.CANCELLED, None),
+        ("init", Verdict.UNKNOWN, REASON_AMBIGUOUS),
+        (7, Verdict.UNKNOWN, REASON_AMBIGUOUS),
+    ],
+)
+def test_history_states_read_like_the_query(status, verdict, reason):
+    body = envelope([{**CCXT_HISTORY_ENTRY, "status": status}])
+    (order,) = Bitget().parse_list(ListKind.HISTORY, "BTCUSDT", resp(body)).orders
+    assert (order.status.verdict, order.status.reason) == (verdict, reason)
+    # The same word read by the query gives the same outcome.
+    info = json.loads(json.dumps(DOC_ORDER_INFO))
+    info["data"][0].update(orderId=order.order_id, status=status)
+    assert Bitget().parse_query(oid(order.order_id), resp(info)) == order.status
+    # history's price is the order price; priceAvg there is the average fill price.
+    assert order.price == "25000.0000000000000000" and order.updated_ms == 1700728911471
+
+
+def test_masked_doc_history_sample_fails_the_page():
+    out = Bitget().parse_list(ListKind.HISTORY, None, resp(DOC_HISTORY_MASKED))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    assert "orderId" in out.message and "missing orders" in out.message
+
+
+def test_a_tpsl_entry_on_the_ordinary_list_is_conditional():
+    (order,) = Bitget().parse_list(ListKind.OPEN, None, resp(envelope(entries(1, tpslType="tpsl")))).orders
+    assert order.conditional
+
+
+@pytest.mark.parametrize(
+    "kind, n, extra, cursor",
+    [
+        (ListKind.OPEN, 100, {}, "4901"),  # a full page: the smallest id on it
+        (ListKind.OPEN, 99, {}, None),  # a short page is the last
+        (ListKind.HISTORY, 100, {}, "4901"),
+        (ListKind.CONDITIONAL, 3, {"nextFlag": True}, "4998"),  # the venue says more
+        (ListKind.CONDITIONAL, 3, {"nextFlag": False}, None),
+        (ListKind.CONDITIONAL, 100, {"nextFlag": False}, "4901"),  # full: one request more, never a miss
+        (ListKind.CONDITIONAL, 0, {"nextFlag": True, "idLessThan": "777"}, "777"),
+    ],
+)
+def test_list_cursor_rules(kind, n, extra, cursor):
+    rows = entries(n)
+    rows.reverse()  # the order within a page does not matter: the smallest id is the cursor
+    data = {"orderList": rows, **extra} if kind is ListKind.CONDITIONAL else rows
+    page = Bitget().parse_list(kind, None, resp(envelope(data)))
+    assert isinstance(page, ListPage) and len(page.orders) == n and page.cursor == cursor
+
+
+def test_a_page_that_does_not_move_back_is_a_failure():
+    a = Bitget()
+    full = resp(envelope(entries(100, top=5_000)))
+    assert a.parse_list(ListKind.OPEN, None, full, cursor="5001").cursor == "4901"
+    stuck = a.parse_list(ListKind.OPEN, None, full, cursor="4901")
+    assert isinstance(stuck, Failure) and stuck.kind is FailureKind.UNKNOWN_OUTCOME and "4901" in stuck.message
+    more_no_cursor = a.parse_list(ListKind.CONDITIONAL, None, resp(envelope({"nextFlag": True, "orderList": []})))
+    assert isinstance(more_no_cursor, Failure) and more_no_cursor.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        (ListKind.OPEN, None),
+        (ListKind.OPEN, {"orderList": []}),
+        (ListKind.OPEN, [*entries(2), {**CCXT_UNFILLED_ENTRY, "orderId": None}]),
+        (ListKind.OPEN, [*entries(2), {**CCXT_UNFILLED_ENTRY, "orderId": 1.1114996083273605e18}]),
+        (ListKind.OPEN, [*entries(2), {**CCXT_UNFILLED_ENTRY, "orderId": "0012"}]),
+        (ListKind.OPEN, [*entries(2), {**CCXT_UNFILLED_ENTRY, "symbol": None}]),
+        (ListKind.OPEN, [*entries(2), {**CCXT_UNFILLED_ENTRY, "symbol": "BTCUSDT_SPBL"}]),
+        (ListKind.OPEN, [*entries(2), "1111499608327360513"]),
+        (ListKind.HISTORY, [{k: v for k, v in CCXT_HISTORY_ENTRY.items() if k != "symbol"}]),
+        (ListKind.CONDITIONAL, [DOC_PLAN["data"]["orderList"][0]]),  # the bare array where an object belongs
+        (ListKind.CONDITIONAL, {"nextFlag": True, "orderList": None}),
+        (ListKind.CONDITIONAL, {"nextFlag": False, "orderList": {"orderId": "1"}}),
+    ],
+)
+def test_a_malformed_entry_or_shape_fails_the_whole_page(kind, data):
+    out = Bitget().parse_list(kind, None, resp(envelope(data)))
+    assert isinstance(out, Failure), out
+    assert out.kind is FailureKind.UNKNOWN_OUTCOME and out.code == "00000" and "missing orders" in out.message
+
+
+def test_an_empty_plan_list_may_come_as_null_only_with_no_more():
+    out = Bitget().parse_list(ListKind.CONDITIONAL, None, resp(envelope({"nextFlag": False, "orderList": None})))
+    assert out == ListPage((), None)
+    assert Bitget().parse_list(ListKind.OPEN, None, resp(envelope([]))) == ListPage((), None)
+
+
+@pytest.mark.parametrize(
+    "status, code, kind",
+    [
+        (429, "429", FailureKind.RATE_LIMITED),
+        (400, "40008", FailureKind.CLOCK),
+        (400, "40009", FailureKind.AUTH),
+        (400, "40020", FailureKind.REJECTED),  # what the fake answers to limit=101
+        (400, "00001", FailureKind.REJECTED),  # startTime..endTime over 90 days
+        (400, "20001", FailureKind.REJECTED),
+        (400, "43111", FailureKind.UNKNOWN_OUTCOME),  # also "address not in address book": not ours to read
+        (500, "40015", FailureKind.UNKNOWN_OUTCOME),
+        (502, None, FailureKind.UNKNOWN_OUTCOME),
+        (404, None, FailureKind.REJECTED),
+        (200, None, FailureKind.UNKNOWN_OUTCOME),
+    ],
+)
+def test_listing_errors_are_classified_like_queries(status, code, kind):
+    body = {"code": code, "msg": "m", "requestTime": 1, "data": None} if code is not None else b"<html>proxy</html>"
+    for list_kind in (ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY):
+        out = Bitget().parse_list(list_kind, None, resp(body, status, {"Retry-After": "2"}))
+        assert isinstance(out, Failure) and (out.kind, out.code, out.http_status) == (kind, code, status)
+        if code is None:
+            assert "HTTP" in out.message  # plain words about what came back
+
+
+@pytest.mark.parametrize("body", GARBAGE)
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_garbage_listings_never_raise(body, status):
+    for kind in (ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY):
+        out = Bitget().parse_list(kind, None, HttpResponse(status, body))
+        assert isinstance(out, (Failure, ListPage))
+
+
+# -- listings end to end: adapter <-> fake -------------------------------------------------------
+
+
+def list_all(http, fake, a, kind, symbol, *, since_ms=None, creds=CREDS):
+    """Every page of one listing; returns the orders and the number of requests it took."""
+    cursor, out, pages = None, [], 0
+    while True:
+        req = a.build_list(kind, symbol, creds, now_ms(), cursor=cursor, since_ms=since_ms)
+        page = a.parse_list(kind, symbol, send(http, fake.url, req), cursor=cursor)
+        assert isinstance(page, ListPage), page
+        out.extend(page.orders)
+        pages += 1
+        if page.cursor is None:
+            return out, pages
+        assert pages < 20, "paging does not end"
+        cursor = page.cursor
+
+
+def test_paging_250_open_orders_apart_from_plan_orders_and_other_symbols(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"client_order_id": f"bot-{i}", "price": "101.5"} for i in range(250)])
+    seed(fake, "BTCUSDT", [{"conditional": True, "client_order_id": f"plan-{i}"} for i in range(10)])
+    seed(fake, "ETHUSDT", [{"client_order_id": f"other-{i}"} for i in range(20)])
+    seed(fake, "BTCUSDT", [{"status": "filled"}, {"status": "cancelled"}])
+    rows = {o["order_id"]: o for o in fake.orders(VENUE)}
+    btc_open = {
+        k for k, o in rows.items() if o["symbol"] == "BTCUSDT" and o["status"] == "open" and not o["conditional"]
+    }
+    plans = {k for k, o in rows.items() if o["conditional"]}
+
+    found, pages = list_all(http, fake, adapter, ListKind.OPEN, "BTCUSDT")
+    assert pages == 3  # 100 + 100 + 50
+    assert [o.order_id for o in found] == sorted(btc_open, key=int, reverse=True)  # newest first, none twice
+    assert all(o.status == Outcome(Verdict.OPEN, None, None, "live") and not o.conditional for o in found)
+    assert {o.client_order_id for o in found} == {f"bot-{i}" for i in range(250)}
+    assert {o.price for o in found} == {"101.5"} and {o.symbol for o in found} == {"BTCUSDT"}
+
+    everything, pages = list_all(http, fake, adapter, ListKind.OPEN, None)
+    assert pages == 3 and len(everything) == 270 and {o.symbol for o in everything} == {"BTCUSDT", "ETHUSDT"}
+
+    conditional, pages = list_all(http, fake, adapter, ListKind.CONDITIONAL, "BTCUSDT")
+    assert pages == 1 and {o.order_id for o in conditional} == plans
+    assert all(o.conditional and o.status.verdict is Verdict.OPEN for o in conditional)
+    assert not plans & {o.order_id for o in everything}
+    requests_ = [r["path"] for r in fake.requests(VENUE)]
+    assert requests_.count("/api/v2/spot/trade/unfilled-orders") == 6
+    assert requests_.count("/api/v2/spot/trade/current-plan-order") == 1
+
+
+def test_plan_orders_page_by_next_flag(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"conditional": True} for _ in range(205)])
+    found, pages = list_all(http, fake, adapter, ListKind.CONDITIONAL, None)
+    assert pages == 3 and len({o.order_id for o in found}) == 205
+
+
+def test_pending_cancels_read_live_then_land_in_history(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": str(3000 + i)} for i in range(5)])
+    since = now_ms() - 1_000
+    out = cancel(http, fake, adapter, [oid("3000"), oid("3001")])
+    assert {o.reason for o in out.values()} == {REASON_ACCEPTED}
+    still, _ = list_all(http, fake, adapter, ListKind.OPEN, "BTCUSDT")
+    # Accepted, not yet applied: Bitget still shows them live (pending_cancel_reads_open).
+    assert {o.order_id for o in still} == {str(3000 + i) for i in range(5)}
+    assert {o.status.message for o in still} == {"live"}
+    assert list_all(http, fake, adapter, ListKind.HISTORY, "BTCUSDT", since_ms=since)[0] == []
+    settle(fake)
+    left, _ = list_all(http, fake, adapter, ListKind.OPEN, "BTCUSDT")
+    assert {o.order_id for o in left} == {"3002", "3003", "3004"}
+    done, _ = list_all(http, fake, adapter, ListKind.HISTORY, "BTCUSDT", since_ms=since)
+    assert {o.order_id: o.status for o in done} == {
+        "3000": Outcome(Verdict.CANCELLED, None, None, "cancelled"),
+        "3001": Outcome(Verdict.CANCELLED, None, None, "cancelled"),
+    }
+
+
+def test_history_states_window_and_paging(fake, http, adapter):
+    now = now_ms()
+    old = now - 95 * 86_400_000  # beyond the venue's 90 days
+    seed(
+        fake,
+        "BTCUSDT",
+        [{"status": "cancelled", "created_ms": old}, {"status": "filled", "created_ms": now - 7_200_000}],
+    )
+    seed(fake, "BTCUSDT", [{"status": "cancelled"} for _ in range(120)])
+    seed(fake, "BTCUSDT", [{"status": "filled"}, {"status": "open"}, {"status": "open", "conditional": True}])
+    seed(fake, "ETHUSDT", [{"status": "cancelled"}])
+    recent, pages = list_all(http, fake, adapter, ListKind.HISTORY, "BTCUSDT", since_ms=now - 60_000)
+    assert pages == 2 and len(recent) == 121
+    assert Counter(o.status.verdict for o in recent) == {Verdict.CANCELLED: 120, Verdict.FAILED: 1}
+    assert {o.status.reason for o in recent if o.status.verdict is Verdict.FAILED} == {REASON_FILLED}
+    # The whole window: the order created two hours ago too, never the one older than 90 days.
+    window, _ = list_all(http, fake, adapter, ListKind.HISTORY, "BTCUSDT", since_ms=old)
+    assert len(window) == 122 and min(o.created_ms for o in window) == now - 7_200_000
+    every, _ = list_all(http, fake, adapter, ListKind.HISTORY, None)
+    assert len(every) == 123 and {o.symbol for o in every} == {"BTCUSDT", "ETHUSDT"}
+    for path in {r["path"] for r in fake.requests(VENUE)}:
+        assert path == "/api/v2/spot/trade/history-orders"
+
+
+def test_plan_orders_are_not_seen_by_the_ordinary_endpoints(fake, http, adapter):
+    seed(
+        fake, "BTCUSDT", [{"order_id": "4100", "client_order_id": "plan-1", "conditional": True}, {"order_id": "4101"}]
+    )
+    out = cancel(http, fake, adapter, [oid("4100"), oid("4101")])
+    assert out[oid("4100")] == Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, "43001", "The order does not exist")
+    assert out[oid("4101")].reason == REASON_ACCEPTED
+    assert query(http, fake, adapter, oid("4100")).reason == REASON_NOT_FOUND
+    assert query(http, fake, adapter, cid("plan-1")).reason == REASON_NOT_FOUND
+    reply = post(http, fake, "/api/v2/spot/trade/cancel-symbol-order", {"symbol": "BTCUSDT"})
+    assert reply["data"] == {"symbol": "BTCUSDT"}
+    settle(fake)
+    assert {k: (v["status"], v["cancel_requests"]) for k, v in ledger(fake).items()} == {
+        "4100": ("open", 0),
+        "4101": ("cancelled", 1),
+    }
+
+
+def get(http, fake, path: str, query: str) -> dict:
+    target, headers = signed("GET", path, query=query)
+    r = http.get(fake.url + target, headers=headers, timeout=5)
+    return {"status": r.status_code, **r.json()}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v2/spot/trade/unfilled-orders",
+        "/api/v2/spot/trade/current-plan-order",
+        "/api/v2/spot/trade/history-orders",
+    ],
+)
+def test_the_fake_refuses_an_out_of_range_page_size(fake, http, path):
+    for bad in ("101", "0", "-1", "ten"):
+        reply = get(http, fake, path, f"limit={bad}")
+        assert (reply["status"], reply["code"]) == (400, "40020"), bad
+        parsed = Bitget().parse_list(ListKind.OPEN, None, resp({k: v for k, v in reply.items() if k != "status"}, 400))
+        assert isinstance(parsed, Failure) and parsed.kind is FailureKind.REJECTED
+    assert get(http, fake, path, "limit=100")["code"] == "00000"
+    assert get(http, fake, path, "idLessThan=abc")["code"] == "40020"
+
+
+def test_plan_list_default_page_is_20_and_the_others_100(fake, http):
+    seed(fake, "BTCUSDT", [{"conditional": True} for _ in range(25)] + [{} for _ in range(105)])
+    plan = get(http, fake, "/api/v2/spot/trade/current-plan-order", "symbol=BTCUSDT")["data"]
+    assert len(plan["orderList"]) == 20 and plan["nextFlag"] is True
+    assert plan["idLessThan"] == plan["orderList"][-1]["orderId"]
+    assert len(get(http, fake, "/api/v2/spot/trade/unfilled-orders", "symbol=BTCUSDT")["data"]) == 100
+
+
+def test_the_fake_keeps_the_history_window(fake, http):
+    now = now_ms()
+    path = "/api/v2/spot/trade/history-orders"
+    too_old = get(http, fake, path, f"startTime={now - 91 * 86_400_000}")
+    assert (too_old["status"], too_old["code"]) == (400, "43111")
+    too_long = get(http, fake, path, f"startTime={now - 86_400_000}&endTime={now + 90 * 86_400_000}")
+    assert too_long["code"] == "00001"
+    backwards = get(http, fake, path, f"startTime={now}&endTime={now - 1}")
+    assert backwards["code"] == "20001"
+    plan_span = f"startTime={now - 91 * 86_400_000}&endTime={now}"
+    assert get(http, fake, "/api/v2/spot/trade/current-plan-order", plan_span)["code"] == "00001"
+    # The adapter's widest request is inside the window, even with the venue's clock ahead of ours (20 s,
+    # inside the fake's 30 s timestamp tolerance).
+    req = Bitget(fake.url).build_list(ListKind.HISTORY, None, CREDS, now - 20_000, since_ms=0)
+    assert Bitget().parse_list(ListKind.HISTORY, None, send(http, fake.url, req)) == ListPage((), None)
+
+
+def test_listing_with_wrong_credentials_is_auth(fake, http, adapter):
+    bad = Credentials("test-key", "wrong-secret", "test-pass")
+    for kind in (ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY):
+        out = adapter.parse_list(kind, None, send(http, fake.url, adapter.build_list(kind, None, bad, now_ms())))
+        assert isinstance(out, Failure) and (out.kind, out.code) == (FailureKind.AUTH, "40009")
+
+
+def test_a_truncated_listing_is_unknown_outcome(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{} for _ in range(3)])
+    fake.fault(VENUE, "list_open", "malformed")
+    out = adapter.parse_list(
+        ListKind.OPEN, None, send(http, fake.url, adapter.build_list(ListKind.OPEN, None, CREDS, now_ms()))
+    )
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+def test_listing_rate_limits_enforced_like_bitget(strict_fake, http):
+    strict_fake.reset()
+    a = Bitget(strict_fake.url)
+    replies = [
+        a.parse_list(
+            ListKind.OPEN, None, send(http, strict_fake.url, a.build_list(ListKind.OPEN, None, CREDS, now_ms()))
+        )
+        for _ in range(25)
+    ]
+    assert replies[0] == ListPage((), None)
+    limited = [r for r in replies if isinstance(r, Failure)]
+    assert limited and all((r.kind, r.code) == (FailureKind.RATE_LIMITED, "429") for r in limited)
+    # Each listing has its own 20/s budget.
+    plan = a.build_list(ListKind.CONDITIONAL, None, CREDS, now_ms())
+    assert a.parse_list(ListKind.CONDITIONAL, None, send(http, strict_fake.url, plan)) == ListPage((), None)

@@ -15,6 +15,7 @@ import hmac
 import json
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
@@ -33,12 +34,16 @@ from safecancel.model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
     OrderRef,
     Outcome,
     Verdict,
 )
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bitopro import NONCE_TOLERANCE_MS, BitoProDialect
+from safecancel.venues.base import Rate
 from safecancel.venues.bitopro import (
     BitoPro,
     payload_of,
@@ -843,3 +848,698 @@ def test_fake_date_header_follows_the_venue_clock(fake, venue, session) -> None:
     fake.fault(VENUE, "query", "clock_skew", offset_ms=3_600_000)
     resp = send(session, venue.base_url, venue.build_query(OrderRef("BTC_USDT", "1"), CREDS, now_ms()))
     assert abs(venue.parse_time(resp) - (now_ms() + 3_600_000)) < 2_000
+
+
+# -- listings: facts and requests ---------------------------------------------------------------------
+
+NOW = 1_700_000_000_000
+DAY_MS = 86_400_000
+WINDOW_MS = 90 * DAY_MS - 3_600_000  # 90 days of history, less an hour for the venue's clock
+
+
+def test_listing_facts() -> None:
+    assert BitoPro.list_kinds == frozenset({ListKind.OPEN, ListKind.HISTORY})  # stop-limits rest on the open list
+    assert BitoPro.list_needs_symbol == frozenset({ListKind.HISTORY})  # /orders/all/{pair}; /orders/open: optional
+    assert BitoPro.list_rate == Rate(5, 1.0)  # the open list's 5/s; the history has the README's 600/min
+    assert BitoPro.history_window_s * 1000 == WINDOW_MS
+    assert BitoPro.history_page_size == 1000  # get_orders_data.md "limit": 1 ~ 1000
+
+
+def test_build_list_open_exact_request() -> None:
+    venue = BitoPro()
+    req = venue.build_list(ListKind.OPEN, "BTC_USDT", CREDS, NOW)
+    assert (req.method, req.path, req.query, req.body, req.endpoint) == (
+        "GET",
+        "/v3/orders/open",
+        "pair=btc_usdt",
+        None,
+        "list_open",
+    )
+    assert base64.b64decode(req.headers["X-BITOPRO-PAYLOAD"]) == b'{"identity":"","nonce":1700000000000}'
+    assert req.headers["X-BITOPRO-SIGNATURE"] == signature_of("test-secret", req.headers["X-BITOPRO-PAYLOAD"])
+    assert req.headers["X-BITOPRO-APIKEY"] == "test-key"
+    every = venue.build_list(ListKind.OPEN, None, CREDS, NOW)
+    assert (every.path, every.query, every.endpoint) == ("/v3/orders/open", "", "list_open")
+
+
+def test_build_list_history_exact_request() -> None:
+    venue = BitoPro()
+    req = venue.build_list(ListKind.HISTORY, "BTC_USDT", CREDS, NOW, since_ms=NOW - DAY_MS)
+    assert (req.method, req.path, req.body, req.endpoint) == ("GET", "/v3/orders/all/btc_usdt", None, "list_history")
+    assert req.query == f"startTimestamp={NOW - DAY_MS}&statusKind=ALL&limit=1000"
+    assert base64.b64decode(req.headers["X-BITOPRO-PAYLOAD"]) == b'{"identity":"","nonce":1700000000000}'
+    nxt = venue.build_list(ListKind.HISTORY, "eth_usdt", CREDS, NOW, since_ms=NOW - DAY_MS, cursor="6432441674")
+    assert nxt.path == "/v3/orders/all/eth_usdt"
+    assert dict(parse_qsl(nxt.query)) == {
+        "startTimestamp": str(NOW - DAY_MS),
+        "statusKind": "ALL",
+        "limit": "1000",
+        "orderId": "6432441674",
+    }
+
+
+def test_listing_identity_only_travels_in_the_secret_payload() -> None:
+    creds = Credentials("test-key", "test-secret", identity=IDENTITY)
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        req = BitoPro().build_list(kind, "BTC_USDT", creds, NOW)
+        assert IDENTITY not in req.target
+        assert json.loads(base64.b64decode(req.headers["X-BITOPRO-PAYLOAD"]))["identity"] == IDENTITY
+
+
+@pytest.mark.parametrize(
+    "since, expected",
+    [
+        (None, NOW - WINDOW_MS),  # the whole window the venue serves
+        (0, NOW - WINDOW_MS),  # clipped: more than 90 days is "undefined" at the venue
+        (NOW - 100 * DAY_MS, NOW - WINDOW_MS),
+        (NOW - WINDOW_MS + 1, NOW - WINDOW_MS + 1),
+        (NOW - 5, NOW - 5),
+        (NOW + 60_000, NOW),  # nothing was created after now
+    ],
+)
+def test_history_start_is_clipped_to_the_window(since: int | None, expected: int) -> None:
+    req = BitoPro().build_list(ListKind.HISTORY, "BTC_USDT", CREDS, NOW, since_ms=since)
+    assert dict(parse_qsl(req.query))["startTimestamp"] == str(expected)
+
+
+@pytest.mark.parametrize(
+    "kind, symbol, extra, fragment",
+    [
+        (ListKind.CONDITIONAL, "BTC_USDT", {}, "no 'conditional' listing"),
+        (ListKind.CONDITIONAL, None, {}, "stop-limit orders rest on the open-order list"),
+        (ListKind.HISTORY, None, {}, "a symbol is required"),
+        (ListKind.OPEN, "BTC/USDT", {}, "malformed pair 'BTC/USDT'"),
+        (ListKind.HISTORY, "BTCUSDT", {}, "malformed pair 'BTCUSDT'"),
+        (ListKind.OPEN, "", {}, "malformed pair ''"),
+        (ListKind.OPEN, "BTC_USDT", {"cursor": "5"}, "the open-order listing has no pages"),
+        (ListKind.HISTORY, "BTC_USDT", {"cursor": "SL-5"}, "malformed history cursor 'SL-5'"),
+        (ListKind.HISTORY, "BTC_USDT", {"cursor": "0123"}, "malformed history cursor"),
+        (ListKind.HISTORY, "BTC_USDT", {"since_ms": "yesterday"}, "since_ms must be an integer"),
+        (ListKind.HISTORY, "BTC_USDT", {"since_ms": True}, "since_ms must be an integer"),
+    ],
+)
+def test_build_list_refuses_naming_the_problem(kind: ListKind, symbol: str | None, extra: dict, fragment: str) -> None:
+    with pytest.raises(InputError) as info:
+        BitoPro().build_list(kind, symbol, CREDS, NOW, **extra)
+    assert fragment in str(info.value)
+
+
+# -- listings: reply parsing --------------------------------------------------------------------------
+
+# get_open_orders_data.md "Response Example" (its trailing comma removed).
+DOC_OPEN_ORDERS = {
+    "data": [
+        {
+            "action": "BUY",
+            "avgExecutionPrice": "0",
+            "bitoFee": "0",
+            "executedAmount": "0",
+            "fee": "0",
+            "feeSymbol": "bito",
+            "id": "SL-1133804403",
+            "originalAmount": "1000",
+            "pair": "bito_eth",
+            "price": "0.05",
+            "remainingAmount": "1000",
+            "seq": "BITOETH4618822599",
+            "status": -1,
+            "timestamp": 1570591225827,
+            "total": "0",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+        },
+        {
+            "action": "BUY",
+            "avgExecutionPrice": "0",
+            "bitoFee": "0",
+            "condition": ">=",
+            "executedAmount": "0",
+            "fee": "0",
+            "feeSymbol": "bito",
+            "id": "SL-6256946008",
+            "originalAmount": "1000",
+            "pair": "bito_eth",
+            "price": "0.05",
+            "remainingAmount": "1000",
+            "seq": "BITOETH2471338952",
+            "status": -1,
+            "stopPrice": "10",
+            "createdTimestamp": 1570591525690,
+            "updatedTimestamp": 1570601523550,
+            "total": "0",
+            "type": "STOP_LIMIT",
+            "timeInForce": "GTC",
+            "clientId": 123,
+        },
+    ]
+}
+
+
+def _history_entry(oid: str, pair: str, otype: str, status: int, created: int, updated: int, **extra: object) -> dict:
+    return {
+        "id": oid,
+        "pair": pair,
+        "price": "100",
+        "avgExecutionPrice": "0",
+        "action": "BUY",
+        "type": otype,
+        "createdTimestamp": created,
+        "updatedTimestamp": updated,
+        "status": status,
+        "originalAmount": "1",
+        "remainingAmount": "1",
+        "executedAmount": "0",
+        "fee": "0",
+        "feeSymbol": "twd",
+        "bitoFee": "0",
+        "total": "0",
+        "seq": "X1",
+        "timeInForce": "GTC",
+        **extra,
+    }
+
+
+# get_orders_data.md "Response Example": the seven entries' id, pair, type, status and times (the
+# strategy-setting sub-objects, which the listing does not read, left out).
+DOC_HISTORY = {
+    "data": [
+        _history_entry("887521192", "bito_eth", "LIMIT", 0, 1570591525592, 1570601523551, clientId=123),
+        # This one has "timestamp" and neither createdTimestamp nor updatedTimestamp.
+        {
+            **{k: v for k, v in _history_entry("SL-1133804403", "bito_eth", "STOP_LIMIT", -1, 0, 0).items()
+               if k not in ("createdTimestamp", "updatedTimestamp")},
+            "timestamp": 1570591225827,
+            "clientId": 123,
+        },
+        _history_entry("SL-6256946008", "bito_eth", "STOP_LIMIT", -1, 1570591525690, 1570601523550, clientId=123),
+        _history_entry("6202635890", "eth_twd", "LIMIT", 2, 1707039441341, 1707039510358),
+        _history_entry("SL-648784180", "eth_twd", "SP_OCO_STOPLIMIT", 2, 1707039510455, 1707039580165),
+        _history_entry("4391867898", "btc_twd", "LIMIT", 2, 1707039634662, 1707039779521),
+        _history_entry("SL-9277712889", "btc_twd", "SL_OCO_STOPLIMIT", 2, 1707039779597, 1707039856455),
+    ]
+}  # fmt: skip
+
+# ccxt's static test data (ts/src/test/static/response/bitopro.json, fetchOpenOrders): a captured reply
+# whose timestamps are in seconds.
+CCXT_OPEN_ORDERS = {
+    "data": [
+        {
+            "action": "SELL",
+            "avgExecutionPrice": "0",
+            "fee": "0",
+            "feeSymbol": "usdt",
+            "bitoFee": "0",
+            "executedAmount": "0",
+            "id": "6135165736",
+            "originalAmount": "0.0039",
+            "pair": "btc_usdt",
+            "price": "97753",
+            "remainingAmount": "0.0039",
+            "seq": "BTCUSDT7797876599",
+            "status": 0,
+            "createdTimestamp": 1733122154,
+            "updatedTimestamp": 1733122154,
+            "total": "0",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+        }
+    ]
+}
+
+
+def test_doc_open_orders_sample() -> None:
+    page = BitoPro().parse_list(ListKind.OPEN, None, _resp(200, DOC_OPEN_ORDERS))
+    assert isinstance(page, ListPage) and page.cursor is None
+    not_triggered = Outcome(Verdict.OPEN, None, "-1", "not triggered")
+    assert page.orders == (
+        # An "SL-" id is a stop-limit order even where the sample's type says LIMIT.
+        ListedOrder(
+            "BITO_ETH", "SL-1133804403", None, not_triggered, True, "BUY", "LIMIT", "0.05", "1000", "0",
+            1570591225827, 1570591225827,
+        ),
+        ListedOrder(
+            "BITO_ETH", "SL-6256946008", "123", not_triggered, True, "BUY", "STOP_LIMIT", "0.05", "1000", "0",
+            1570591525690, 1570601523550,
+        ),
+    )  # fmt: skip
+
+
+def test_doc_history_sample_states_and_conditional_types() -> None:
+    page = BitoPro().parse_list(ListKind.HISTORY, "BTC_TWD", _resp(200, DOC_HISTORY))
+    assert isinstance(page, ListPage) and page.cursor is None  # 7 < 1000: the last page
+    got = [(o.symbol, o.order_id, o.conditional, o.status.verdict, o.status.reason) for o in page.orders]
+    open_, filled = (Verdict.OPEN, None), (Verdict.FAILED, REASON_FILLED)
+    assert got == [
+        ("BITO_ETH", "887521192", False, *open_),
+        ("BITO_ETH", "SL-1133804403", True, *open_),
+        ("BITO_ETH", "SL-6256946008", True, *open_),
+        ("ETH_TWD", "6202635890", False, *filled),
+        ("ETH_TWD", "SL-648784180", True, *filled),  # SP_OCO_STOPLIMIT
+        ("BTC_TWD", "4391867898", False, *filled),
+        ("BTC_TWD", "SL-9277712889", True, *filled),  # SL_OCO_STOPLIMIT
+    ]
+    assert [o.client_order_id for o in page.orders[:3]] == ["123", "123", "123"]
+    assert page.orders[1].created_ms == page.orders[1].updated_ms == 1570591225827  # from "timestamp"
+
+
+def test_ccxt_history_sample_cancelled_and_captured_seconds() -> None:
+    venue = BitoPro()
+    cancelled = {"data": [{**CCXT_ORDER, "id": "2220595581", "createdTimestamp": 1644896744886}]}
+    page = venue.parse_list(ListKind.HISTORY, "BNB_TWD", _resp(200, cancelled))
+    assert isinstance(page, ListPage)
+    (order,) = page.orders
+    assert (order.symbol, order.order_id, order.status) == (
+        "BNB_TWD",
+        "2220595581",
+        Outcome(Verdict.CANCELLED, None, "4", "cancelled"),
+    )
+    # ccxt's captured open-orders reply carries seconds; read as ms they would be January 1970.
+    page = venue.parse_list(ListKind.OPEN, "BTC_USDT", _resp(200, CCXT_OPEN_ORDERS))
+    assert isinstance(page, ListPage)
+    (order,) = page.orders
+    assert (order.created_ms, order.updated_ms, order.quantity, order.side) == (
+        1733122154000,
+        1733122154000,
+        "0.0039",
+        "SELL",
+    )
+    assert order.status == Outcome(Verdict.OPEN, None, "0", "in progress") and not order.conditional
+
+
+def test_listed_ids_keep_every_digit() -> None:
+    body = b'{"data":[{"id":123456789012345678901234567,"pair":"btc_usdt","status":4,"clientId":2147483647}]}'
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        page = BitoPro().parse_list(kind, "BTC_USDT", HttpResponse(200, body))
+        assert isinstance(page, ListPage)
+        assert (page.orders[0].order_id, page.orders[0].client_order_id) == (
+            "123456789012345678901234567",
+            "2147483647",
+        )
+
+
+def test_unknown_status_in_a_listing_is_ambiguous() -> None:
+    page = BitoPro().parse_list(ListKind.OPEN, None, _resp(200, {"data": [{**CCXT_ORDER, "status": 5}]}))
+    assert isinstance(page, ListPage)
+    assert page.orders[0].status == Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "status '5'")
+
+
+def _numbered(ids: list[str]) -> dict:
+    return {"data": [{**CCXT_ORDER, "id": oid, "pair": "btc_usdt"} for oid in ids]}
+
+
+def test_full_history_page_continues_from_its_last_numeric_id() -> None:
+    venue = BitoPro()
+    first = [str(20_999 - i) for i in range(1000)]  # newest first: 20999 .. 20000
+    page = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(first)))
+    assert isinstance(page, ListPage) and page.cursor == "20000" and len(page.orders) == 1000
+    # orderId is inclusive: the next page opens with 20000 again, and it is not listed twice.
+    second = [str(20_000 - i) for i in range(5)]
+    page = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(second)), cursor="20000")
+    assert isinstance(page, ListPage) and page.cursor is None
+    assert [o.order_id for o in page.orders] == ["19999", "19998", "19997", "19996"]
+    # A full page that ends in stop-limit ids continues from its last numeric id.
+    tail = first[:-2] + ["SL-77", "SL-78"]
+    page = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(tail)))
+    assert isinstance(page, ListPage) and page.cursor == "20002"
+    # One short of full: the last page.
+    page = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(first[:999])))
+    assert isinstance(page, ListPage) and page.cursor is None
+
+
+def test_full_history_page_that_cannot_continue_is_a_failure() -> None:
+    venue = BitoPro()
+    only_stops = [f"SL-{i}" for i in range(1000)]
+    out = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(only_stops)))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    assert "no numeric order id to continue from" in (out.message or "")
+    stuck = ["SL-1"] * 999 + ["500"]
+    out = venue.parse_list(ListKind.HISTORY, "BTC_USDT", _resp(200, _numbered(stuck)), cursor="500")
+    assert (
+        isinstance(out, Failure)
+        and out.kind is FailureKind.UNKNOWN_OUTCOME
+        and "does not advance" in (out.message or "")
+    )
+
+
+BAD_ENTRIES = [
+    ({"pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": "", "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": None, "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": 1.5, "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": True, "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": -1, "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": "12 34", "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": ["1"], "pair": "btc_usdt", "status": 0}, "no readable order id"),
+    ({"id": "1", "status": 0}, "no readable pair for order '1'"),
+    ({"id": "1", "pair": "btc/usdt", "status": 0}, "no readable pair"),
+    ({"id": "1", "pair": "", "status": 0}, "no readable pair"),
+    ({"id": "1", "pair": {"x": 1}, "status": 0}, "no readable pair"),
+    ({"id": "1", "pair": "btc_usdt", "status": 0, "clientId": "bot-1"}, "unreadable clientId on order '1'"),
+    ({"id": "1", "pair": "btc_usdt", "status": 0, "clientId": 1.5}, "unreadable clientId"),
+    ("12234566", "str where an order object belongs"),
+    (None, "NoneType where an order object belongs"),
+    ([{"id": "1", "pair": "btc_usdt"}], "list where an order object belongs"),
+]
+
+
+@pytest.mark.parametrize("kind", [ListKind.OPEN, ListKind.HISTORY])
+@pytest.mark.parametrize("bad, fragment", BAD_ENTRIES)
+def test_one_unreadable_entry_fails_the_whole_page(kind: ListKind, bad: object, fragment: str) -> None:
+    good = {**CCXT_ORDER, "pair": "btc_usdt"}
+    out = BitoPro().parse_list(kind, "BTC_USDT", _resp(200, {"data": [good, bad, good]}))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME and out.http_status == 200
+    assert "entry 2 of the" in (out.message or "") and fragment in (out.message or "")
+    assert "may be incomplete" in (out.message or "")
+
+
+@pytest.mark.parametrize("kind", [ListKind.OPEN, ListKind.HISTORY])
+@pytest.mark.parametrize(
+    "body",
+    [{"data": None}, {}, {"data": {}}, {"data": "[]"}, {"orders": []}, {"data": {"BTC_USDT": ["1"]}}],
+)
+def test_a_listing_without_a_list_is_never_an_empty_book(kind: ListKind, body: dict) -> None:
+    out = BitoPro().parse_list(kind, "BTC_USDT", _resp(200, body))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+def test_an_empty_list_is_an_empty_last_page() -> None:
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        assert BitoPro().parse_list(kind, "BTC_USDT", _resp(200, {"data": []})) == ListPage((), None)
+
+
+@pytest.mark.parametrize("kind", [ListKind.OPEN, ListKind.HISTORY])
+@pytest.mark.parametrize("status, body, kind_expected", ERROR_TABLE)
+def test_error_table_list(kind: ListKind, status: int, body: object, kind_expected: FailureKind) -> None:
+    # Classified as the query classifies the same reply (auth, clock, rate limit, refused, unknown outcome).
+    out = BitoPro().parse_list(kind, "BTC_USDT", _resp(status, body))
+    assert isinstance(out, Failure) and out.kind is kind_expected and out.http_status == status
+    query = BitoPro().parse_query(OrderRef("BTC_USDT", "1"), _resp(status, body))
+    assert isinstance(query, Failure) and query.kind is out.kind
+
+
+def test_listing_rate_limit_keeps_retry_after() -> None:
+    out = BitoPro().parse_list(ListKind.OPEN, None, _resp(429, {"error": "Too Many Requests"}, {"Retry-After": "2"}))
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 2.0
+
+
+def test_parse_list_of_a_kind_bitopro_lacks_is_a_failure() -> None:
+    out = BitoPro().parse_list(ListKind.CONDITIONAL, "BTC_USDT", _resp(200, {"data": []}))
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+
+
+@pytest.mark.parametrize("status", [200, 400, 404, 409, 429, 500])
+@pytest.mark.parametrize("body", GARBAGE)
+def test_garbage_never_raises_list(status: int, body: bytes) -> None:
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        out = BitoPro().parse_list(kind, "BTC_USDT", HttpResponse(status, body), cursor="12234566")
+        assert isinstance(out, Failure | ListPage)
+        if isinstance(out, ListPage):
+            assert status == 200 and out.orders == () and out.cursor is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    entries=st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "pair", "status", "clientId", "type", "createdTimestamp", "price", "action"]),
+            _json_values,
+            max_size=8,
+        ),
+        max_size=4,
+    )
+)
+def test_random_listing_entries_never_raise(entries: list) -> None:
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        out = BitoPro().parse_list(kind, "BTC_USDT", _resp(200, {"data": entries}))
+        assert isinstance(out, Failure | ListPage)
+        if isinstance(out, ListPage):
+            assert len(out.orders) == len(entries)  # every entry read, or the page failed
+            assert all(o.order_id and BitoPro().id_format.symbol.fullmatch(o.symbol) for o in out.orders)
+
+
+# -- listings: adapter <-> fake venue -------------------------------------------------------------------
+
+
+class SmallPages(BitoPro):
+    """The adapter with 100-order history pages, so a few hundred orders take several pages."""
+
+    history_page_size = 100
+
+
+def list_all(
+    venue: BitoPro, session, kind: ListKind, symbol: str | None, *, since_ms: int | None = None, creds=CREDS
+) -> tuple[list[ListedOrder], int]:
+    """Every page of a listing, as a caller pages through it; returns the orders and the request count."""
+    orders: list[ListedOrder] = []
+    cursor: str | None = None
+    for requests_made in range(1, 100):
+        req = venue.build_list(kind, symbol, creds, now_ms(), cursor=cursor, since_ms=since_ms)
+        page = venue.parse_list(kind, symbol, send(session, venue.base_url, req), cursor=cursor)
+        assert isinstance(page, ListPage), page
+        orders.extend(page.orders)
+        cursor = page.cursor
+        if cursor is None:
+            return orders, requests_made
+    raise AssertionError("the listing never ended")
+
+
+def seed_specs(fake: FakeVenue, symbol: str, specs: list[dict]) -> list[dict]:
+    return fake.seed(VENUE, symbol, specs)
+
+
+def kill_switch_book(fake: FakeVenue) -> tuple[set[str], set[str], set[str]]:
+    """250 open BTC_USDT orders (10 of them stop-limit), 20 open ETH_USDT, and 10 closed BTC_USDT."""
+    stops = seed_specs(fake, "BTC_USDT", [{"order_id": f"SL-{700 + i}", "conditional": True} for i in range(10)])
+    plain = seed_specs(fake, "BTC_USDT", [{"status": "open", "client_order_id": str(1 + i)} for i in range(240)])
+    other = seed_specs(fake, "ETH_USDT", [{"status": "open"} for _ in range(20)])
+    seed_specs(fake, "BTC_USDT", [{"status": s} for s in ("filled", "cancelled") * 5])
+    return {o["order_id"] for o in stops}, {o["order_id"] for o in plain}, {o["order_id"] for o in other}
+
+
+def test_e2e_open_listing_is_one_request_with_stop_limits_marked(fake, venue, session) -> None:
+    stops, plain, other = kill_switch_book(fake)
+    orders, pages = list_all(venue, session, ListKind.OPEN, "BTC_USDT")
+    assert pages == 1  # no paging on /orders/open: one request is the whole list
+    assert sorted(o.order_id for o in orders) == sorted(stops | plain)  # each once, the closed ones absent
+    assert {o.order_id for o in orders if o.conditional} == stops
+    assert {o.symbol for o in orders} == {"BTC_USDT"}
+    assert all(o.status.verdict is Verdict.OPEN for o in orders)
+    assert {o.status.code for o in orders if o.conditional} == {"-1"}  # not triggered
+    assert {o.order_type for o in orders if o.conditional} == {"STOP_LIMIT"}
+    assert {o.client_order_id for o in orders if o.order_id in plain} == {str(1 + i) for i in range(240)}
+    every, pages = list_all(venue, session, ListKind.OPEN, None)  # no pair: every pair at once
+    assert pages == 1 and sorted(o.order_id for o in every) == sorted(stops | plain | other)
+    assert {o.symbol for o in every if o.order_id in other} == {"ETH_USDT"}
+    assert [r["endpoint"] for r in fake.requests(VENUE)] == ["list_open", "list_open"]
+    assert all(o["cancel_requests"] == 0 for o in fake.orders(VENUE))  # listing changes nothing
+
+
+def _history_book(fake: FakeVenue, n: int) -> dict[str, dict]:
+    """n BTC_USDT orders cycling open / cancelled / filled (every 25th a stop-limit), and 20 ETH_USDT ones."""
+    states = ("open", "cancelled", "filled")
+    specs = [{"status": states[i % 3], "conditional": i % 25 == 0} for i in range(n)]
+    seeded = {o["order_id"]: o for o in seed_specs(fake, "BTC_USDT", specs)}
+    seed_specs(fake, "ETH_USDT", [{"status": "cancelled"} for _ in range(20)])
+    return seeded
+
+
+EXPECTED_VERDICT = {
+    "open": (Verdict.OPEN, None),
+    "cancelled": (Verdict.CANCELLED, None),
+    "filled": (Verdict.FAILED, REASON_FILLED),
+}
+
+
+def test_e2e_history_pages_through_every_order_once_with_its_state(fake, venue, session) -> None:
+    book = _history_book(fake, 250)
+    small = SmallPages(venue.base_url)
+    orders, pages = list_all(small, session, ListKind.HISTORY, "BTC_USDT", since_ms=now_ms() - 60_000)
+    assert pages == 3  # 100, 99 new + the repeated cursor order, 51 + the repeated one
+    assert len(orders) == 250 and {o.order_id for o in orders} == set(book)  # each once, no ETH_USDT
+    for o in orders:
+        seeded = book[o.order_id]
+        assert (o.status.verdict, o.status.reason) == EXPECTED_VERDICT[seeded["status"]], o
+        assert o.conditional is seeded["conditional"] and o.symbol == "BTC_USDT"
+    assert {o.status.code for o in orders if o.conditional and o.status.verdict is Verdict.OPEN} == {"-1"}
+    # Newest created first across the pages, as the venue lists them.
+    assert [o.created_ms for o in orders] == sorted((o.created_ms for o in orders), reverse=True)
+    assert [r["path"] for r in fake.requests(VENUE)] == ["/v3/orders/all/btc_usdt"] * 3
+
+
+def test_e2e_history_at_the_documented_page_size(fake, venue, session) -> None:
+    book = _history_book(fake, 2100)
+    orders, pages = list_all(venue, session, ListKind.HISTORY, "BTC_USDT")
+    assert pages == 3  # 1000, 999 new, 101 new
+    assert len(orders) == 2100 and {o.order_id for o in orders} == set(book)
+    for o in orders:
+        assert (o.status.verdict, o.status.reason) == EXPECTED_VERDICT[book[o.order_id]["status"]]
+
+
+def test_e2e_history_lists_orders_created_since_and_forgets_after_90_days(fake, venue, session) -> None:
+    now = now_ms()
+    old = seed_specs(fake, "BTC_USDT", [{"status": "cancelled", "created_ms": now - 10 * DAY_MS}])[0]["order_id"]
+    gone = seed_specs(fake, "BTC_USDT", [{"status": "cancelled", "created_ms": now - 91 * DAY_MS}])[0]["order_id"]
+    new = seed_specs(fake, "BTC_USDT", [{"status": "cancelled", "created_ms": now - 1_000}])[0]["order_id"]
+    recent, _ = list_all(venue, session, ListKind.HISTORY, "BTC_USDT", since_ms=now - 3_600_000)
+    assert [o.order_id for o in recent] == [new]
+    everything, _ = list_all(venue, session, ListKind.HISTORY, "BTC_USDT", since_ms=0)  # clipped: accepted
+    assert [o.order_id for o in everything] == [new, old]  # newest first; the 91-day-old order is gone
+    assert gone not in {o.order_id for o in everything}
+
+
+def _signed_get(path: str, params: dict[str, object], nonce: int | None = None) -> HttpRequest:
+    payload = base64.b64encode(json.dumps({"nonce": nonce or now_ms()}, separators=(",", ":")).encode()).decode()
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return HttpRequest("GET", path, query, None, _auth_headers(payload), "list_history")
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"statusKind": "CANCELLED"}, "statusKind"),
+        ({"orderId": "abc"}, "orderId"),
+        ({"startTimestamp": "x"}, "startTimestamp"),
+        ({"clientId": 0}, "clientId"),
+    ],
+)
+def test_fake_refuses_out_of_range_history_parameters(fake, venue, session, params, name) -> None:
+    seed(fake, "BTC_USDT", {"131": "open"})
+    resp = send(session, fake.url, _signed_get("/v3/orders/all/btc_usdt", params))
+    assert (resp.status, resp.json()) == (400, {"error": f"Wrong parameter: {name}"})
+    out = venue.parse_list(ListKind.HISTORY, "BTC_USDT", resp)
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED
+    _assert_untouched(fake)
+
+
+def test_fake_refuses_a_page_size_above_the_documented_maximum_from_the_adapter(fake, venue, session) -> None:
+    class TooBig(BitoPro):
+        history_page_size = 1001
+
+    seed(fake, "BTC_USDT", {"132": "open"})
+    big = TooBig(venue.base_url)
+    resp = send(session, fake.url, big.build_list(ListKind.HISTORY, "BTC_USDT", CREDS, now_ms()))
+    out = big.parse_list(ListKind.HISTORY, "BTC_USDT", resp)
+    assert isinstance(out, Failure) and out.kind is FailureKind.REJECTED and out.message == "Wrong parameter: limit"
+    resp = send(session, fake.url, _signed_get("/v3/orders/all/btc_usdt", {"limit": 1000}))
+    assert resp.status == 200 and [o["id"] for o in resp.json()["data"]] == ["132"]
+
+
+def test_fake_history_window_rules(fake, venue, session) -> None:
+    now = now_ms()
+    seed_specs(fake, "BTC_USDT", [{"order_id": "141", "status": "cancelled", "created_ms": now - 2 * DAY_MS}])
+    path = "/v3/orders/all/btc_usdt"
+    over = send(session, fake.url, _signed_get(path, {"startTimestamp": now - 91 * DAY_MS}))
+    assert (over.status, over.json()) == (400, {"error": "Wrong parameter: startTimestamp"})  # > 90 days apart
+    backwards = _signed_get(path, {"startTimestamp": now, "endTimestamp": now - DAY_MS})
+    assert send(session, fake.url, backwards).status == 400
+    both = _signed_get(path, {"startTimestamp": now - 3 * DAY_MS, "endTimestamp": now - DAY_MS})
+    assert [o["id"] for o in send(session, fake.url, both).json()["data"]] == ["141"]
+    before = _signed_get(path, {"endTimestamp": now - 3 * DAY_MS})  # start defaults to 90 days before the end
+    assert send(session, fake.url, before).json() == {"data": []}
+    # The default: the last 90 days, every state.
+    assert [o["status"] for o in send(session, fake.url, _signed_get(path, {})).json()["data"]] == [4]
+
+
+def test_fake_history_status_filters(fake, venue, session) -> None:
+    now = now_ms()
+    seed_specs(
+        fake,
+        "BTC_USDT",
+        [
+            {"order_id": "151", "status": "open", "created_ms": now - 100 * DAY_MS},  # older than the window
+            {"order_id": "152", "status": "open", "conditional": True, "created_ms": now - 3_000},
+            {"order_id": "153", "status": "filled", "created_ms": now - 2_000},
+            {"order_id": "154", "status": "cancelled", "created_ms": now - 1_000, "client_order_id": "77"},
+        ],
+    )
+    path = "/v3/orders/all/btc_usdt"
+
+    def ids(params: dict[str, object]) -> list[str]:
+        resp = send(session, fake.url, _signed_get(path, params))
+        assert resp.status == 200, resp.body
+        return [o["id"] for o in resp.json()["data"]]
+
+    assert ids({}) == ids({"statusKind": "ALL"}) == ["154", "153", "152"]
+    assert ids({"statusKind": "DONE"}) == ["153"]  # 2 and 3 only: a cancelled order is not "done"
+    assert ids({"statusKind": "OPEN"}) == ["152"]  # -1 (not triggered) is open
+    assert ids({"statusKind": "OPEN", "ignoreTimeLimitEnable": "true"}) == ["152", "151"]
+    assert ids({"status": 4, "statusKind": "OPEN"}) == ["154"]  # status takes precedence
+    assert ids({"clientId": 77}) == ["154"]
+    assert ids({"orderId": 153}) == ["153", "152"]  # ids <= orderId
+    assert ids({"limit": 1}) == ["154"]
+
+
+def test_e2e_stop_limit_orders_rest_on_the_ordinary_list(fake, venue, session) -> None:
+    seed_specs(fake, "BTC_USDT", [{"order_id": "161", "conditional": True}, {"order_id": "162"}])
+    stop = OrderRef("BTC_USDT", "161")
+    assert query(venue, session, stop) == Outcome(Verdict.OPEN, None, "-1", "not triggered")
+    # The batch cancel finds it like any other order (ids of this shape are not "SL-" prefixed here).
+    assert run_cancel(venue, session, [stop]) == {stop: Outcome(Verdict.CANCELLED)}
+    orders, _ = list_all(venue, session, ListKind.OPEN, "BTC_USDT")
+    assert [o.order_id for o in orders] == ["162"]
+    (hist,) = [o for o in list_all(venue, session, ListKind.HISTORY, "BTC_USDT")[0] if o.order_id == "161"]
+    assert hist.conditional and hist.status.verdict is Verdict.CANCELLED
+
+
+def test_e2e_cancel_all_is_synchronous_and_takes_stop_limits_too(fake, venue, session) -> None:
+    stops, plain, other = kill_switch_book(fake)
+    r = send(session, fake.url, signed_delete("/v3/orders/btc_usdt", now_ms()))
+    assert r.status == 200 and set(r.json()["data"]) == {"BTC_USDT"}
+    assert set(r.json()["data"]["BTC_USDT"]) == stops | plain  # the ids it cancelled, stop-limits included
+    # Synchronous: the very next listing shows the pair empty, the other pair untouched.
+    assert list_all(venue, session, ListKind.OPEN, "BTC_USDT")[0] == []
+    assert {o.order_id for o in list_all(venue, session, ListKind.OPEN, None)[0]} == other
+    status = fake.order_status(VENUE)
+    assert all(status[i] == "cancelled" for i in stops | plain) and all(status[i] == "open" for i in other)
+
+
+def test_e2e_listing_signing_and_faults(fake, venue, session) -> None:
+    seed(fake, "BTC_USDT", {"171": "open"})
+    wrong = Credentials("test-key", "wrong-secret")
+    for kind in (ListKind.OPEN, ListKind.HISTORY):
+        resp = send(session, venue.base_url, venue.build_list(kind, "BTC_USDT", wrong, now_ms()))
+        out = venue.parse_list(kind, "BTC_USDT", resp)
+        assert isinstance(out, Failure) and out.kind is FailureKind.AUTH and out.http_status == 401
+        stale = now_ms() - NONCE_TOLERANCE_MS - 5_000
+        out = venue.parse_list(
+            kind, "BTC_USDT", send(session, venue.base_url, venue.build_list(kind, "BTC_USDT", CREDS, stale))
+        )
+        assert isinstance(out, Failure) and out.kind is FailureKind.CLOCK
+    fake.fault(VENUE, "list_open", "status", status=429, retry_after=1)
+    out = venue.parse_list(
+        ListKind.OPEN, None, send(session, venue.base_url, venue.build_list(ListKind.OPEN, None, CREDS, now_ms()))
+    )
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 1.0
+    fake.fault(VENUE, "list_history", "malformed")
+    req = venue.build_list(ListKind.HISTORY, "BTC_USDT", CREDS, now_ms())
+    out = venue.parse_list(ListKind.HISTORY, "BTC_USDT", send(session, venue.base_url, req))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    # The fault is spent: the same request now lists the order.
+    page = venue.parse_list(ListKind.HISTORY, "BTC_USDT", send(session, venue.base_url, req))
+    assert isinstance(page, ListPage) and [o.order_id for o in page.orders] == ["171"]
+    _assert_untouched(fake)
+
+
+def test_fake_accepts_ccxt_style_listing_requests(fake, venue, session) -> None:
+    seed(fake, "BTC_USDT", {"181": "open", "182": "cancelled"})
+    seed(fake, "ETH_USDT", {"183": "open"})
+    # ccxt fetch_open_orders(symbol): GET /v3/orders/open?pair=btc_usdt, payload {"nonce": ms} only.
+    resp = send(session, fake.url, _signed_get("/v3/orders/open", {"pair": "btc_usdt"}))
+    assert resp.status == 200 and [o["id"] for o in resp.json()["data"]] == ["181"]
+    page = venue.parse_list(ListKind.OPEN, "BTC_USDT", resp)
+    assert isinstance(page, ListPage) and [o.order_id for o in page.orders] == ["181"]
+    resp = send(session, fake.url, _signed_get("/v3/orders/open", {}))
+    assert sorted(o["id"] for o in resp.json()["data"]) == ["181", "183"]
+    # ccxt fetch_orders(symbol): GET /v3/orders/all/btc_usdt with no parameters.
+    resp = send(session, fake.url, _signed_get("/v3/orders/all/btc_usdt", {}))
+    assert resp.status == 200 and sorted(o["id"] for o in resp.json()["data"]) == ["181", "182"]
+    assert send(session, fake.url, _signed_get("/v3/orders/open", {"pair": "btc-usdt"})).status == 400
+
+
+def test_fake_listing_rates_match_the_adapter() -> None:
+    rates = BitoProDialect().rates
+    assert rates["list_open"] == (BitoPro.list_rate.requests, BitoPro.list_rate.per_seconds) == (5, 1.0)
+    assert rates["list_history"] == (600, 60.0)  # no own limit: the README's 600/min

@@ -32,6 +32,9 @@ from safecancel.model import (
     HttpRequest,
     HttpResponse,
     IdKind,
+    ListedOrder,
+    ListKind,
+    ListPage,
     OrderRef,
     Outcome,
     Verdict,
@@ -545,3 +548,113 @@ def test_asynchronous_cancel_is_what_the_venue_does(venue: str, slow_async_fake:
         wait_until_applied(fake, venue)
         q = a.parse_query(r, send(http, fake.url, a.build_query(r, CREDS, now_ms())))
         assert isinstance(q, Outcome) and q.verdict is Verdict.CANCELLED, q
+
+
+# -- 8. listings: facts, requests, parsers -------------------------------------------------------------
+
+LIST_KINDS = [(v, k) for v, cls in CLASSES.items() for k in sorted(cls.list_kinds)]
+NOW = 1_700_000_000_000
+
+
+def _list_symbol(venue: str, kind: ListKind) -> str | None:
+    return CLASSES[venue].example_symbol if kind in CLASSES[venue].list_needs_symbol else None
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_the_listing_facts(venue: str) -> None:
+    cls = CLASSES[venue]
+    assert isinstance(cls.list_rate, Rate) and cls.list_rate.per_second > 0
+    assert {ListKind.OPEN, ListKind.HISTORY} <= cls.list_kinds <= set(ListKind)
+    assert cls.list_needs_symbol <= cls.list_kinds
+    assert isinstance(cls.history_window_s, float | int) and cls.history_window_s >= 3600
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_a_listing_the_venue_lacks_or_a_missing_symbol_is_an_input_error(venue: str) -> None:
+    a = adapter(venue)
+    for kind in set(ListKind) - CLASSES[venue].list_kinds:
+        with pytest.raises(InputError):
+            a.build_list(kind, CLASSES[venue].example_symbol, MARKED, NOW)
+    for kind in CLASSES[venue].list_needs_symbol:
+        with pytest.raises(InputError):
+            a.build_list(kind, None, MARKED, NOW, account="1")
+    for kind in CLASSES[venue].list_kinds:
+        with pytest.raises(InputError):
+            a.build_list(kind, "bad symbol\x00", MARKED, NOW, account="1")
+
+
+@pytest.mark.parametrize(("venue", "kind"), LIST_KINDS)
+def test_listing_requests_name_their_endpoint_and_keep_secrets_out_of_evidence(venue: str, kind: ListKind) -> None:
+    a = adapter(venue)
+    req = a.build_list(kind, _list_symbol(venue, kind), MARKED, NOW, since_ms=NOW - 60_000, account="1")
+    assert req.endpoint == f"list_{kind.value}"
+    raw = req.method + req.target + (req.body or b"").decode("utf-8", "replace") + json.dumps(dict(req.headers))
+    assert MARKED.api_secret not in raw
+    kept = _evidence(venue, req)
+    for secret in (MARKED.api_key, MARKED.api_secret, MARKED.passphrase, MARKED.identity):
+        assert secret not in kept, (secret, kept)
+
+
+def check_list_parser(venue: str, kind: ListKind, resp: HttpResponse) -> None:
+    out = adapter(venue).parse_list(kind, _list_symbol(venue, kind), resp)
+    if isinstance(out, Failure):
+        _check_failure(out)
+        return
+    assert isinstance(out, ListPage)
+    assert out.cursor is None or isinstance(out.cursor, str)
+    for o in out.orders:
+        assert isinstance(o, ListedOrder)
+        assert o.order_id is not None or o.client_order_id is not None
+        assert isinstance(o.status, Outcome) and isinstance(o.status.verdict, Verdict)
+        assert isinstance(o.symbol, str) and isinstance(o.conditional, bool)
+
+
+@pytest.mark.parametrize(("venue", "kind"), LIST_KINDS)
+@pytest.mark.parametrize("body", JUNK, ids=lambda b: repr(b[:24]))
+def test_junk_listings_never_raise(venue: str, kind: ListKind, body: bytes) -> None:
+    for status in (200, 400, 404, 429, 500, 503):
+        check_list_parser(venue, kind, HttpResponse(status, body, {"retry-after": "soon", "date": "garbage"}))
+    if adapter(venue).build_account_lookup(MARKED, NOW) is not None:
+        assert isinstance(adapter(venue).parse_account_lookup(HttpResponse(200, body)), str | Failure)
+
+
+@pytest.mark.parametrize(("venue", "kind"), LIST_KINDS)
+@SETTINGS
+@given(status=statuses, body=bodies, hdrs=headers)
+def test_arbitrary_listing_replies_never_raise(
+    venue: str, kind: ListKind, status: int, body: bytes, hdrs: dict
+) -> None:
+    check_list_parser(venue, kind, HttpResponse(status, body, hdrs))
+
+
+@pytest.mark.parametrize(("venue", "kind"), LIST_KINDS)
+def test_the_fake_serves_every_listing_the_adapter_builds(venue: str, kind: ListKind, fake: FakeVenue, http) -> None:
+    """One order of each kind and state; every page the adapter asks for is accepted and read back."""
+    cls = CLASSES[venue]
+    sym = cls.example_symbol
+    a = cls(fake.url)
+    fake.seed(venue, sym, [{}, {"conditional": True}, {"status": "filled"}, {"status": "cancelled"}])
+    account = None
+    lookup = a.build_account_lookup(CREDS, now_ms())
+    if lookup is not None:
+        account = a.parse_account_lookup(send(http, fake.url, lookup))
+        assert isinstance(account, str), account
+    found: list[ListedOrder] = []
+    cursor = None
+    for _ in range(10):
+        req = a.build_list(
+            kind, _list_symbol(venue, kind), CREDS, now_ms(), cursor=cursor, since_ms=now_ms() - 60_000, account=account
+        )
+        page = a.parse_list(kind, _list_symbol(venue, kind), send(http, fake.url, req), cursor=cursor)
+        assert isinstance(page, ListPage), page
+        found.extend(page.orders)
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    verdicts = Counter(o.status.verdict for o in found)
+    if kind is ListKind.HISTORY:
+        assert verdicts[Verdict.CANCELLED] >= 1 and verdicts[Verdict.FAILED] >= 1, found
+    else:
+        assert set(verdicts) == {Verdict.OPEN}, found
+        assert len(found) == 1 if (kind is ListKind.CONDITIONAL or ListKind.CONDITIONAL in cls.list_kinds) else 2
+    assert all(o.symbol == sym for o in found)

@@ -33,14 +33,18 @@ from safecancel.model import (
     FailureKind,
     HttpRequest,
     HttpResponse,
+    ListedOrder,
+    ListKind,
+    ListPage,
     OrderRef,
     Outcome,
     Verdict,
 )
 from safecancel.testing import FakeVenue
-from safecancel.testing.dialects.htx import HTXDialect
-from safecancel.venues.base import redact_query
+from safecancel.testing.dialects.htx import ACCOUNT_ID, HTXDialect
+from safecancel.venues.base import Rate, redact_query
 from safecancel.venues.htx import (
+    HISTORY_REACH_MS,
     HTX,
     canonical_query,
     encode,
@@ -892,3 +896,864 @@ def test_e2e_rate_limit_enforcement_answers_like_htx() -> None:
         # 50 per 2 s (refill 25/s): a burst of 70 on loopback exceeds it.
         assert limited and all(r.kind is FailureKind.RATE_LIMITED for r in limited)
         assert all(isinstance(r, dict) for r in results[:50])
+
+
+# -- listings: facts, requests, the docs' samples ------------------------------------------------------
+
+OPEN_ORDERS_SAMPLE = {  # GET /v1/order/openOrders success example
+    "status": "ok",
+    "data": [
+        {
+            "symbol": "apnusdt",
+            "source": "web",
+            "price": "1.555550000000000000",
+            "created-at": 1630633835224,
+            "amount": "572.330000000000000000",
+            "account-id": 13496526,
+            "filled-cash-amount": "0.0",
+            "client-order-id": "",
+            "filled-amount": "0.0",
+            "filled-fees": "0.0",
+            "id": 357630527817871,
+            "state": "submitted",
+            "type": "sell-limit",
+        }
+    ],
+}
+
+ALGO_OPENING_SAMPLE = {  # GET /v2/algo-orders/opening success example
+    "code": 200,
+    "data": [
+        {
+            "lastActTime": 1630657250326,
+            "orderOrigTime": 1630657250238,
+            "symbol": "adausdt",
+            "source": "api",
+            "clientOrderId": "123",
+            "orderSide": "buy",
+            "orderType": "limit",
+            "orderPrice": "0.1",
+            "orderSize": "100",
+            "accountId": 13496526,
+            "timeInForce": "gtc",
+            "stopPrice": "0.1",
+            "orderStatus": "created",
+        },
+        {
+            "lastActTime": 1630657243576,
+            "orderOrigTime": 1630657243534,
+            "symbol": "adausdt",
+            "source": "api",
+            "clientOrderId": "12",
+            "orderSide": "buy",
+            "orderType": "limit",
+            "orderPrice": "0.1",
+            "orderSize": "100",
+            "accountId": 13496526,
+            "timeInForce": "gtc",
+            "stopPrice": "0.1",
+            "orderStatus": "created",
+        },
+    ],
+}
+
+ACCOUNTS_SAMPLE = {  # GET /v1/account/accounts success example
+    "status": "ok",
+    "data": [
+        {"id": 10000001, "type": "spot", "subtype": "", "state": "working"},
+        {"id": 10000002, "type": "otc", "subtype": "", "state": "working"},
+        {"id": 10000003, "type": "point", "subtype": "", "state": "working"},
+    ],
+}
+
+
+def history_sample(*entries: dict) -> dict:
+    """A GET /v1/order/history reply made of the docs' sample entry, varied per order."""
+    base = {
+        "id": 357632718898331,
+        "symbol": "adausdt",
+        "account-id": 13496526,
+        "client-order-id": "23456",
+        "amount": "5.000000000000000000",
+        "price": "1.000000000000000000",
+        "created-at": 1630649406687,
+        "type": "buy-limit-maker",
+        "field-amount": "0.0",
+        "field-cash-amount": "0.0",
+        "field-fees": "0.0",
+        "finished-at": 0,
+        "source": "spot-api",
+        "state": "submitted",
+        "canceled-at": 0,
+    }
+    return {"status": "ok", "data": [{**base, **e} for e in entries]}
+
+
+def test_listing_facts() -> None:
+    # The slowest listing endpoint (algo-orders/opening and order/history: 20 per 2 s) paces them all.
+    assert HTX.list_rate == Rate(20, 2.0)
+    assert HTX.list_kinds == frozenset(ListKind)  # algo orders have a list of their own
+    assert HTX.list_needs_symbol == frozenset()
+    assert 47 * 3600 < HTX.history_window_s < 48 * 3600  # "within 48 hours", a minute inside for clock drift
+
+
+def test_account_lookup_request_and_docs_sample() -> None:
+    creds = Credentials("e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", "456")
+    req = HTX().build_account_lookup(creds, NOW)
+    assert (req.method, req.path, req.endpoint, req.body) == ("GET", "/v1/account/accounts", "account", None)
+    query, sig = req.query.rsplit("&Signature=", 1)
+    assert query == (
+        "AccessKeyId=e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx&SignatureMethod=HmacSHA256&SignatureVersion=2"
+        "&Timestamp=2017-05-11T15%3A19%3A30"
+    )
+    text = "GET\napi.huobi.pro\n/v1/account/accounts\n" + query
+    assert (
+        dict(parse_qsl("s=" + sig))["s"]
+        == base64.b64encode(hmac.new(b"456", text.encode(), hashlib.sha256).digest()).decode()
+    )
+    assert HTX().parse_account_lookup(reply(ACCOUNTS_SAMPLE)) == "10000001"  # the spot one, not the first listed
+
+
+@pytest.mark.parametrize(
+    ("accounts", "kind", "words"),
+    [
+        ([{"id": 1, "type": "otc", "state": "working"}], FailureKind.REJECTED, "no spot account"),
+        ([{"id": 1, "type": "spot", "state": "lock"}], FailureKind.REJECTED, "not working"),
+        ([{"id": "01", "type": "spot", "state": "working"}], FailureKind.UNKNOWN_OUTCOME, "account id"),
+        ({"id": 1}, FailureKind.UNKNOWN_OUTCOME, "not a list"),
+    ],
+)
+def test_account_lookup_without_a_working_spot_account(accounts: object, kind: FailureKind, words: str) -> None:
+    got = HTX().parse_account_lookup(reply({"status": "ok", "data": accounts}))
+    assert isinstance(got, Failure) and got.kind is kind and words in (got.message or ""), got
+
+
+def test_account_lookup_errors_are_classified() -> None:
+    venue = HTX()
+    auth = venue.parse_account_lookup(err("api-signature-not-valid", "Signature not valid: Verification failure"))
+    assert isinstance(auth, Failure) and auth.kind is FailureKind.AUTH
+    html = venue.parse_account_lookup(reply(b"<html>bad gateway</html>", 502, {"content-type": "text/html"}))
+    assert (
+        isinstance(html, Failure)
+        and html.kind is FailureKind.UNKNOWN_OUTCOME
+        and "not htx's JSON" in (html.message or "")
+    )
+
+
+def test_open_listing_request_vector() -> None:
+    creds = Credentials("e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", "456")
+    req = HTX().build_list(ListKind.OPEN, "btcusdt", creds, NOW, account="100009")
+    assert (req.method, req.path, req.endpoint, req.body) == ("GET", "/v1/order/openOrders", "list_open", None)
+    query, sig = req.query.rsplit("&Signature=", 1)
+    # Every parameter of a GET is signed; the page size is the documented maximum.
+    assert query == (
+        "AccessKeyId=e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx&SignatureMethod=HmacSHA256&SignatureVersion=2"
+        "&Timestamp=2017-05-11T15%3A19%3A30&account-id=100009&size=500&symbol=btcusdt"
+    )
+    text = "GET\napi.huobi.pro\n/v1/order/openOrders\n" + query
+    assert (
+        dict(parse_qsl("s=" + sig))["s"]
+        == base64.b64encode(hmac.new(b"456", text.encode(), hashlib.sha256).digest()).decode()
+    )
+
+
+def _params(req: HttpRequest) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in parse_qsl(req.query)
+        if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "Signature")
+    }
+
+
+def test_listing_requests_and_their_cursors() -> None:
+    venue = HTX()
+    first = venue.build_list(ListKind.OPEN, None, CREDS, NOW, account="7")
+    assert _params(first) == {"account-id": "7", "size": "500"}  # every symbol: no symbol parameter
+    nxt = venue.build_list(ListKind.OPEN, None, CREDS, NOW, account="7", cursor="from=357630527817871")
+    assert _params(nxt) == {"account-id": "7", "size": "500", "from": "357630527817871", "direct": "next"}
+    algo = venue.build_list(ListKind.CONDITIONAL, "adausdt", CREDS, NOW, account="7", cursor="fromId=9585084")
+    assert (algo.path, algo.endpoint) == ("/v2/algo-orders/opening", "list_conditional")
+    assert _params(algo) == {"limit": "500", "accountId": "7", "fromId": "9585084", "symbol": "adausdt"}
+    assert _params(venue.build_list(ListKind.CONDITIONAL, None, CREDS, NOW)) == {"limit": "500"}
+
+
+@pytest.mark.parametrize(
+    ("since_ms", "cursor", "start", "end"),
+    [
+        (NOW - 3_600_000, None, NOW - 3_600_000, None),
+        (None, None, NOW - HISTORY_REACH_MS, None),  # the whole reach
+        (NOW - 72 * 3_600_000, None, NOW - HISTORY_REACH_MS, None),  # clipped to 48 h (less a minute)
+        (NOW + 5_000, None, NOW, None),  # a since in the future (clock skew) never makes start > now
+        (NOW - 3_600_000, "end-time=1494515000000", NOW - 3_600_000, 1494515000000),
+        (NOW - 60_000, "end-time=1494515000000", 1494515000000, 1494515000000),  # never start after end
+    ],
+)
+def test_history_request_window(since_ms: int | None, cursor: str | None, start: int, end: int | None) -> None:
+    req = HTX().build_list(ListKind.HISTORY, None, CREDS, NOW, since_ms=since_ms, cursor=cursor)
+    assert (req.path, req.endpoint) == ("/v1/order/history", "list_history")
+    params = _params(req)
+    assert params.pop("start-time") == str(start)
+    assert params.pop("end-time", None) == (None if end is None else str(end))
+    assert params == {"direct": "next", "size": "1000"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "symbol", "kw", "words"),
+    [
+        (ListKind.OPEN, "btcusdt", {}, "needs the spot account-id"),
+        (ListKind.OPEN, "BTC-USDT", {"account": "1"}, "malformed symbol 'BTC-USDT'"),
+        (ListKind.HISTORY, "btc usdt", {}, "malformed symbol"),
+        (ListKind.OPEN, None, {"account": "abc"}, "account-id"),
+        (ListKind.OPEN, None, {"account": "1", "cursor": "from=abc"}, "not a cursor of the open-orders listing"),
+        (ListKind.OPEN, None, {"account": "1", "cursor": "fromId=5"}, "not a cursor"),  # another listing's cursor
+        (ListKind.HISTORY, None, {"cursor": "end-time=-5"}, "not a cursor"),
+        ("open", None, {"account": "1"}, "no such listing"),
+    ],
+)
+def test_listing_input_errors(kind: object, symbol: str | None, kw: dict, words: str) -> None:
+    with pytest.raises(InputError, match=re.escape(words)):
+        HTX().build_list(kind, symbol, CREDS, NOW, **kw)  # type: ignore[arg-type]
+
+
+def test_docs_open_orders_sample() -> None:
+    page = HTX().parse_list(ListKind.OPEN, None, reply(OPEN_ORDERS_SAMPLE))
+    assert page == ListPage(
+        (
+            ListedOrder(
+                symbol="apnusdt",
+                order_id="357630527817871",
+                client_order_id=None,  # "" means none
+                status=Outcome(Verdict.OPEN, None, None, "submitted"),
+                conditional=False,
+                side="sell",
+                order_type="sell-limit",
+                price="1.555550000000000000",
+                quantity="572.330000000000000000",
+                filled="0.0",
+                created_ms=1630633835224,
+                updated_ms=None,
+            ),
+        ),
+        None,  # one entry of 500 asked: the last page
+    )
+
+
+def test_stop_limit_orders_on_the_ordinary_list_are_conditional() -> None:
+    entry = {**OPEN_ORDERS_SAMPLE["data"][0], "type": "buy-stop-limit", "stop-price": "1.5", "operator": "lte"}  # type: ignore[index]
+    page = HTX().parse_list(ListKind.OPEN, None, reply({"status": "ok", "data": [entry]}))
+    assert isinstance(page, ListPage) and page.orders[0].conditional and page.orders[0].side == "buy"
+
+
+def test_docs_algo_opening_sample() -> None:
+    page = HTX().parse_list(ListKind.CONDITIONAL, None, reply(ALGO_OPENING_SAMPLE))
+    assert isinstance(page, ListPage) and page.cursor is None  # no nextId: no further page
+    assert [(o.client_order_id, o.order_id, o.conditional) for o in page.orders] == [
+        ("123", None, True),
+        ("12", None, True),
+    ]
+    first = page.orders[0]
+    assert first.status == Outcome(Verdict.OPEN, None, None, "created")
+    assert (first.symbol, first.side, first.order_type, first.price, first.quantity) == (
+        "adausdt",
+        "buy",
+        "limit",
+        "0.1",
+        "100",
+    )
+    assert (first.created_ms, first.updated_ms) == (1630657250238, 1630657250326)
+    assert first.ref == OrderRef("adausdt", client_order_id="123")  # cancelled by client id (algo cancellation)
+    more = HTX().parse_list(ListKind.CONDITIONAL, None, reply({**ALGO_OPENING_SAMPLE, "nextId": 9585084}))
+    assert isinstance(more, ListPage) and more.cursor == "fromId=9585084"
+    assert (
+        HTX().build_list(ListKind.CONDITIONAL, None, CREDS, NOW, cursor=more.cursor).query.count("fromId=9585084") == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "verdict", "reason"),
+    [
+        ("submitted", Verdict.OPEN, None),
+        ("created", Verdict.OPEN, None),
+        ("partial-filled", Verdict.OPEN, None),
+        ("canceling", Verdict.UNKNOWN, REASON_CANCELLING),
+        ("canceled", Verdict.CANCELLED, None),
+        ("partial-canceled", Verdict.CANCELLED, None),
+        ("filled", Verdict.FAILED, REASON_FILLED),
+        ("pre-submitted", Verdict.UNKNOWN, REASON_AMBIGUOUS),  # a word ccxt knows and the docs do not
+    ],
+)
+def test_history_states_read_as_the_query_reads_them(state: str, verdict: Verdict, reason: str | None) -> None:
+    page = HTX().parse_list(ListKind.HISTORY, None, reply(history_sample({"state": state})))
+    assert isinstance(page, ListPage) and page.cursor is None
+    status = page.orders[0].status
+    assert (status.verdict, status.reason) == (verdict, reason)
+    assert state in (status.message or "")  # the venue's own word
+    # The same word in an order-detail reply reads the same.
+    detail = {"status": "ok", "data": history_sample({"state": state})["data"][0]}
+    as_query = HTX().parse_query(OrderRef("adausdt", order_id="357632718898331"), reply(detail))
+    assert isinstance(as_query, Outcome) and (as_query.verdict, as_query.reason) == (verdict, reason)
+
+
+def test_history_entry_fields_and_exact_ids() -> None:
+    page = HTX().parse_list(
+        ListKind.HISTORY,
+        None,
+        reply(
+            history_sample(
+                {
+                    "id": 2**63 - 1,
+                    "symbol": "ADAUSDT",
+                    "state": "canceled",
+                    "canceled-at": 1630649500000,
+                    "finished-at": 1630649500001,
+                    "field-amount": "1.5",
+                }
+            )
+        ),
+    )
+    assert isinstance(page, ListPage)
+    o = page.orders[0]
+    assert o.order_id == "9223372036854775807"  # a JSON number keeps every digit
+    assert o.symbol == "adausdt"  # spelled as validate accepts it
+    assert (o.client_order_id, o.filled, o.updated_ms, o.order_type, o.side) == (
+        "23456",
+        "1.5",
+        1630649500001,
+        "buy-limit-maker",
+        "buy",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry", "words"),
+    [
+        (ListKind.OPEN, {"id": None}, "has no order id"),
+        (ListKind.OPEN, {"id": 0}, "unreadable order id 0"),
+        (ListKind.OPEN, {"id": "0123"}, "unreadable order id"),
+        (ListKind.OPEN, {"id": 2**63}, "unreadable order id"),
+        (ListKind.OPEN, {"id": True}, "unreadable order id"),
+        (ListKind.OPEN, {"id": 1.5}, "unreadable order id"),
+        (ListKind.OPEN, {"symbol": None}, "has no symbol"),
+        (ListKind.OPEN, {"symbol": "btc/usdt"}, "unreadable symbol"),
+        (ListKind.OPEN, {"client-order-id": "a b"}, "unreadable client-order-id"),
+        (ListKind.HISTORY, {"symbol": ""}, "has no symbol"),
+        (ListKind.CONDITIONAL, {"clientOrderId": ""}, "has no clientOrderId"),
+        (ListKind.CONDITIONAL, {"clientOrderId": "x" * 65}, "unreadable clientOrderId"),
+        (ListKind.CONDITIONAL, {"orderId": "-3"}, "unreadable orderId"),
+    ],
+)
+def test_an_unreadable_entry_makes_the_whole_page_a_failure(kind: ListKind, entry: dict, words: str) -> None:
+    good = (
+        ALGO_OPENING_SAMPLE
+        if kind is ListKind.CONDITIONAL
+        else (OPEN_ORDERS_SAMPLE if kind is ListKind.OPEN else history_sample({}))
+    )
+    first = {**good["data"][0], **entry}  # type: ignore[index]
+    body = {**good, "data": [good["data"][0], first]}  # type: ignore[index]
+    got = HTX().parse_list(kind, None, reply(body))
+    assert isinstance(got, Failure) and got.kind is FailureKind.UNKNOWN_OUTCOME, got
+    assert words in (got.message or "") and "entry 2" in (got.message or "") and "complete" in (got.message or "")
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        (ListKind.OPEN, {"status": "ok", "data": {"id": 1}}),
+        (ListKind.OPEN, {"status": "ok"}),
+        (ListKind.HISTORY, {"status": "ok", "data": None}),
+        (ListKind.HISTORY, {"status": "ok", "data": ["x"]}),
+        (ListKind.CONDITIONAL, {"code": 200, "data": None}),
+        (ListKind.CONDITIONAL, {"code": 200, "data": [], "nextId": "soon"}),
+    ],
+)
+def test_a_non_list_where_a_list_belongs_is_a_failure(kind: ListKind, body: dict) -> None:
+    got = HTX().parse_list(kind, None, reply(body))
+    assert isinstance(got, Failure) and got.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+def _open_entries(ids: list[int]) -> dict:
+    return {"status": "ok", "data": [{**OPEN_ORDERS_SAMPLE["data"][0], "id": i} for i in ids]}  # type: ignore[index]
+
+
+def test_open_paging_a_full_page_continues_from_its_smallest_id() -> None:
+    venue = HTX()
+    full = venue.parse_list(ListKind.OPEN, None, reply(_open_entries(list(range(2000, 1500, -1)))))
+    assert isinstance(full, ListPage) and len(full.orders) == 500 and full.cursor == "from=1501"
+    short = venue.parse_list(ListKind.OPEN, None, reply(_open_entries(list(range(2000, 1501, -1)))))
+    assert isinstance(short, ListPage) and short.cursor is None  # 499 < 500: the last page
+    # The next page may repeat its `from` order (if HTX counts it inclusively), never list one above it.
+    again = venue.parse_list(ListKind.OPEN, None, reply(_open_entries([1501, 1500])), cursor="from=1501")
+    assert isinstance(again, ListPage) and again.cursor is None
+    above = venue.parse_list(ListKind.OPEN, None, reply(_open_entries([1502, 1500])), cursor="from=1501")
+    assert isinstance(above, Failure) and "above from=1501" in (above.message or "")
+    # A full page in ascending order would send the next request the wrong way: refuse to guess.
+    ascending = venue.parse_list(ListKind.OPEN, None, reply(_open_entries(list(range(1501, 2001)))))
+    assert isinstance(ascending, Failure) and "descending" in (ascending.message or "")
+
+
+def _history_entries(created: list[int], **extra: object) -> dict:
+    body = history_sample(*({"id": 10_000 + n, "created-at": c} for n, c in enumerate(created)))
+    return {**body, **extra}
+
+
+def test_history_paging_ends_the_next_window_at_the_oldest_creation_time() -> None:
+    venue = HTX()
+    created = [NOW - n // 3 for n in range(1000)]  # three orders per millisecond, newest first
+    full = venue.parse_list(ListKind.HISTORY, None, reply(_history_entries(created, **{"next-time": created[-1] - 1})))
+    assert isinstance(full, ListPage) and full.cursor == f"end-time={min(created)}"  # inclusive: its siblings too
+    # HTX's next-time alone also says there is more (when fewer than `size` came back, as the docs allow).
+    partial = venue.parse_list(
+        ListKind.HISTORY, None, reply(_history_entries([NOW, NOW - 5], **{"next-time": NOW - 6}))
+    )
+    assert isinstance(partial, ListPage) and partial.cursor == f"end-time={NOW - 5}"
+    last = venue.parse_list(ListKind.HISTORY, None, reply(_history_entries([NOW, NOW - 5])), cursor=f"end-time={NOW}")
+    assert isinstance(last, ListPage) and last.cursor is None
+    stuck = venue.parse_list(ListKind.HISTORY, None, reply(_history_entries([NOW] * 1000)), cursor=f"end-time={NOW}")
+    assert isinstance(stuck, Failure) and "one millisecond" in (stuck.message or "")
+    later = venue.parse_list(ListKind.HISTORY, None, reply(_history_entries([NOW + 1])), cursor=f"end-time={NOW}")
+    assert isinstance(later, Failure) and "after end-time" in (later.message or "")
+    undated = _history_entries(created)
+    del undated["data"][7]["created-at"]
+    got = venue.parse_list(ListKind.HISTORY, None, reply(undated))
+    assert isinstance(got, Failure) and "created-at" in (got.message or "")
+
+
+@pytest.mark.parametrize(
+    ("kind", "resp", "fkind", "code"),
+    [
+        (
+            ListKind.OPEN,
+            err("api-signature-not-valid", "Signature not valid: Incorrect Access key [Access key错误]"),
+            FailureKind.AUTH,
+            "api-signature-not-valid",
+        ),
+        (
+            ListKind.HISTORY,
+            err("invalid-interval", "Query window is zero, negative or greater than limitation"),
+            FailureKind.REJECTED,
+            "invalid-interval",
+        ),
+        (
+            ListKind.HISTORY,
+            err(
+                "base-request-exceed-frequency-limit",
+                "Frequency of requests has exceeded the limit",
+                429,
+                {"retry-after": "2"},
+            ),
+            FailureKind.RATE_LIMITED,
+            "base-request-exceed-frequency-limit",
+        ),
+        (ListKind.CONDITIONAL, reply({"code": 1003, "message": "invalid signature"}), FailureKind.AUTH, "1003"),
+        (ListKind.CONDITIONAL, reply({"code": 1002, "message": "unauthorized"}), FailureKind.AUTH, "1002"),
+        (
+            ListKind.CONDITIONAL,
+            reply({"code": 1003, "message": "Signature not valid: Invalid submission time or incorrect time format"}),
+            FailureKind.CLOCK,
+            "1003",
+        ),
+        (
+            ListKind.CONDITIONAL,
+            reply({"code": 1006, "message": "Exceed rate limit"}, 429, {"retry-after": "3"}),
+            FailureKind.RATE_LIMITED,
+            "1006",
+        ),
+        (
+            ListKind.CONDITIONAL,
+            reply({"code": 2002, "message": "invalid parameter: limit"}),
+            FailureKind.REJECTED,
+            "2002",
+        ),
+        (
+            ListKind.CONDITIONAL,
+            reply({"code": 500, "message": "System error"}, 500),
+            FailureKind.UNKNOWN_OUTCOME,
+            "500",
+        ),
+        (ListKind.CONDITIONAL, reply({"code": 4321, "message": "new"}), FailureKind.UNKNOWN_OUTCOME, "4321"),
+        # A gateway's v1 envelope on the v2 path is still HTX's word.
+        (
+            ListKind.CONDITIONAL,
+            err("api-signature-not-valid", "Signature not valid: Verification failure [校验失败]"),
+            FailureKind.AUTH,
+            "api-signature-not-valid",
+        ),
+        (ListKind.CONDITIONAL, reply({"status": "ok", "data": []}), FailureKind.UNKNOWN_OUTCOME, None),
+        (ListKind.OPEN, reply({"code": 200, "data": []}), FailureKind.UNKNOWN_OUTCOME, None),  # v2 shape on a v1 path
+        (
+            ListKind.OPEN,
+            reply(b"<html>502</html>", 502, {"content-type": "text/html"}),
+            FailureKind.UNKNOWN_OUTCOME,
+            None,
+        ),
+        (
+            ListKind.CONDITIONAL,
+            reply(b"<html>404</html>", 404, {"content-type": "text/html"}),
+            FailureKind.REJECTED,
+            None,
+        ),
+    ],
+)
+def test_listing_errors_are_classified(
+    kind: ListKind, resp: HttpResponse, fkind: FailureKind, code: str | None
+) -> None:
+    got = HTX().parse_list(kind, None, resp)
+    assert isinstance(got, Failure) and (got.kind, got.code) == (fkind, code), got
+    if fkind is FailureKind.RATE_LIMITED:
+        assert got.retry_after is not None
+
+
+listing_entries = st.dictionaries(
+    st.sampled_from(
+        [
+            "id",
+            "symbol",
+            "client-order-id",
+            "clientOrderId",
+            "orderId",
+            "state",
+            "orderStatus",
+            "type",
+            "created-at",
+            "orderOrigTime",
+            "amount",
+            "price",
+            "finished-at",
+            "canceled-at",
+            "updated-at",
+            "filled-amount",
+            "field-amount",
+        ]
+    ),
+    st.sampled_from(
+        ["btcusdt", "", "1", 1, 0, -1, 2**63, "submitted", "canceled", "buy-stop-limit", None, True, 1.5, "x y"]
+    )
+    | json_values,
+    max_size=8,
+)
+listing_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["ok", "error", None]),
+        "code": st.sampled_from([200, "200", 1003, None, True]),
+        "data": st.lists(listing_entries | json_values, max_size=4) | json_values,
+        "nextId": st.sampled_from([None, 1, "2", 0, -1, "x", True]),
+        "next-time": st.sampled_from([None, 1, "2", 0, "x"]),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=listing_bodies,
+    status=st.sampled_from([200, 200, 200, 400, 429, 503]),
+    kind=st.sampled_from(list(ListKind)),
+    cursor=st.sampled_from([None, "from=5", "fromId=5", "end-time=5", "junk"]),
+)
+def test_listing_parsers_never_raise(body: dict, status: int, kind: ListKind, cursor: str | None) -> None:
+    got = HTX().parse_list(kind, None, reply(body, status), cursor=cursor)
+    assert isinstance(got, (ListPage, Failure))
+    if isinstance(got, ListPage):
+        assert status == 200
+        for o in got.orders:
+            assert o.order_id is not None or o.client_order_id is not None
+            if o.order_id is not None:
+                OrderRef(o.symbol, order_id=o.order_id)
+                HTX().validate([o.ref])  # everything listed can be cancelled or queried as it came
+        if got.cursor is not None:
+            HTX().build_list(kind, None, CREDS, NOW, cursor=got.cursor, account="1")  # and its cursor is usable
+    assert isinstance(HTX().parse_account_lookup(reply(body, status)), (str, Failure))
+
+
+# -- listings against the fake venue ------------------------------------------------------------------
+
+
+def read_listing(
+    http: requests.Session, fake: FakeVenue, kind: ListKind, symbol: str | None = None, *, since_ms: int | None = None
+) -> list[ListPage]:
+    """Every page of one listing, as a caller pages it: account lookup first, then cursor after cursor."""
+    venue = HTX(fake.url)
+    account = venue.parse_account_lookup(send(http, fake, venue.build_account_lookup(CREDS, now_ms())))
+    assert account == str(ACCOUNT_ID)  # the spot account, not the otc or point one
+    pages: list[ListPage] = []
+    cursor = None
+    for _ in range(20):
+        req = venue.build_list(kind, symbol, CREDS, now_ms(), cursor=cursor, since_ms=since_ms, account=account)
+        page = venue.parse_list(kind, symbol, send(http, fake, req), cursor=cursor)
+        assert isinstance(page, ListPage), page
+        pages.append(page)
+        if page.cursor is None:
+            return pages
+        cursor = page.cursor
+    raise AssertionError("the listing never reached its last page")
+
+
+def listed(pages: list[ListPage]) -> dict[str, ListedOrder]:
+    """The orders of all pages by id (order id, else client id); a repeat must agree with its first sighting."""
+    out: dict[str, ListedOrder] = {}
+    for page in pages:
+        for o in page.orders:
+            key = o.order_id or f"cid:{o.client_order_id}"
+            assert out.setdefault(key, o).status == o.status
+    return out
+
+
+def test_e2e_open_listing_pages_through_more_than_500_orders(fake, http) -> None:
+    mine = [
+        o["order_id"] for o in fake.seed("htx", "btcusdt", [{"side": "sell" if i % 2 else "buy"} for i in range(1100)])
+    ]
+    algo = fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"algo-{i}"} for i in range(10)])
+    other = [o["order_id"] for o in fake.seed("htx", "ethusdt", [{} for _ in range(20)])]
+    fake.seed("htx", "btcusdt", [{"status": "filled"}, {"status": "cancelled"}])  # not open: never listed
+
+    pages = read_listing(http, fake, ListKind.OPEN, "btcusdt")
+    assert [len(p.orders) for p in pages] == [500, 500, 100]  # 500 per page, the documented maximum
+    orders = listed(pages)
+    assert set(orders) == set(mine)  # every open btcusdt order once; no algo order, no other symbol
+    assert all(
+        o.status == Outcome(Verdict.OPEN, None, None, "submitted") and not o.conditional for o in orders.values()
+    )
+    assert {o.side for o in orders.values()} == {"buy", "sell"} and {o.symbol for o in orders.values()} == {"btcusdt"}
+    assert [r["endpoint"] for r in fake.requests("htx")] == ["account"] + ["list_open"] * 3
+
+    everything = listed(read_listing(http, fake, ListKind.OPEN))  # no symbol: every symbol
+    assert set(everything) == set(mine) | set(other)
+
+    conditional = listed(read_listing(http, fake, ListKind.CONDITIONAL, "btcusdt"))
+    assert {o.client_order_id for o in conditional.values()} == {o["client_order_id"] for o in algo}
+    assert all(o.conditional and o.order_id is None and o.status.verdict is Verdict.OPEN for o in conditional.values())
+
+
+def test_e2e_algo_listing_pages_by_next_id(fake, http) -> None:
+    algo = fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"tp-{i}"} for i in range(620)])
+    fake.seed("htx", "btcusdt", [{}])
+    pages = read_listing(http, fake, ListKind.CONDITIONAL)
+    assert [len(p.orders) for p in pages] == [500, 120]
+    assert pages[0].cursor is not None and pages[0].cursor.startswith("fromId=")
+    assert {o.client_order_id for o in listed(pages).values()} == {o["client_order_id"] for o in algo}
+
+
+def test_e2e_algo_orders_are_out_of_the_trading_endpoints_reach(fake, http) -> None:
+    fake.seed(
+        "htx", "btcusdt", [{"order_id": "777", "client_order_id": "algo-x", "conditional": True}, {"order_id": "778"}]
+    )
+    venue = HTX(fake.url)
+    # batchcancel by order id and by client id: HTX's trading side does not know an untriggered algo order.
+    for refs in (oid("777"), cid("algo-x")):
+        out = venue.parse_cancel(refs, send(http, fake, venue.build_cancel(refs, CREDS, now_ms())))
+        assert out[refs[0]].code == "base-record-invalid", out
+        outcome = venue.parse_query(refs[0], send(http, fake, venue.build_query(refs[0], CREDS, now_ms())))
+        assert outcome.reason == REASON_NOT_FOUND
+    # batchCancelOpenOrders leaves it alone too; the ordinary order is cancelled.
+    signed = _raw_signed("POST", "/v1/order/orders/batchCancelOpenOrders", host=f"127.0.0.1:{fake.port}")
+    resp = send(
+        http,
+        fake,
+        HttpRequest(
+            "POST", "/v1/order/orders/batchCancelOpenOrders", signed, b"{}", {"Content-Type": "application/json"}
+        ),
+    )
+    assert json.loads(resp.body)["data"] == {"success-count": 1, "failed-count": 0, "next-id": -1}
+    assert (ledger(fake, "777").status, ledger(fake, "777").cancel_requests) == ("open", 0)
+    assert ledger(fake, "778").status == "cancelling"
+    assert set(listed(read_listing(http, fake, ListKind.OPEN))) == set()  # 778 is canceling: off the open list
+    assert [o.client_order_id for o in listed(read_listing(http, fake, ListKind.CONDITIONAL)).values()] == ["algo-x"]
+
+
+def test_e2e_history_states_and_htxs_memory(http) -> None:
+    # A cancel accepted here takes a minute to apply, so the first listing sees it pending whatever the pace.
+    with FakeVenue(dialects=[HTXDialect()], async_delay_ms=60_000) as fake:
+        now = now_ms()
+        fake.seed("htx", "btcusdt", [{"order_id": "501"}, {"order_id": "502", "status": "filled"}])
+        fake.seed("htx", "btcusdt", [{"order_id": "503", "status": "cancelled"}, {"order_id": "504"}])
+        fake.seed("htx", "btcusdt", [{"order_id": "505", "conditional": True, "client_order_id": "c-505"}])
+        fake.seed("htx", "ethusdt", [{"order_id": "506", "status": "filled", "created_ms": now - 3 * 3600_000}])
+        # An API order cancelled more than 2 h ago, and one created before the 48 h window: HTX lists neither.
+        fake.seed("htx", "btcusdt", [{"order_id": "507", "status": "cancelled", "created_ms": now - 3 * 3600_000}])
+        fake.seed("htx", "btcusdt", [{"order_id": "508", "status": "filled", "created_ms": now - 49 * 3600_000}])
+        venue = HTX(fake.url)
+        accepted = venue.parse_cancel(oid("504"), send(http, fake, venue.build_cancel(oid("504"), CREDS, now_ms())))
+        assert accepted[oid("504")[0]].reason == REASON_ACCEPTED
+
+        orders = listed(read_listing(http, fake, ListKind.HISTORY, since_ms=now - 72 * 3600_000))
+        states = {i: (o.status.verdict, o.status.reason, o.status.message) for i, o in orders.items()}
+        assert states == {
+            "501": (Verdict.OPEN, None, "submitted"),
+            "502": (Verdict.FAILED, REASON_FILLED, "filled"),
+            "503": (Verdict.CANCELLED, None, "canceled"),
+            "504": (Verdict.UNKNOWN, REASON_CANCELLING, "canceling"),  # accepted, not applied yet
+            "506": (Verdict.FAILED, REASON_FILLED, "filled"),  # every symbol in one listing
+        }
+        # Two minutes later on the venue's clock (still inside the 5-minute Timestamp tolerance) it is applied.
+        fake.fault("htx", "list_history", "clock_skew", offset_ms=120_000)
+        again = listed(read_listing(http, fake, ListKind.HISTORY, "btcusdt", since_ms=now - 60_000))
+        assert again["504"].status == Outcome(Verdict.CANCELLED, None, None, "canceled") and "506" not in again
+
+
+def test_e2e_history_pages_by_creation_time(fake, http) -> None:
+    start = now_ms() - 3600_000
+    seeded = fake.seed("htx", "btcusdt", [{"created_ms": start + i // 3} for i in range(2100)])  # 3 per millisecond
+    pages = read_listing(http, fake, ListKind.HISTORY, since_ms=start - 1000)
+    assert len(pages) == 3 and [len(p.orders) for p in pages[:2]] == [1000, 1000]
+    orders = listed(pages)  # a boundary millisecond is read twice, never skipped
+    assert set(orders) == {o["order_id"] for o in seeded}
+    assert sum(len(p.orders) for p in pages) > 2100
+
+
+def test_e2e_a_malformed_entry_fails_the_whole_listing_page(fake, http) -> None:
+    fake.seed("htx", "btcusdt", [{} for _ in range(3)])
+    fake.seed("htx", "BTC/USDT", [{}])  # a symbol HTX never spells so: the entry cannot be read
+    venue = HTX(fake.url)
+    req = venue.build_list(ListKind.OPEN, None, CREDS, now_ms(), account=str(ACCOUNT_ID))
+    got = venue.parse_list(ListKind.OPEN, None, send(http, fake, req))
+    assert isinstance(got, Failure) and got.kind is FailureKind.UNKNOWN_OUTCOME and "'BTC/USDT'" in (got.message or "")
+    fake.fault("htx", "list_history", "malformed")
+    req = venue.build_list(ListKind.HISTORY, "btcusdt", CREDS, now_ms())
+    cut = venue.parse_list(ListKind.HISTORY, "btcusdt", send(http, fake, req))
+    assert isinstance(cut, Failure) and cut.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "bad", "good", "code"),
+    [
+        (ListKind.OPEN, "/v1/order/openOrders", {"size": "501"}, {"size": "500"}, "invalid-parameter"),
+        (ListKind.OPEN, "/v1/order/openOrders", {"size": "0"}, {"size": "1"}, "invalid-parameter"),
+        (ListKind.HISTORY, "/v1/order/history", {"size": "1001"}, {"size": "1000"}, "invalid-parameter"),
+        (ListKind.HISTORY, "/v1/order/history", {"size": "9"}, {"size": "10"}, "invalid-parameter"),  # [10-1000]
+        (ListKind.CONDITIONAL, "/v2/algo-orders/opening", {"limit": "501"}, {"limit": "500"}, "2002"),
+        (ListKind.CONDITIONAL, "/v2/algo-orders/opening", {"limit": "0"}, {"limit": "1"}, "2002"),
+        # `direct` becomes mandatory once `from` is given (legacy docs).
+        (
+            ListKind.OPEN,
+            "/v1/order/openOrders",
+            {"from": "5"},
+            {"from": "5", "direct": "next"},
+            "validation-constraints-required",
+        ),
+        (ListKind.OPEN, "/v1/order/openOrders", {"limit": "5"}, {"size": "5"}, "invalid-parameter"),  # not its word
+        (
+            ListKind.OPEN,
+            "/v1/order/openOrders",
+            {"account-id": "1"},
+            {"account-id": str(ACCOUNT_ID)},
+            "account-get-accounts-inexistent-error",
+        ),
+        (ListKind.HISTORY, "/v1/order/history", {"start-time": "1"}, {"size": "10"}, "invalid-interval"),  # > 48 h
+    ],
+)
+def test_e2e_the_fake_refuses_what_htx_documents_as_out_of_range(
+    fake, http, kind: ListKind, path: str, bad: dict[str, str], good: dict[str, str], code: str
+) -> None:
+    fake.seed("htx", "btcusdt", [{}])
+    host = f"127.0.0.1:{fake.port}"
+    signed = _raw_signed("GET", path, host=host, extra=tuple(bad.items()))
+    got = HTX(fake.url).parse_list(kind, None, send(http, fake, HttpRequest("GET", path, signed)))
+    assert isinstance(got, Failure) and got.kind is FailureKind.REJECTED and got.code == code, got
+    # The request within range is served: the refusal is about the range, not the signing.
+    signed = _raw_signed("GET", path, host=host, extra=tuple(good.items()))
+    assert isinstance(
+        HTX(fake.url).parse_list(kind, None, send(http, fake, HttpRequest("GET", path, signed))), ListPage
+    )
+
+
+def test_e2e_history_reaches_48_hours_back_and_no_further(fake, http) -> None:
+    host, now = f"127.0.0.1:{fake.port}", now_ms()
+    fake.seed("htx", "btcusdt", [{"created_ms": now - 47 * 3600_000}])
+    window = (("start-time", str(now - 49 * 3600_000)), ("end-time", str(now - 2 * 3600_000)))  # a 47 h window
+    signed = _raw_signed("GET", "/v1/order/history", host=host, extra=window)
+    got = HTX(fake.url).parse_list(
+        ListKind.HISTORY, None, send(http, fake, HttpRequest("GET", "/v1/order/history", signed))
+    )
+    assert isinstance(got, Failure) and (got.kind, got.code) == (FailureKind.REJECTED, "invalid-start-time")
+    # What the adapter asks for the same `since` is clipped inside the reach, and finds the order.
+    assert len(listed(read_listing(http, fake, ListKind.HISTORY, since_ms=now - 49 * 3600_000))) == 1
+
+
+@pytest.mark.parametrize("kind", list(ListKind))
+def test_e2e_listing_auth_and_clock_refusals(fake, http, kind: ListKind) -> None:
+    venue = HTX(fake.url)
+    wrong = venue.build_list(kind, None, Credentials("test-key", "wrong"), now_ms(), account=str(ACCOUNT_ID))
+    got = venue.parse_list(kind, None, send(http, fake, wrong))
+    assert isinstance(got, Failure) and got.kind is FailureKind.AUTH, got
+    stale = venue.build_list(kind, None, CREDS, now_ms() - 6 * 60_000, account=str(ACCOUNT_ID))
+    got = venue.parse_list(kind, None, send(http, fake, stale))
+    assert isinstance(got, Failure) and got.kind is FailureKind.CLOCK, got
+    lookup = venue.parse_account_lookup(send(http, fake, venue.build_account_lookup(Credentials("who", "x"), now_ms())))
+    assert isinstance(lookup, Failure) and lookup.kind is FailureKind.AUTH
+
+
+def test_e2e_listing_faults_are_classified(fake, http) -> None:
+    venue = HTX(fake.url)
+    fake.fault("htx", "list_conditional", "status", status=429, retry_after=3)
+    limited = venue.parse_list(
+        ListKind.CONDITIONAL, None, send(http, fake, venue.build_list(ListKind.CONDITIONAL, None, CREDS, now_ms()))
+    )
+    assert isinstance(limited, Failure) and (limited.kind, limited.code, limited.retry_after) == (
+        FailureKind.RATE_LIMITED,
+        "1006",
+        3.0,
+    )
+    fake.fault("htx", "list_history", "status", status=503)
+    broken = venue.parse_list(
+        ListKind.HISTORY, None, send(http, fake, venue.build_list(ListKind.HISTORY, None, CREDS, now_ms()))
+    )
+    assert isinstance(broken, Failure) and broken.kind is FailureKind.UNKNOWN_OUTCOME and broken.http_status == 503
+    fake.fault("htx", "account", "status", status=429)
+    lookup = venue.parse_account_lookup(send(http, fake, venue.build_account_lookup(CREDS, now_ms())))
+    assert isinstance(lookup, Failure) and lookup.kind is FailureKind.RATE_LIMITED
+
+
+def test_e2e_cancel_all_submits_at_most_100_and_names_the_next(fake, http) -> None:
+    ids = [
+        o["order_id"] for o in fake.seed("htx", "btcusdt", [{"side": "sell" if i < 5 else "buy"} for i in range(150)])
+    ]
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": "keep-me"}])
+    host = f"127.0.0.1:{fake.port}"
+
+    def cancel_all(body: dict) -> dict:
+        signed = _raw_signed("POST", "/v1/order/orders/batchCancelOpenOrders", host=host)
+        req = HttpRequest(
+            "POST",
+            "/v1/order/orders/batchCancelOpenOrders",
+            signed,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        return json.loads(send(http, fake, req).body)
+
+    # Refused as HTX documents: size outside [1, 100], more than 10 symbols; nothing changes.
+    assert cancel_all({"size": 101})["err-code"] == "validation-format-error"
+    eleven = ",".join(f"s{i}usdt" for i in range(11))
+    assert cancel_all({"symbol": eleven})["err-code"] == "validation-format-error"
+    assert cancel_all({"account-id": "1"})["status"] == "error"
+    assert all(ledger(fake, i).cancel_requests == 0 for i in ids)
+
+    assert (
+        cancel_all({"symbol": "btcusdt", "side": "sell", "account-id": str(ACCOUNT_ID)})["data"]["success-count"] == 5
+    )
+    first = cancel_all({"symbol": "btcusdt"})["data"]
+    assert (first["success-count"], first["failed-count"]) == (100, 0) and first["next-id"] == int(ids[105])
+    # Only submitted: the cancels take effect later (asynchronous), and anything past 100 is still open.
+    assert ledger(fake, ids[5]).status == "cancelling" and ledger(fake, ids[105]).status == "open"
+    second = cancel_all({"symbol": "btcusdt"})["data"]
+    assert (second["success-count"], second["next-id"]) == (45, -1)
+    settle()
+    status = fake.order_status("htx")  # settles the accepted cancels that are due
+    assert {status[i] for i in ids} == {"cancelled"}
+    algo = fake.ledger.find("htx", client_order_id="keep-me")
+    assert algo is not None and (algo.status, algo.cancel_requests) == ("open", 0)
+
+
+def test_e2e_listing_rate_limits_answer_like_htx() -> None:
+    with FakeVenue(dialects=[HTXDialect()], enforce_rate_limits=True) as venue, requests.Session() as http:
+        adapter = HTX(venue.url)
+        results = [
+            adapter.parse_list(
+                ListKind.HISTORY, None, send(http, venue, adapter.build_list(ListKind.HISTORY, None, CREDS, now_ms()))
+            )
+            for _ in range(60)
+        ]
+        # order/history: 20 per 2 s (refill 10/s); a burst of 60 on loopback exceeds it unless it took 4 s.
+        limited = [r for r in results if isinstance(r, Failure)]
+        assert limited and all(r.kind is FailureKind.RATE_LIMITED for r in limited)
+        assert all(isinstance(r, ListPage) for r in results[:20])

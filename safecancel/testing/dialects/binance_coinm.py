@@ -4,6 +4,20 @@ Verification follows the docs, not our adapter: ``totalParams`` is the query str
 the body (no ``&`` between), the signature is the last parameter, compared case-insensitively;
 parameter names are matched case-insensitively because ccxt sends ``orderidlist`` and Binance
 evidently accepts it.
+
+Listings, from the COIN-M trade pages:
+- ``GET /dapi/v1/openOrders`` (Current-All-Open-Orders): ``symbol``/``pair`` optional, the whole list at
+  once, trigger orders (STOP, TAKE_PROFIT, ... -- the ledger's ``conditional`` orders) included: COIN-M
+  documents them as ordinary order types on the ordinary list, so batch cancel, query and cancel-all
+  find them too.
+- ``GET /dapi/v1/allOrders`` (All-Orders): ``symbol`` or ``pair`` required, ``pair`` not with ``orderId``;
+  ``orderId`` gives orders >= it; ``startTime``/``endTime`` under 7 days (default the recent 7 days);
+  ``limit`` 1..100, default 50; oldest first; orders CANCELED/EXPIRED without fills and created more than
+  3 days ago, or created more than 90 days ago, are not returned. With a ``startTime`` the page starts
+  there (the reading the adapter relies on, UNCONFIRMED); with neither ``orderId`` nor ``startTime`` it
+  holds the most recent orders, as the page says.
+- ``DELETE /dapi/v1/allOpenOrders`` (Cancel-All-Open-Orders): ``symbol`` required; cancels synchronously
+  and answers only ``{"code": 200, "msg": ...}``.
 """
 
 from __future__ import annotations
@@ -18,6 +32,15 @@ from ..ledger import FakeOrder
 from ..wire import Context, FakeRequest, Reply, json_reply
 
 MAX_IDS = 10
+HISTORY_LIMIT_DEFAULT = 50
+HISTORY_LIMIT_MAX = 100
+DAY_MS = 24 * 3600 * 1000
+HISTORY_RANGE_MS = 7 * DAY_MS  # "The query time period must be less then 7 days"
+UNFILLED_KEPT_MS = 3 * DAY_MS  # CANCELED/EXPIRED without fills: not found 3 days after creation
+KEPT_MS = 90 * DAY_MS  # any order: not found 90 days after creation
+SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}_(PERP|[0-9]{6})", re.ASCII)
+DIGITS_RE = re.compile(r"[0-9]{1,20}", re.ASCII)
+STATUS_WORD = {"open": "NEW", "cancelling": "NEW", "filled": "FILLED", "cancelled": "CANCELED"}
 
 
 def _err(status: int, code: int, msg: str, headers: dict[str, str] | None = None) -> Reply:
@@ -34,6 +57,8 @@ class BinanceCoinMDialect:
             ("GET", re.compile(r"/dapi/v1/order"), "query", self.query),
             ("GET", re.compile(r"/dapi/v1/time"), "time", self.time),
             ("DELETE", re.compile(r"/dapi/v1/allOpenOrders"), "cancel_all", self.cancel_all),
+            ("GET", re.compile(r"/dapi/v1/openOrders"), "list_open", self.list_open),
+            ("GET", re.compile(r"/dapi/v1/allOrders"), "list_history", self.list_history),
         ]
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
@@ -92,6 +117,8 @@ class BinanceCoinMDialect:
     # -- endpoints -------------------------------------------------------------------------
 
     def _order_json(self, o: FakeOrder, status: str) -> dict:
+        # A conditional order is a resting STOP_MARKET: its seeded price is the trigger (stopPrice).
+        order_type = "STOP_MARKET" if o.conditional else "LIMIT"
         return {
             "avgPrice": "0.0",
             "clientOrderId": o.client_order_id or f"fake{o.order_id}",
@@ -100,18 +127,19 @@ class BinanceCoinMDialect:
             "executedQty": o.qty if status == "FILLED" else "0",
             "orderId": int(o.order_id) if o.order_id.isdigit() else o.order_id,
             "origQty": o.qty,
-            "origType": "LIMIT",
-            "price": o.price,
+            "origType": order_type,
+            "price": "0" if o.conditional else o.price,
             "reduceOnly": False,
             "side": o.side,
             "positionSide": "BOTH",
             "status": status,
-            "stopPrice": "0",
+            "stopPrice": o.price if o.conditional else "0",
             "closePosition": False,
             "symbol": o.symbol,
             "pair": o.symbol.split("_")[0],
+            "time": o.created_ms,
             "timeInForce": "GTC",
-            "type": "LIMIT",
+            "type": order_type,
             "workingType": "CONTRACT_PRICE",
             "priceProtect": False,
             "updateTime": o.updated_ms,
@@ -173,8 +201,7 @@ class BinanceCoinMDialect:
             return _err(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         if order is None:
             return _err(400, -2013, "Order does not exist.")
-        status = {"open": "NEW", "cancelling": "NEW", "filled": "FILLED", "cancelled": "CANCELED"}[order.status]
-        return json_reply(self._order_json(order, status))
+        return json_reply(self._order_json(order, STATUS_WORD[order.status]))
 
     def time(self, req: FakeRequest, ctx: Context) -> Reply:
         return json_reply({"serverTime": ctx.now_ms()})
@@ -183,6 +210,96 @@ class BinanceCoinMDialect:
         params, denied = self._authenticate(req, ctx)
         if denied:
             return denied
-        for order in ctx.ledger.open_orders(self.venue, params.get("symbol")):
+        symbol = params.get("symbol")
+        if not symbol:  # Cancel-All-Open-Orders: symbol is mandatory (no account-wide form)
+            return _err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+        if not SYMBOL_RE.fullmatch(symbol):
+            return _err(400, -1121, "Invalid symbol.")
+        # Synchronous, trigger orders included (they rest on the same list); the reply names no order.
+        for order in ctx.ledger.open_orders(self.venue, symbol):
             ctx.cancel(order)
         return json_reply({"code": 200, "msg": "The operation of cancel all open order is done."})
+
+    # -- listings --------------------------------------------------------------------------
+
+    def _scope(self, params: dict[str, str]) -> tuple[str | None, str | None, Reply | None]:
+        """``symbol`` and ``pair`` as given, or the venue's refusal of a malformed one."""
+        symbol, pair = params.get("symbol") or None, params.get("pair") or None
+        if symbol is not None and not SYMBOL_RE.fullmatch(symbol):
+            return symbol, pair, _err(400, -1121, "Invalid symbol.")
+        if pair is not None and not re.fullmatch(r"[A-Z0-9]{2,20}", pair):
+            return symbol, pair, _err(400, -1121, "Invalid symbol.")
+        return symbol, pair, None
+
+    @staticmethod
+    def _in_pair(o: FakeOrder, pair: str | None) -> bool:
+        return pair is None or o.symbol.split("_")[0].upper() == pair
+
+    def list_open(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        symbol, pair, bad = self._scope(params)
+        if bad:
+            return bad
+        orders = [o for o in ctx.ledger.open_orders(self.venue, symbol) if self._in_pair(o, pair)]
+        return json_reply([self._order_json(o, "NEW") for o in orders])
+
+    def list_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        symbol, pair, bad = self._scope(params)
+        if bad:
+            return bad
+        if symbol is None and pair is None:
+            return _err(400, -1102, "Param 'symbol' or 'pair' must be sent, but both were empty/null!")
+        numbers: dict[str, int] = {}
+        for name in ("orderid", "starttime", "endtime", "limit"):
+            raw = params.get(name)
+            if raw is None or raw == "":
+                continue
+            if not DIGITS_RE.fullmatch(raw):
+                return _err(
+                    400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
+                )
+            numbers[name] = int(raw)
+        if pair is not None and "orderid" in numbers:
+            return _err(400, -1128, "Combination of optional parameters invalid.")
+        limit = numbers.get("limit", HISTORY_LIMIT_DEFAULT)
+        if not 1 <= limit <= HISTORY_LIMIT_MAX:
+            return _err(400, -1130, "Data sent for parameter 'limit' is not valid.")
+        now = ctx.now_ms()
+        start, end = numbers.get("starttime"), numbers.get("endtime")
+        span = HISTORY_RANGE_MS - 1  # a missing bound makes the longest period allowed ("less than 7 days")
+        if end is not None:
+            hi = end
+            lo = start if start is not None else end - span
+        elif start is not None:
+            lo, hi = start, start + span
+        else:
+            lo, hi = now - span, now  # "default as the recent 7 days"
+        if hi < lo:
+            return _err(400, -1128, "Combination of optional parameters invalid.")
+        if hi - lo >= HISTORY_RANGE_MS:
+            return _err(400, -1127, "More than 168 hours between startTime and endTime.")
+        found = [
+            o
+            for o in ctx.ledger.listing(self.venue, symbol, since_ms=lo, until_ms=hi)
+            if self._in_pair(o, pair) and self._kept(o, now)
+        ]
+        found.sort(key=lambda o: int(o.order_id) if o.order_id.isdigit() else -1)
+        if "orderid" in numbers:
+            found = [o for o in found if o.order_id.isdigit() and int(o.order_id) >= numbers["orderid"]][:limit]
+        elif start is not None:
+            found = found[:limit]  # from startTime onward, oldest first
+        else:
+            found = found[-limit:]  # "Otherwise most recent orders are returned" (still oldest first)
+        return json_reply([self._order_json(o, STATUS_WORD[o.status]) for o in found])
+
+    @staticmethod
+    def _kept(o: FakeOrder, now: int) -> bool:
+        """The All-Orders "will not be found" rule (the ledger's cancelled orders never had fills)."""
+        if o.created_ms + KEPT_MS < now:
+            return False
+        return not (o.status == "cancelled" and o.created_ms + UNFILLED_KEPT_MS < now)

@@ -12,6 +12,30 @@ Signature: ``hex(HMAC-SHA256(secret, text))``, header ``X-BX-APIKEY``. Business 
 HTTP 200 with ``{"code": <non-zero>, "msg": ..., "debugMsg": "", "data": {}, "timestamp": ms}``
 (the ``timestamp`` field is what BingX error bodies carry, e.g. ccxt#24131); only status faults
 get a real HTTP 429/5xx.
+
+Listings (``safecancel/venues/bingx.py`` "Listings"), signed and verified like the rest:
+- ``GET /openApi/spot/v1/trade/openOrders`` (``symbol`` optional): ``data.orders``, oldest first, at most
+  :data:`OPEN_LIST_CAP` (the docs' "max length is 2000"; which orders a longer book leaves out is
+  UNCONFIRMED: here the newest). No paging parameters.
+- ``GET /openApi/spot/v1/oco/openOrderList`` (``pageIndex``, ``pageSize`` required): conditional orders
+  (``FakeOrder.conditional``) stand for OCO legs, which BingX keeps on a list of their own; ``data`` is the
+  list of legs, as captured (JKorf ``GetOpenOcoOrders``), string ids, JSON-number prices. The fake does not
+  pair legs: each is its own ``orderListId``. ``pageSize`` above :data:`OCO_MAX_PAGE_SIZE` is refused
+  (the real maximum is undocumented: the fake is strict).
+- ``GET /openApi/spot/v1/trade/historyOrders``: ordinary orders of every state, newest first, filtered by
+  creation time (``startTime`` / ``endTime``), ``orderId`` (>=), ``status`` (FILLED / CANCELED / FAILED),
+  ``type``; ``pageSize`` 1..100, ``pageIndex`` >= 1 and ``pageIndex * pageSize <= 10000`` as documented,
+  each refused with ``100400`` otherwise. A range longer than :data:`HISTORY_MAX_RANGE_MS` is refused too:
+  the real limit is undocumented and the adapter stays within 2 hours, so the fake holds it to that.
+- Open orders come back ``PENDING`` on the listings (ccxt's and JKorf's captures of openOrders); ``trade/query``
+  keeps saying ``NEW``. ``clientOrderID`` is on listed orders unless the dialect is built with
+  ``listing_client_ids=False`` (whether BingX sends it there is UNCONFIRMED).
+
+OCO legs are not found by ``cancelOrders`` or ``trade/query`` (they answer as for an unknown id) and
+``cancelOpenOrders`` leaves them alone: nothing in the docs says those endpoints reach OCO orders, whose
+cancel is ``POST /openApi/spot/v1/oco/cancel`` (not served). ``cancelOpenOrders`` is synchronous: every
+open ordinary order of the symbol (or of every symbol) is cancelled before the reply, which lists each as
+``CANCELED`` (``data.orders``; JKorf ``CancelAllOrders`` capture).
 """
 
 from __future__ import annotations
@@ -34,6 +58,13 @@ DEFAULT_RECV_WINDOW_MS = 5000
 CLIENT_ID_QUERY_WINDOW_MS = 2 * 60 * 60 * 1000  # trade/query: "Only supports a query range of 2 hours"
 
 STATUS = {"open": "NEW", "cancelling": "NEW", "filled": "FILLED", "cancelled": "CANCELED"}
+LIST_STATUS = {"open": "PENDING", "cancelling": "PENDING", "filled": "FILLED", "cancelled": "CANCELED"}
+OPEN_LIST_CAP = 2000  # openOrders: "Order list, max length is 2000"
+HISTORY_MAX_PAGE_SIZE = 100  # historyOrders: "pageSize ... Max 100"
+HISTORY_MAX_RESULTS = 10_000  # historyOrders: "pageIndex * pageSize <= 10,000"
+HISTORY_MAX_RANGE_MS = 2 * 60 * 60 * 1000  # UNCONFIRMED (see the module docstring)
+OCO_MAX_PAGE_SIZE = 100  # UNCONFIRMED: undocumented; the adapter asks for 100
+HISTORY_STATUSES = {"FILLED": ("filled",), "CANCELED": ("cancelled",), "FAILED": ()}  # no fake order fails
 
 MSG_NULL_KEY = "Null apiKey"
 MSG_BAD_KEY = "Incorrect apiKey"
@@ -73,11 +104,20 @@ class BingXDialect:
         "cancel": rate,
         "query": (10, 1.0),
         "cancel_all": (2, 1.0),
-    }  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7)
+        "list_open": (10, 1.0),
+        "list_history": (10, 1.0),
+        "list_conditional": (5, 1.0),
+    }  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7); openOrders, historyOrders 10/s, OCO list 5/s
+
+    def __init__(self, *, listing_client_ids: bool = True) -> None:
+        self.listing_client_ids = listing_client_ids
 
     def routes(self):
         return [
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOrders"), "cancel", self.batch_cancel),
+            ("GET", re.compile(r"/openApi/spot/v1/trade/openOrders"), "list_open", self.list_open),
+            ("GET", re.compile(r"/openApi/spot/v1/oco/openOrderList"), "list_conditional", self.list_oco),
+            ("GET", re.compile(r"/openApi/spot/v1/trade/historyOrders"), "list_history", self.list_history),
             ("GET", re.compile(r"/openApi/spot/v1/trade/query"), "query", self.query),
             ("GET", re.compile(r"/openApi/spot/v1/server/time"), "time", self.time),
             # The same clock as BingX's swap API serves it: ccxt's fetch_time reads this one (venues.md
@@ -222,10 +262,12 @@ class BingXDialect:
             return _err(100400, "Invalid parameter orderIds", now)
         if len(idents) > MAX_IDS:
             return _err(100400, f"the number of orders exceeds the limit of {MAX_IDS}", now)
-        found: list[FakeOrder | None] = [
-            ctx.ledger.find(VENUE, symbol, client_order_id=i)
-            if by_client
-            else ctx.ledger.find(VENUE, symbol, order_id=i)
+        found = [
+            _ordinary(
+                ctx.ledger.find(VENUE, symbol, client_order_id=i)
+                if by_client
+                else ctx.ledger.find(VENUE, symbol, order_id=i)
+            )
             for i in idents
         ]
         if process == "0" and any(o is None or o.status != "open" for o in found):
@@ -260,9 +302,9 @@ class BingXDialect:
         if not SYMBOL_RE.fullmatch(symbol):
             return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
         if params.get("orderId"):
-            order = ctx.ledger.find(VENUE, symbol, order_id=params["orderId"])
+            order = _ordinary(ctx.ledger.find(VENUE, symbol, order_id=params["orderId"]))
         elif params.get("clientOrderID"):
-            order = ctx.ledger.find(VENUE, symbol, client_order_id=params["clientOrderID"])
+            order = _ordinary(ctx.ledger.find(VENUE, symbol, client_order_id=params["clientOrderID"]))
             if order is not None and now - order.created_ms > CLIENT_ID_QUERY_WINDOW_MS:
                 order = None  # clientOrderID lookups only reach 2 hours back
         else:
@@ -296,10 +338,140 @@ class BingXDialect:
         if symbol is not None and not SYMBOL_RE.fullmatch(symbol):
             return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
         orders = []
-        for order in ctx.ledger.open_orders(VENUE, symbol):
+        for order in ctx.ledger.open_orders(VENUE, symbol, conditional=False):  # OCO legs: oco/cancel only
             if ctx.cancel(order) == "open":
                 orders.append(self._order_json(order, "CANCELED", now))
         return _ok({"orders": orders}, now)
+
+    # -- listings --------------------------------------------------------------------------
+
+    def _listed_json(self, o: FakeOrder) -> dict[str, Any]:
+        """An order as openOrders / historyOrders list it (docs' field table, JKorf captures)."""
+        filled = o.status == "filled"
+        body: dict[str, Any] = {
+            "symbol": o.symbol,
+            "orderId": int(o.order_id) if o.order_id.isdigit() else o.order_id,  # a JSON number
+            "price": o.price,
+            "stopPrice": "0",
+            "origQty": o.qty,
+            "executedQty": o.qty if filled else "0",
+            "cummulativeQuoteQty": str(float(o.qty) * float(o.price)) if filled else "0",
+            "status": LIST_STATUS[o.status],
+            "type": "LIMIT",
+            "side": o.side,
+            "time": o.created_ms,
+            "updateTime": o.updated_ms,
+            "origQuoteOrderQty": "0",
+        }
+        if self.listing_client_ids:
+            body["clientOrderID"] = o.client_order_id or ""
+        return body
+
+    def list_open(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        symbol = params.get("symbol") or None  # optional: "Query all pending orders when left blank"
+        if symbol is not None and not SYMBOL_RE.fullmatch(symbol):
+            return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
+        book = ctx.ledger.open_orders(VENUE, symbol, conditional=False)
+        return _ok({"orders": [self._listed_json(o) for o in book[:OPEN_LIST_CAP]]}, now)
+
+    def list_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        symbol = params.get("symbol") or None
+        if symbol is not None and not SYMBOL_RE.fullmatch(symbol):
+            return _err(100400, "invalid symbol, send symbol like BTC-USDT", now)
+        numbers: dict[str, int | None] = {}
+        for name in ("orderId", "startTime", "endTime", "pageIndex", "pageSize"):
+            raw = params.get(name) or None
+            if raw is not None and not raw.isdigit():
+                return _err(100400, f"Invalid parameter {name}", now)
+            numbers[name] = int(raw) if raw is not None else None
+        index = 1 if numbers["pageIndex"] is None else numbers["pageIndex"]  # documented defaults
+        size = HISTORY_MAX_PAGE_SIZE if numbers["pageSize"] is None else numbers["pageSize"]
+        if index < 1:
+            return _err(100400, "Invalid parameter pageIndex: must be > 0", now)
+        if not 1 <= size <= HISTORY_MAX_PAGE_SIZE:
+            return _err(100400, f"Invalid parameter pageSize: must be 1..{HISTORY_MAX_PAGE_SIZE}", now)
+        if index * size > HISTORY_MAX_RESULTS:
+            return _err(100400, f"Invalid parameter: pageIndex * pageSize must be <= {HISTORY_MAX_RESULTS}", now)
+        start, end = numbers["startTime"], numbers["endTime"]
+        if start is not None or end is not None:
+            end = now if end is None else end
+            start = end - HISTORY_MAX_RANGE_MS if start is None else start
+            if start > end:
+                return _err(100400, "Invalid parameter: startTime must not be after endTime", now)
+            if end - start > HISTORY_MAX_RANGE_MS:
+                return _err(100400, "Invalid parameter: the query time range exceeds 2 hours", now)
+        status = params.get("status") or None
+        if status is not None and status not in HISTORY_STATUSES:
+            return _err(100400, "Invalid parameter status", now)
+        statuses = HISTORY_STATUSES[status] if status is not None else None
+        orders = ctx.ledger.listing(VENUE, symbol, conditional=False, statuses=statuses, since_ms=start, until_ms=end)
+        from_id = numbers["orderId"]
+        kind = params.get("type") or None
+        chosen = [
+            o
+            for o in reversed(orders)  # "the most recent orders": newest first
+            if (from_id is None or (o.order_id.isdigit() and int(o.order_id) >= from_id))
+            and (kind is None or kind == "LIMIT")  # every fake order is a LIMIT order
+        ]
+        page = chosen[(index - 1) * size : index * size]
+        return _ok({"orders": [self._listed_json(o) for o in page]}, now)
+
+    def list_oco(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        raw_index, raw_size = params.get("pageIndex"), params.get("pageSize")
+        if not raw_index or not raw_size:
+            return _err(100400, "miss arguments", now)  # both are required
+        if not raw_index.isdigit() or int(raw_index) < 1:
+            return _err(100400, "Invalid parameter pageIndex", now)
+        if not raw_size.isdigit() or not 1 <= int(raw_size) <= OCO_MAX_PAGE_SIZE:
+            return _err(100400, f"Invalid parameter pageSize: must be 1..{OCO_MAX_PAGE_SIZE}", now)
+        index, size = int(raw_index), int(raw_size)
+        legs = ctx.ledger.open_orders(VENUE, None, conditional=True)[(index - 1) * size : index * size]
+        return _ok([self._oco_leg_json(o) for o in legs], now)
+
+    def _oco_leg_json(self, o: FakeOrder) -> dict[str, Any]:
+        """One OCO leg as captured (JKorf ``GetOpenOcoOrders``): string ids, JSON-number prices."""
+        stop = o.order_id.isdigit() and int(o.order_id) % 2 == 1  # the fake's legs alternate limit / stop
+        return {
+            "transactionTime": o.created_ms,
+            "orderId": o.order_id,
+            "clientOrderId": o.client_order_id or "",
+            "symbol": o.symbol,
+            "orderType": "ocoTps" if stop else "ocoLimit",
+            "side": o.side,
+            "triggerPrice": _number(o.price) if stop else 0,
+            "price": _number(o.price),
+            "quantity": _number(o.qty),
+            "orderListId": o.order_id,
+            "status": LIST_STATUS[o.status],
+        }
+
+
+def _ordinary(order: FakeOrder | None) -> FakeOrder | None:
+    """An order the ordinary endpoints reach: OCO legs (``conditional``) live on their own list."""
+    return None if order is None or order.conditional else order
+
+
+def _number(text: str) -> int | float | str:
+    """A decimal as the OCO list sends it: a JSON number."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 def _text(value: Any) -> str:

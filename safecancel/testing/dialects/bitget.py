@@ -10,6 +10,24 @@ checked first; any failure gets Bitget's own error body and changes nothing.
 Batch cancel accepts the body with or without ``batchMode`` (ccxt sends none; the docs default to
 ``single``) and ``multiple`` mode with a per-item ``symbol``. Cancels are asynchronous
 (``ctx.cancel(order, asynchronous=True)``): the order reads ``live`` until the cancel is due.
+
+Plan (conditional) orders are kept apart, as Bitget keeps them: batch-cancel-order, orderInfo and
+cancel-symbol-order never see them (43001 / not found / left alone); only current-plan-order lists them.
+
+Listings (``GET``, signed like the rest, 20/s each), newest first by ``orderId``, paged by ``idLessThan``
+(orders with a smaller id), ``limit`` 1..100 (default 100; current-plan-order default 20), anything else
+refused with ``40020`` "Parameter limit error" (how Bitget answers that is UNCONFIRMED):
+
+- ``unfilled-orders``: ordinary resting orders, an accepted-but-pending cancel still ``live``; optional
+  ``symbol``, ``startTime``/``endTime`` (on creation time), ``orderId``, ``tpslType`` (``normal`` default;
+  ``tpsl`` lists nothing: the ledger has no TP/SL orders). ``data`` is the array; ``priceAvg`` carries the
+  order price, as the docs and ccxt's sample show.
+- ``current-plan-order``: the plan orders, ``data = {"nextFlag", "idLessThan", "orderList"}``;
+  ``startTime``/``endTime`` "should be within 90 days" (``00001`` otherwise).
+- ``history-orders``: final orders (filled, cancelled) created in ``startTime``..``endTime`` (default:
+  the venue's now); a ``startTime`` older than 90 days is ``43111`` "param error time range illegal" and a
+  range over 90 days ``00001`` (both UNCONFIRMED for this endpoint: observed on Bitget's fills endpoint and
+  in its error table). Whether the real endpoint also lists live orders is UNCONFIRMED; here it does not.
 """
 
 from __future__ import annotations
@@ -26,6 +44,13 @@ from ..ledger import FakeOrder
 from ..wire import Context, FakeRequest, Reply, json_reply
 
 MAX_ORDERS = 50
+# Listings: "limit ... max 100" on all three; current-plan-order defaults to 20, the others to 100.
+LIST_MAX = 100
+LIST_DEFAULT = 100
+PLAN_LIST_DEFAULT = 20
+HISTORY_DAYS = 90
+DAY_MS = 86_400_000
+_DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 # Bitget does not document its window (UNCONFIRMED); 30 s either way is what this fake enforces.
 TIMESTAMP_TOLERANCE_MS = 30_000
 # The same orderId may be cancelled once per second (45129).
@@ -65,7 +90,16 @@ class BitgetDialect:
 
     venue = "bitget"
     rate = (10, 1.0)  # batch-cancel-order: 10 requests / 1 s per UID
-    rates = {"cancel": rate, "query": (20, 1.0), "time": (20, 1.0), "cancel_all": (5, 1.0)}  # venues.md §5.6, §5.7
+    rates = {
+        "cancel": rate,
+        "query": (20, 1.0),  # venues.md §5.6
+        "time": (20, 1.0),
+        "cancel_all": (5, 1.0),  # §5.7
+        # "Frequency limit: 20 times/1s (UID)" on each listing (the adapter's module docstring, "Listings")
+        "list_open": (20, 1.0),
+        "list_conditional": (20, 1.0),
+        "list_history": (20, 1.0),
+    }
 
     def __init__(self, unknown_order: str = "empty") -> None:
         if unknown_order not in ("empty", "43001"):
@@ -78,6 +112,9 @@ class BitgetDialect:
             ("GET", re.compile(r"/api/v2/spot/trade/orderInfo"), "query", self.query),
             ("GET", re.compile(r"/api/v2/public/time"), "time", self.time),
             ("POST", re.compile(r"/api/v2/spot/trade/cancel-symbol-order"), "cancel_all", self.cancel_all),
+            ("GET", re.compile(r"/api/v2/spot/trade/unfilled-orders"), "list_open", self.unfilled_orders),
+            ("GET", re.compile(r"/api/v2/spot/trade/current-plan-order"), "list_conditional", self.plan_orders),
+            ("GET", re.compile(r"/api/v2/spot/trade/history-orders"), "list_history", self.history_orders),
         ]
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
@@ -168,11 +205,11 @@ class BitgetDialect:
                 failure.append({**echo, "errorCode": "40913", "errorMsg": "Either orderId or clientOid is required"})
                 continue
             if echo["orderId"] is not None:
-                order = ctx.ledger.find(self.venue, symbol, order_id=echo["orderId"])
+                order = _ordinary(ctx.ledger.find(self.venue, symbol, order_id=echo["orderId"]))
             elif by_order_id:
                 order = None
             else:
-                order = ctx.ledger.find(self.venue, symbol, client_order_id=echo["clientOid"])
+                order = _ordinary(ctx.ledger.find(self.venue, symbol, client_order_id=echo["clientOid"]))
             if order is None:
                 failure.append({**echo, "errorCode": "43001", "errorMsg": "The order does not exist"})
                 continue
@@ -199,9 +236,9 @@ class BitgetDialect:
             return denied
         params = dict(parse_qsl(req.query, keep_blank_values=True))
         if params.get("orderId"):
-            order = ctx.ledger.find(self.venue, order_id=params["orderId"])
+            order = _ordinary(ctx.ledger.find(self.venue, order_id=params["orderId"]))
         elif params.get("clientOid"):
-            order = ctx.ledger.find(self.venue, client_order_id=params["clientOid"])
+            order = _ordinary(ctx.ledger.find(self.venue, client_order_id=params["clientOid"]))
         else:
             return _err(ctx, 400, "40913", "Either orderId or clientOid is required")
         if order is None:
@@ -221,10 +258,130 @@ class BitgetDialect:
         symbol = data.get("symbol") if data else None
         if not isinstance(symbol, str) or not symbol:
             return _err(ctx, 400, "40019", "Parameter symbol cannot be empty")
-        # Documented as asynchronous: the reply only echoes the symbol.
-        for order in ctx.ledger.open_orders(self.venue, symbol):
+        # Documented as asynchronous: the reply only echoes the symbol ("If you need to know the result,
+        # please query the Get History Orders endpoint"). Ordinary orders only: plan orders have their own
+        # cancel endpoints (batch-cancel-plan-order takes a symbolList), which is what ccxt uses for them.
+        for order in ctx.ledger.open_orders(self.venue, symbol, conditional=False):
             ctx.cancel(order, asynchronous=True)
         return _ok(ctx, {"symbol": symbol})
+
+    # -- listings --------------------------------------------------------------------------
+
+    def unfilled_orders(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        params, refused = _list_params(req, ctx, LIST_DEFAULT)
+        if refused:
+            return refused
+        if params.get("tpslType", "normal") not in ("normal", "tpsl"):
+            return _err(ctx, 400, "40020", "Parameter tpslType error")
+        if params.get("tpslType") == "tpsl":
+            return _ok(ctx, [])  # the ledger holds no spot TP/SL orders
+        # An accepted cancel that has not taken effect still reads live (pending_cancel_reads_open).
+        orders = ctx.ledger.listing(
+            self.venue,
+            params.get("symbol"),
+            conditional=False,
+            statuses=("open", "cancelling"),
+            since_ms=params.get("startTime"),
+            until_ms=params.get("endTime"),
+        )
+        page, _ = _page(orders, params)
+        return _ok(ctx, [self._unfilled_json(o) for o in page])
+
+    def plan_orders(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        params, refused = _list_params(req, ctx, PLAN_LIST_DEFAULT)
+        if refused:
+            return refused
+        start, end = params.get("startTime"), params.get("endTime")
+        if start is not None and end is not None and end - start > HISTORY_DAYS * DAY_MS:
+            return _err(ctx, 400, "00001", f"startTime and endTime interval cannot be greater than {HISTORY_DAYS} days")
+        orders = ctx.ledger.listing(
+            self.venue,
+            params.get("symbol"),
+            conditional=True,
+            statuses=("open", "cancelling"),
+            since_ms=start,
+            until_ms=end,
+        )
+        page, more = _page(orders, params)
+        return _ok(
+            ctx,
+            {
+                "nextFlag": more,
+                "idLessThan": page[-1].order_id if page else None,
+                "orderList": [self._plan_json(o) for o in page],
+            },
+        )
+
+    def history_orders(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        params, refused = _list_params(req, ctx, LIST_DEFAULT)
+        if refused:
+            return refused
+        now = ctx.now_ms()
+        start, end = params.get("startTime"), params.get("endTime")
+        if start is not None and start < now - HISTORY_DAYS * DAY_MS:
+            return _err(ctx, 400, "43111", "param error time range illegal")
+        if start is not None and (end if end is not None else now) - start > HISTORY_DAYS * DAY_MS:
+            return _err(ctx, 400, "00001", f"startTime and endTime interval cannot be greater than {HISTORY_DAYS} days")
+        orders = ctx.ledger.listing(
+            self.venue,
+            params.get("symbol"),
+            conditional=False,
+            statuses=("filled", "cancelled"),
+            since_ms=start if start is not None else now - HISTORY_DAYS * DAY_MS,
+            until_ms=end,
+        )
+        page, _ = _page(orders, params)
+        return _ok(ctx, [{**self._order_json(o), "tpslType": "normal", "triggerPrice": None} for o in page])
+
+    def _unfilled_json(self, o: FakeOrder) -> dict[str, Any]:
+        # unfilled-orders has no ``price``: its ``priceAvg`` is "Order price" (docs; ccxt's sample).
+        return {
+            "userId": "1000000001",
+            "symbol": o.symbol,
+            "orderId": o.order_id,
+            "clientOid": o.client_order_id or "",
+            "priceAvg": o.price,
+            "size": o.qty,
+            "orderType": "limit",
+            "side": o.side.lower(),
+            "status": STATUS_NAMES[o.status],
+            "basePrice": "0",
+            "baseVolume": "0",
+            "quoteVolume": "0",
+            "enterPointSource": "API",
+            "orderSource": "normal",
+            "cTime": str(o.created_ms),
+            "uTime": str(o.updated_ms),
+            "tpslType": "normal",
+            "triggerPrice": None,
+        }
+
+    def _plan_json(self, o: FakeOrder) -> dict[str, Any]:
+        return {
+            "orderId": o.order_id,
+            "clientOid": o.client_order_id or "",
+            "symbol": o.symbol,
+            "size": o.qty,
+            "executePrice": o.price,
+            "triggerPrice": o.price,
+            "status": STATUS_NAMES[o.status],  # "live": not triggered
+            "orderType": "limit",
+            "side": o.side.lower(),
+            "planType": "amount",
+            "triggerType": "fill_price",
+            "enterPointSource": "API",
+            "cTime": str(o.created_ms),
+            "uTime": str(o.updated_ms),
+        }
 
     def _order_json(self, o: FakeOrder) -> dict[str, Any]:
         status = STATUS_NAMES[o.status]
@@ -248,3 +405,46 @@ class BitgetDialect:
             "cTime": str(o.created_ms),
             "uTime": str(o.updated_ms),
         }
+
+
+def _ordinary(order: FakeOrder | None) -> FakeOrder | None:
+    """The order, unless it is a plan order: Bitget's ordinary endpoints do not see those."""
+    return None if order is None or order.conditional else order
+
+
+def _list_params(req: FakeRequest, ctx: Context, default_limit: int) -> tuple[dict[str, Any], Reply | None]:
+    """A listing's parameters, checked as Bitget documents them (blank values count as absent)."""
+    raw = {k: v for k, v in parse_qsl(req.query, keep_blank_values=True) if v != ""}
+    out: dict[str, Any] = {"symbol": raw.get("symbol"), "orderId": raw.get("orderId"), "tpslType": raw.get("tpslType")}
+    for name in ("startTime", "endTime", "idLessThan", "limit"):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not _DIGITS.fullmatch(value):
+            return out, _err(ctx, 400, "40020", f"Parameter {name} error")
+        out[name] = int(value)
+    limit = out.setdefault("limit", default_limit)
+    if not 1 <= limit <= LIST_MAX:
+        return out, _err(ctx, 400, "40020", "Parameter limit error")
+    start, end = out.get("startTime"), out.get("endTime")
+    if start is not None and end is not None and start > end:
+        return out, _err(ctx, 400, "20001", "startTime should be less than endTime")
+    return {k: v for k, v in out.items() if v is not None}, None
+
+
+def _id_key(order: FakeOrder) -> int:
+    # Bitget's ids are numbers that grow with time; a seeded non-numeric id sorts as the oldest.
+    return int(order.order_id) if _DIGITS.fullmatch(order.order_id) else 0
+
+
+def _page(orders: list[FakeOrder], params: dict[str, Any]) -> tuple[list[FakeOrder], bool]:
+    """Newest first by orderId, below ``idLessThan``, at most ``limit``; and whether more remain."""
+    below = params.get("idLessThan")
+    wanted = params.get("orderId")
+    rows = sorted(
+        (o for o in orders if (below is None or _id_key(o) < below) and (wanted is None or o.order_id == wanted)),
+        key=_id_key,
+        reverse=True,
+    )
+    limit = params["limit"]
+    return rows[:limit], len(rows) > limit

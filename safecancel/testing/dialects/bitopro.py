@@ -13,6 +13,23 @@ Lenient only where independent clients show the real venue is:
   identity is not checked, as the official SDK sends ``""``;
 - pairs in any case: ccxt puts ``BTC_USDT`` in the body and ``btc_usdt`` in the path.
 
+Listings (get_open_orders_data.md, get_orders_data.md):
+- ``GET /v3/orders/open[?pair=]``: every open order (every pair without ``pair``), newest update first,
+  no paging and no cap (none documented). Stop-limit orders rest here (BitoPro keeps no separate
+  trigger list): a ledger order with ``conditional`` is a ``STOP_LIMIT`` with status -1 "not triggered",
+  and the batch cancel, query and cancel-all find it like any other order.
+- ``GET /v3/orders/all/{pair}``: newest created first; ``startTimestamp`` / ``endTimestamp`` (ms; default
+  the last 90 days up to now; a range over 90 days, which the venue calls "undefined", or a start after
+  the end is refused with 400), ``statusKind`` ``OPEN`` (-1, 0, 1) / ``DONE`` (2, 3 only: cancelled
+  orders are not "done") / ``ALL`` (default), ``status`` (one status int, before ``statusKind``),
+  ``orderId`` (ids ``<=`` it), ``limit`` 1..1000 (default 100; outside: 400), ``clientId``,
+  ``ignoreTimeLimitEnable`` (with ``OPEN``: no time window). Orders older than 90 days are gone.
+  Refusals read ``{"error": "Wrong parameter: <name>"}`` (ccxt's table has ``Wrong parameter: from``;
+  the exact wording for these parameters is UNCONFIRMED).
+- Cancel-all (``DELETE /v3/orders/{pair}``, ``/v3/orders/all``) is synchronous, as the batch cancel:
+  the reply lists, per upper-case pair, the ids it cancelled (cancel_all_orders.md), stop-limit
+  orders included ("all your active orders"; UNCONFIRMED for not-triggered ones).
+
 Errors are ``{"error": "..."}`` with the README's HTTP statuses. Every reply a handler builds carries a
 ``Date`` header from the venue's (possibly skewed) clock, since BitoPro has no time endpoint and that
 header is all a client can measure the clock with.
@@ -40,6 +57,8 @@ MAX_IDS = 200
 _PAIR = r"([A-Za-z0-9]+_[A-Za-z0-9]+)"
 CANCEL_RX = re.compile(r"/v3/orders/?")
 QUERY_RX = re.compile(rf"/v3/orders/{_PAIR}/([^/]+)")
+OPEN_LIST_RX = re.compile(r"/v3/orders/open")
+HISTORY_RX = re.compile(rf"/v3/orders/all/{_PAIR}")
 CANCEL_ALL_RX = re.compile(r"/v3/orders/all/?")
 CANCEL_PAIR_RX = re.compile(rf"/v3/orders/{_PAIR}/?")
 PAIR_RX = re.compile(_PAIR)
@@ -65,6 +84,15 @@ MSG_NO_ORDER = "Order not found"  # UNCONFIRMED wording; the adapter reads only 
 
 # ledger status -> BitoPro status int (model.md): 0 in progress, 2 completed, 4 cancelled.
 LEDGER_TO_STATUS = {"open": 0, "cancelling": 0, "filled": 2, "cancelled": 4}
+NOT_TRIGGERED = -1  # a resting stop-limit order (model.md "Order Status Enum")
+
+# get_orders_data.md: limit 1 ~ 1000 (default 100); 90 days of history, and at most 90 days per request.
+HISTORY_LIMIT_DEFAULT = 100
+HISTORY_LIMIT_MAX = 1000
+HISTORY_MS = 90 * 86_400_000
+STATUS_KINDS = {"OPEN": (-1, 0, 1), "DONE": (2, 3), "ALL": None}  # statusKind -> the status ints it lists
+CLIENT_ID_MAX = 2_147_483_647  # create_an_order.md / get_orders_data.md: clientId 1 ~ 2147483647
+ORDER_ID_PARAM_RX = re.compile(r"(?:SL-)?([0-9]{1,19})")
 
 _STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
@@ -87,11 +115,18 @@ def _decode_payload(payload: str) -> bytes | None:
 class BitoProDialect:
     venue = "bitopro"
     rate = (2, 1.0)  # cancel_batch_orders.md: "Allow 2 requests per second per IP"
-    rates = {"cancel": rate, "query": (600, 60.0)}  # query: the README's 600/min per IP (venues.md §1.4)
+    rates = {
+        "cancel": rate,
+        "query": (600, 60.0),  # the README's 600/min per IP (venues.md §1.4)
+        "list_open": (5, 1.0),  # get_open_orders_data.md: "5 requests per second per IP & UID"
+        "list_history": (600, 60.0),  # get_orders_data.md states none: the README's 600/min
+    }
 
     def routes(self):
         return [
             ("PUT", CANCEL_RX, "cancel", self.batch_cancel),
+            ("GET", OPEN_LIST_RX, "list_open", self.list_open),
+            ("GET", HISTORY_RX, "list_history", self.list_history),
             ("GET", QUERY_RX, "query", self.query),
             ("DELETE", CANCEL_ALL_RX, "cancel_all", self.cancel_all),
             ("DELETE", CANCEL_PAIR_RX, "cancel_all", self.cancel_all),
@@ -214,16 +249,81 @@ class BitoProDialect:
             self._omit_one(out)
         return self._reply(ctx, {"data": out})
 
+    def list_open(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate_nonce(req, ctx)
+        if denied:
+            return denied
+        pair = req.params().get("pair") or None  # "Response all pair orders if pair is empty"
+        if pair is not None and not PAIR_RX.fullmatch(pair):
+            return self._error(ctx, 400, "Wrong parameter: pair")
+        orders = ctx.ledger.listing(self.venue, pair, statuses=("open", "cancelling"))
+        # "descending ordered by updated time"
+        orders.sort(key=lambda o: (o.updated_ms, _id_number(o.order_id)), reverse=True)
+        return self._reply(ctx, {"data": [self._order_json(o) for o in orders]})
+
+    def list_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate_nonce(req, ctx)
+        if denied:
+            return denied
+        m = HISTORY_RX.fullmatch(req.path)
+        assert m is not None  # the route matched this path
+        params = req.params()
+        # Everything is checked before anything is listed; a refusal is the venue's 400.
+        try:
+            limit = _int_param(params, "limit", 1, HISTORY_LIMIT_MAX)
+            start = _int_param(params, "startTimestamp", 0, None)
+            end = _int_param(params, "endTimestamp", 0, None)
+            status = _int_param(params, "status", -1, 6)
+            client_id = _int_param(params, "clientId", 1, CLIENT_ID_MAX)
+        except _WrongParameter as exc:
+            return self._error(ctx, 400, f"Wrong parameter: {exc}")
+        kind = params.get("statusKind", "ALL")
+        if kind not in STATUS_KINDS:
+            return self._error(ctx, 400, "Wrong parameter: statusKind")
+        cursor = params.get("orderId")
+        cursor_match = ORDER_ID_PARAM_RX.fullmatch(cursor) if cursor is not None else None
+        if cursor is not None and cursor_match is None:
+            return self._error(ctx, 400, "Wrong parameter: orderId")
+        ignore_time = params.get("ignoreTimeLimitEnable", "false").lower()
+        if ignore_time not in ("true", "false"):
+            return self._error(ctx, 400, "Wrong parameter: ignoreTimeLimitEnable")
+        now = ctx.now_ms()
+        end_ms = now if end is None else end
+        start_ms = end_ms - HISTORY_MS if start is None else start
+        if start_ms > end_ms:
+            return self._error(ctx, 400, "Wrong parameter: startTimestamp")
+        if end_ms - start_ms > HISTORY_MS:
+            # The docs: beyond 90 days "the behavior is undefined". Refused here, so that a client
+            # relying on it is caught rather than served whatever a real venue might do.
+            return self._error(ctx, 400, "Wrong parameter: startTimestamp")
+        if kind == "OPEN" and ignore_time == "true":
+            since, until = None, None  # "all open orders without a time range limitation"
+        else:
+            since, until = max(start_ms, now - HISTORY_MS), end_ms  # 90 days of history, no more
+        orders = ctx.ledger.listing(self.venue, m.group(1), since_ms=since, until_ms=until)
+        wanted = (status,) if status is not None else STATUS_KINDS[kind]  # status takes precedence
+        top = int(cursor_match.group(1)) if cursor_match is not None else None
+        picked = [
+            o
+            for o in orders
+            if (wanted is None or _status_of(o) in wanted)
+            and (top is None or _id_number(o.order_id) <= top)
+            and (client_id is None or _client_id(o) == client_id)
+        ]
+        picked.sort(key=lambda o: (o.created_ms, _id_number(o.order_id)), reverse=True)  # newest created first
+        page = picked[: HISTORY_LIMIT_DEFAULT if limit is None else limit]
+        return self._reply(ctx, {"data": [self._order_json(o) for o in page]})
+
     def _order_json(self, o: FakeOrder) -> dict:
-        status = LEDGER_TO_STATUS[o.status]
+        status = _status_of(o)
         filled = status == 2
-        return {
+        out = {
             "id": o.order_id,
             "pair": o.symbol.lower(),
             "price": o.price,
             "avgExecutionPrice": o.price if filled else "0",
             "action": o.side,
-            "type": "LIMIT",
+            "type": "STOP_LIMIT" if o.conditional else "LIMIT",
             "timestamp": o.updated_ms,
             "status": status,
             "originalAmount": o.qty,
@@ -238,3 +338,48 @@ class BitoProDialect:
             "createdTimestamp": o.created_ms,
             "updatedTimestamp": o.updated_ms,
         }
+        if o.conditional:
+            out["stopPrice"] = o.price
+            out["condition"] = ">="
+        client_id = _client_id(o)
+        if client_id is not None:
+            out["clientId"] = client_id  # an integer on BitoPro
+        return out
+
+
+def _status_of(o: FakeOrder) -> int:
+    """The order's BitoPro status int; a resting stop-limit order is -1 "not triggered"."""
+    if o.conditional and o.status in ("open", "cancelling"):
+        return NOT_TRIGGERED
+    return LEDGER_TO_STATUS[o.status]
+
+
+def _id_number(order_id: str) -> int:
+    """An id's number for ordering and ``orderId`` comparison ("SL-123" -> 123); -1 for other spellings."""
+    m = ORDER_ID_PARAM_RX.fullmatch(order_id)
+    return int(m.group(1)) if m else -1
+
+
+def _client_id(o: FakeOrder) -> int | None:
+    """The ledger's client id as BitoPro's integer ``clientId``, or None when it is not one."""
+    cid = o.client_order_id
+    if cid is not None and cid.isascii() and cid.isdigit() and 1 <= int(cid) <= CLIENT_ID_MAX:
+        return int(cid)
+    return None
+
+
+class _WrongParameter(ValueError):
+    """A query parameter the venue refuses; the message is the parameter's name."""
+
+
+def _int_param(params: dict[str, str], name: str, low: int, high: int | None) -> int | None:
+    """A query parameter as an int within [low, high], or None when absent; raises :class:`_WrongParameter`."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,19}", raw):
+        raise _WrongParameter(name)
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        raise _WrongParameter(name)
+    return value

@@ -15,9 +15,32 @@ Cancels are asynchronous as on HTX: ``data.success`` means "accepted", the order
 the fake's ``async_delay_ms`` has passed, then ``canceled``. API orders cancelled more than 2 hours ago are
 forgotten by the order-detail endpoints (``base-record-invalid``), as HTX documents.
 
+Listings (adapter docstring "Listings"): ``GET /v1/account/accounts`` (one spot account, :data:`ACCOUNT_ID`,
+plus an otc and a point account as in the docs' sample); ``GET /v1/order/openOrders`` (``account-id`` and
+``symbol`` optional as in the current docs, ``size`` 1..500 default 100, newest first, ``from`` + ``direct``
+with ``direct`` mandatory once ``from`` is given, ``from`` exclusive); ``GET /v2/algo-orders/opening``
+(the ledger's ``conditional`` orders, v2 envelope, ``limit`` 1..500 default 100, ``sort`` desc by default,
+``fromId`` inclusive, ``nextId`` only when more remain); ``GET /v1/order/history`` (every state, newest first,
+``start-time``/``end-time`` inclusive within the last 48 h, ``size`` 10..1000 default 100, ``next-time`` only
+when more remain, API orders cancelled more than 2 h ago left out). A parameter these endpoints do not
+document is refused, so a misspelt name fails here rather than being ignored.
+
+Conditional (algo) orders are HTX's own list: before they trigger the trading endpoints do not see them, so
+batchcancel and order detail answer ``base-record-invalid`` for them and batchCancelOpenOrders and openOrders
+leave them alone. Their client id is the ledger's ``client_order_id`` (or, if a seed gave none, the order id).
+
+batchCancelOpenOrders (50/2 s): ``account-id`` (optional, must be ours), ``symbol`` (at most 10,
+comma-separated), ``types``, ``side``, ``size`` 1..100 (default 100); it submits cancels (asynchronous, as
+batchcancel) for at most ``size`` open orders and answers ``success-count``, ``failed-count`` and ``next-id``
+(the next order it would cancel, -1 when none is left): a caller must repeat it until ``next-id`` is -1.
+
 UNCONFIRMED here (no source gives HTX's exact reply): the codes for malformed batch bodies
 (``validation-format-error``), the HTTP status of rate limiting (429 with HTX's
-``base-request-exceed-frequency-limit`` body), and the bodies of 5xx replies.
+``base-request-exceed-frequency-limit`` body), and the bodies of 5xx replies; for the listings, the codes for an
+out-of-range page size (``invalid-parameter``; v2: ``2002``), a bad window (``invalid-interval``,
+``invalid-start-time``, from the trading error table), another account's id
+(``account-get-accounts-inexistent-error``; v2: ``1002``), the v2 shape of auth errors (``1002``/``1003`` with
+v1's messages) and of 429/5xx, and that HTX refuses undocumented parameters at all.
 """
 
 from __future__ import annotations
@@ -39,13 +62,43 @@ from ..wire import Context, FakeRequest, Reply, json_reply
 MAX_IDS = 50
 TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000  # "valid 5 min" (§4.2)
 FORGET_CANCELLED_AFTER_MS = 2 * 60 * 60 * 1000  # API orders vanish from queries 2 h after cancellation (§4.6)
-ACCOUNT_ID = 13496526  # the docs' sample account id; the fake has a single account
+ACCOUNT_ID = 13496526  # the docs' sample account id; the fake has a single spot account
+# GET /v1/account/accounts, as the docs' sample: the spot account and two others a listing must not pick.
+ACCOUNTS = (
+    {"id": ACCOUNT_ID, "type": "spot", "subtype": "", "state": "working"},
+    {"id": 13496527, "type": "otc", "subtype": "", "state": "working"},
+    {"id": 13496528, "type": "point", "subtype": "", "state": "working"},
+)
+
+# Listing limits (documented ranges and defaults).
+OPEN_SIZE = (1, 500, 100)  # openOrders size [1, 500], default 100
+ALGO_LIMIT = (1, 500, 100)  # algo-orders/opening limit [1,500], default 100
+HISTORY_SIZE = (10, 1000, 100)  # order/history size [10-1000], default 100
+HISTORY_SPAN_MS = 48 * 60 * 60 * 1000  # "within 48 Hours"
+CANCEL_ALL_SIZE = (1, 100, 100)  # batchCancelOpenOrders size [1, 100], default 100
+CANCEL_ALL_MAX_SYMBOLS = 10  # "maximum 10 symbols, separated by comma"
+ORDER_TYPES = frozenset(
+    f"{side}-{kind}"
+    for side in ("buy", "sell")
+    for kind in ("market", "limit", "ioc", "stop-limit", "limit-fok", "stop-limit-fok", "limit-maker")
+)
+# The parameters each listing documents (besides the signature's four and Signature itself).
+AUTH_PARAMS = frozenset({"AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "Signature"})
+OPEN_PARAMS = frozenset({"account-id", "symbol", "side", "types", "from", "direct", "size"})
+ALGO_PARAMS = frozenset({"accountId", "symbol", "orderSide", "orderType", "sort", "limit", "fromId"})
+HISTORY_PARAMS = frozenset({"symbol", "start-time", "end-time", "direct", "size"})
 
 # HTX's own messages, as observed in the wild (ccxt, HTX SDK issue trackers).
 MSG_BAD_KEY = "Signature not valid: Incorrect Access key [Access key错误]"
 MSG_BAD_SIGNATURE = "Signature not valid: Verification failure [校验失败]"
 MSG_BAD_TIME = "Signature not valid: Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"
 MSG_RATE = "Frequency of requests has exceeded the limit, please try again later"
+MSG_MISSING = "Signature is missing, or user not found."
+# v2 (algo) endpoints answer in their own envelope; codes from the conditional-order error table.
+V2_UNAUTHORIZED = 1002  # "Signature is missing or account id doesn't exist"
+V2_BAD_SIGNATURE = 1003  # "Signature is wrong"
+V2_RATE = 1006  # "Exceed rate limit"
+V2_BAD_PARAMETER = 2002  # "Specified parameter is missing or invalid"
 
 LEDGER_TO_STATE = MappingProxyType(
     {"open": "submitted", "cancelling": "canceling", "filled": "filled", "cancelled": "canceled"}
@@ -64,6 +117,37 @@ def _error(code: str, msg: str, status: int = 200, headers: dict[str, str] | Non
 
 def _ok(data: Any) -> Reply:
     return json_reply({"status": "ok", "data": data})
+
+
+def _v2_error(code: int, message: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return json_reply({"code": code, "message": message, "data": None}, status, headers)
+
+
+def _decimal(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts ``'²'``, which ``int`` refuses)."""
+    return re.fullmatch(r"[0-9]{1,19}", text) is not None
+
+
+def _id_key(order: FakeOrder) -> int:
+    """HTX pages by order id; the ledger's ids are decimal (a non-decimal seed id sorts first, never matches)."""
+    return int(order.order_id) if _decimal(order.order_id) else -1
+
+
+def _int_param(params: dict[str, str], name: str, bounds: tuple[int, int, int]) -> int | None:
+    """A decimal parameter within [low, high] (``default`` when absent); None when it is out of range or junk."""
+    low, high, default = bounds
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def _undocumented(params: dict[str, str], allowed: frozenset[str]) -> str | None:
+    extra = sorted(set(params) - allowed - AUTH_PARAMS)
+    return extra[0] if extra else None
 
 
 def _pct(text: str) -> str:
@@ -115,7 +199,17 @@ def _id_list(value: Any) -> list[str] | None:
 class HTXDialect:
     venue = "htx"
     rate = (50, 2.0)  # "Rate Limit: 50times/2s" (seed 003)
-    rates = {"cancel": rate, "query": (50, 2.0), "cancel_all": (50, 2.0)}  # order detail, batchCancelOpenOrders: 50/2 s
+    # Per endpoint, per UID: order detail and batchCancelOpenOrders 50/2 s, accounts 100/2 s, openOrders
+    # 50/2 s, algo-orders/opening and order/history 20/2 s.
+    rates = {
+        "cancel": rate,
+        "query": (50, 2.0),
+        "cancel_all": (50, 2.0),
+        "account": (100, 2.0),
+        "list_open": (50, 2.0),
+        "list_conditional": (20, 2.0),
+        "list_history": (20, 2.0),
+    }
 
     def routes(self):
         return [
@@ -124,10 +218,22 @@ class HTXDialect:
             ("GET", re.compile(r"/v1/order/orders/[0-9]+"), "query", self.query_order),
             ("GET", re.compile(r"/v1/common/timestamp"), "time", self.time),
             ("POST", re.compile(r"/v1/order/orders/batchCancelOpenOrders"), "cancel_all", self.cancel_all),
+            ("GET", re.compile(r"/v1/account/accounts"), "account", self.accounts),
+            ("GET", re.compile(r"/v1/order/openOrders"), "list_open", self.open_orders),
+            ("GET", re.compile(r"/v2/algo-orders/opening"), "list_conditional", self.algo_opening),
+            ("GET", re.compile(r"/v1/order/history"), "list_history", self.order_history),
         ]
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        if endpoint == "list_conditional":  # a v2 endpoint: its own envelope
+            if status == 429:
+                return _v2_error(V2_RATE, "Exceed rate limit", 429, headers)
+            if status in (401, 403):
+                return _v2_error(V2_UNAUTHORIZED, MSG_MISSING, status, headers)
+            if status >= 500:
+                return _v2_error(status, "System error, please try again later.", status, headers)
+            return _v2_error(V2_BAD_PARAMETER, "Specified parameter is missing or invalid", status, headers)
         if status == 429:
             return _error("base-request-exceed-frequency-limit", MSG_RATE, 429, headers)
         if status >= 500:
@@ -138,28 +244,57 @@ class HTXDialect:
 
     # -- auth ------------------------------------------------------------------------------
 
-    def _authenticate(self, req: FakeRequest, ctx: Context) -> tuple[dict[str, str], Reply | None]:
+    def _check_signature(self, req: FakeRequest, ctx: Context) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """The query's parameters, and (v1 code, message) when the signature is refused."""
         pairs = _query_pairs(req.query)
         params = dict(pairs)
         given = params.get("Signature")
         key = params.get("AccessKeyId")
         if not given or not key:
-            return params, _error("login-required", "Signature is missing, or user not found.")
+            return params, ("login-required", MSG_MISSING)
         if key != ctx.creds.api_key:
-            return params, _error("api-signature-not-valid", MSG_BAD_KEY)
+            return params, ("api-signature-not-valid", MSG_BAD_KEY)
         if params.get("SignatureMethod") != "HmacSHA256" or params.get("SignatureVersion") != "2":
-            return params, _error("api-signature-not-valid", MSG_BAD_SIGNATURE)
+            return params, ("api-signature-not-valid", MSG_BAD_SIGNATURE)
         stamp = _parse_timestamp(params.get("Timestamp", ""))
         if stamp is None or abs(ctx.now_ms() - stamp) > TIMESTAMP_TOLERANCE_MS:
-            return params, _error("api-signature-not-valid", MSG_BAD_TIME)
+            return params, ("api-signature-not-valid", MSG_BAD_TIME)
         signed = sorted((k, v) for k, v in pairs if k != "Signature")
         text = "\n".join(
             [req.method.upper(), req.host.lower(), req.path, "&".join(f"{_pct(k)}={_pct(v)}" for k, v in signed)]
         )
         expected = base64.b64encode(hmac.new(ctx.creds.api_secret.encode(), text.encode(), hashlib.sha256).digest())
         if not hmac.compare_digest(expected, given.encode("utf-8", "replace")):
-            return params, _error("api-signature-not-valid", MSG_BAD_SIGNATURE)
+            return params, ("api-signature-not-valid", MSG_BAD_SIGNATURE)
         return params, None
+
+    def _authenticate(self, req: FakeRequest, ctx: Context) -> tuple[dict[str, str], Reply | None]:
+        params, refused = self._check_signature(req, ctx)
+        return params, (_error(*refused) if refused else None)
+
+    def _authenticate_v2(self, req: FakeRequest, ctx: Context) -> tuple[dict[str, str], Reply | None]:
+        """As :meth:`_authenticate`, answered in the v2 envelope (same messages, the v2 table's codes)."""
+        params, refused = self._check_signature(req, ctx)
+        if refused is None:
+            return params, None
+        code, msg = refused
+        return params, _v2_error(V2_UNAUTHORIZED if code == "login-required" else V2_BAD_SIGNATURE, msg)
+
+    def _find_ordinary(
+        self, ctx: Context, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> FakeOrder | None:
+        """What the trading endpoints find by id: never an algo (conditional) order, which they do not see."""
+        order = ctx.ledger.find(self.venue, order_id=order_id, client_order_id=client_order_id)
+        if order is None or not order.conditional:
+            return order
+        # Rare: an algo order shares the id; the newest ordinary order with it answers instead.
+        found = None
+        for o in ctx.ledger.listing(self.venue, conditional=False):
+            if (order_id is not None and o.order_id == order_id) or (
+                client_order_id is not None and o.client_order_id == client_order_id
+            ):
+                found = o
+        return found
 
     def _json_body(self, req: FakeRequest) -> tuple[dict[str, Any] | None, Reply | None]:
         if not req.body.strip():
@@ -198,9 +333,9 @@ class HTXDialect:
         failed: list[dict[str, Any]] = []
         for ident in ids:
             if has_ids:
-                order = ctx.ledger.find(self.venue, order_id=ident) if ident.isdigit() else None
+                order = self._find_ordinary(ctx, order_id=ident) if _decimal(ident) else None
             else:
-                order = ctx.ledger.find(self.venue, client_order_id=ident)
+                order = self._find_ordinary(ctx, client_order_id=ident)
             if order is None:
                 entry: dict[str, Any] = {"err-code": "base-record-invalid", "err-msg": "record invalid"}
                 entry["order-id" if has_ids else "client-order-id"] = ident
@@ -231,7 +366,7 @@ class HTXDialect:
         state = LEDGER_TO_STATE[o.status]
         finished = o.updated_ms if o.status in ("filled", "cancelled") else 0
         return {
-            "id": int(o.order_id) if o.order_id.isdigit() else o.order_id,
+            "id": int(o.order_id) if _decimal(o.order_id) else o.order_id,
             "symbol": o.symbol,
             "account-id": ACCOUNT_ID,
             "client-order-id": o.client_order_id or "",
@@ -262,7 +397,7 @@ class HTXDialect:
         if denied:
             return denied
         order_id = req.path.rsplit("/", 1)[1]
-        return self._detail(ctx.ledger.find(self.venue, order_id=order_id), ctx)
+        return self._detail(self._find_ordinary(ctx, order_id=order_id), ctx)
 
     def query_client(self, req: FakeRequest, ctx: Context) -> Reply:
         if req.body:
@@ -274,7 +409,7 @@ class HTXDialect:
         if not cid:
             return _error("validation-constraints-required", "Field is missing: clientOrderId.")
         # Uniqueness is not enforced on HTX: the latest order with this client id answers (ledger.find: newest).
-        return self._detail(ctx.ledger.find(self.venue, client_order_id=cid), ctx)
+        return self._detail(self._find_ordinary(ctx, client_order_id=cid), ctx)
 
     def time(self, req: FakeRequest, ctx: Context) -> Reply:
         return _ok(ctx.now_ms())
@@ -286,19 +421,210 @@ class HTXDialect:
         body, bad = self._json_body(req)
         if bad or body is None:
             return bad or _error("validation-format-error", "Format Error: body.")
+        account = body.get("account-id")
+        if account is not None and str(account) != str(ACCOUNT_ID):
+            return _error("account-get-accounts-inexistent-error", "The account doesn't exist in current user.")
         symbols = body.get("symbol")
-        wanted = {symbol_key(s) for s in str(symbols).split(",") if s.strip()} if symbols else None
-        try:
-            size = int(body.get("size", 100))
-        except (TypeError, ValueError):
-            return _error("validation-format-error", "Format Error: size.")
-        if not 1 <= size <= 100:
+        wanted = {symbol_key(p) for p in str(symbols).split(",") if p.strip()} if symbols else None
+        if wanted is not None and len(wanted) > CANCEL_ALL_MAX_SYMBOLS:
+            return _error("validation-format-error", f"Format Error: at most {CANCEL_ALL_MAX_SYMBOLS} symbols.")
+        side = body.get("side")
+        if side is not None and side not in ("buy", "sell"):
+            return _error("validation-format-error", "Format Error: side.")
+        types = body.get("types")
+        kinds = {t.strip() for t in str(types).split(",") if t.strip()} if types else None
+        if kinds is not None and not kinds <= ORDER_TYPES:
+            return _error("validation-format-error", "Format Error: types.")
+        raw_size = body.get("size", CANCEL_ALL_SIZE[2])
+        size = _int_param({"size": str(raw_size)}, "size", CANCEL_ALL_SIZE) if not isinstance(raw_size, bool) else None
+        if size is None:
             return _error("validation-format-error", "Format Error: size must be within [1, 100].")
-        candidates = [o for o in ctx.ledger.open_orders(self.venue) if wanted is None or symbol_key(o.symbol) in wanted]
+        # Only the trading side's open orders: algo orders before triggering are not among them.
+        candidates = [
+            o
+            for o in ctx.ledger.open_orders(self.venue, conditional=False)
+            if (wanted is None or symbol_key(o.symbol) in wanted)
+            and (side is None or o.side.lower() == side)
+            and (kinds is None or self._type(o) in kinds)
+        ]
         done = 0
         for order in candidates[:size]:
+            # Submitted only, as on HTX: the order reads `canceling` until the fake's async delay has passed.
             if ctx.cancel(order, asynchronous=True) == "open":
                 done += 1
         left = candidates[size:]
-        next_id = int(left[0].order_id) if left and left[0].order_id.isdigit() else -1
+        next_id = _id_key(left[0]) if left else -1
         return _ok({"success-count": done, "failed-count": 0, "next-id": next_id})
+
+    # -- listings ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _type(o: FakeOrder) -> str:
+        return f"{o.side.lower()}-limit"
+
+    def _open_json(self, o: FakeOrder) -> dict[str, Any]:
+        """An openOrders entry (the docs' sample: filled-* fields, no finished-at)."""
+        return {
+            "symbol": o.symbol,
+            "source": "api",
+            "price": o.price,
+            "created-at": o.created_ms,
+            "amount": o.qty,
+            "account-id": ACCOUNT_ID,
+            "filled-cash-amount": "0.0",
+            "client-order-id": o.client_order_id or "",
+            "filled-amount": "0.0",
+            "filled-fees": "0.0",
+            "id": int(o.order_id) if _decimal(o.order_id) else o.order_id,
+            "state": LEDGER_TO_STATE[o.status],
+            "type": self._type(o),
+        }
+
+    @staticmethod
+    def _algo_json(o: FakeOrder) -> dict[str, Any]:
+        """An algo-orders/opening entry: keyed by clientOrderId, no orderId before it triggers."""
+        return {
+            "lastActTime": o.updated_ms,
+            "orderOrigTime": o.created_ms,
+            "symbol": o.symbol,
+            "source": "api",
+            "clientOrderId": o.client_order_id or o.order_id,
+            "orderSide": o.side.lower(),
+            "orderType": "limit",
+            "orderPrice": o.price,
+            "orderSize": o.qty,
+            "accountId": ACCOUNT_ID,
+            "timeInForce": "gtc",
+            "stopPrice": o.price,
+            "orderStatus": "created",
+        }
+
+    def accounts(self, req: FakeRequest, ctx: Context) -> Reply:
+        if req.body:
+            return Reply(403, b"")
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        extra = _undocumented(params, frozenset())
+        if extra is not None:
+            return _error("invalid-parameter", f"Parameter `{extra}` is invalid.")
+        return _ok([dict(a) for a in ACCOUNTS])
+
+    def open_orders(self, req: FakeRequest, ctx: Context) -> Reply:
+        if req.body:
+            return Reply(403, b"")
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        extra = _undocumented(params, OPEN_PARAMS)
+        if extra is not None:
+            return _error("invalid-parameter", f"Parameter `{extra}` is invalid.")
+        account = params.get("account-id")
+        if account is not None and account != str(ACCOUNT_ID):
+            return _error("account-get-accounts-inexistent-error", "The account doesn't exist in current user.")
+        size = _int_param(params, "size", OPEN_SIZE)
+        if size is None:
+            return _error("invalid-parameter", "Parameter `size` is invalid.")
+        side = params.get("side")
+        if side is not None and side not in ("buy", "sell"):
+            return _error("invalid-parameter", "Parameter `side` is invalid.")
+        types = params.get("types")
+        kinds = {t for t in types.split(",") if t} if types else None
+        start, direct = params.get("from"), params.get("direct")
+        if start is not None:
+            if not _decimal(start):
+                return _error("invalid-parameter", "Parameter `from` is invalid.")
+            if direct not in ("prev", "next"):
+                # Legacy docs: "if field from is defined, this field direct becomes mandatory".
+                return _error("validation-constraints-required", "Field is missing: direct.")
+        orders = [
+            o
+            for o in ctx.ledger.open_orders(self.venue, params.get("symbol") or None, conditional=False)
+            if (side is None or o.side.lower() == side) and (kinds is None or self._type(o) in kinds)
+        ]
+        ascending = start is not None and direct == "prev"
+        orders.sort(key=_id_key, reverse=not ascending)  # newest (largest id) first, unless prev
+        if start is not None:
+            bound = int(start)
+            orders = [o for o in orders if (_id_key(o) > bound if ascending else _id_key(o) < bound)]
+        return _ok([self._open_json(o) for o in orders[:size]])
+
+    def algo_opening(self, req: FakeRequest, ctx: Context) -> Reply:
+        if req.body:
+            return Reply(403, b"")
+        params, denied = self._authenticate_v2(req, ctx)
+        if denied:
+            return denied
+        extra = _undocumented(params, ALGO_PARAMS)
+        if extra is not None:
+            return _v2_error(V2_BAD_PARAMETER, f"invalid parameter: {extra}")
+        account = params.get("accountId")
+        if account is not None and account != str(ACCOUNT_ID):
+            return _v2_error(V2_UNAUTHORIZED, "account id doesn't exist")
+        limit = _int_param(params, "limit", ALGO_LIMIT)
+        if limit is None:
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter: limit")
+        sort = params.get("sort", "desc")
+        side, kind, start = params.get("orderSide"), params.get("orderType"), params.get("fromId")
+        if sort not in ("asc", "desc") or side not in (None, "buy", "sell") or kind not in (None, "limit", "market"):
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter")
+        if start is not None and not _decimal(start):
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter: fromId")
+        orders = [
+            o
+            for o in ctx.ledger.open_orders(self.venue, params.get("symbol") or None, conditional=True)
+            if (side is None or o.side.lower() == side) and kind in (None, "limit")
+        ]
+        orders.sort(key=_id_key, reverse=sort == "desc")
+        if start is not None:
+            # fromId is "the first record ID in this query": inclusive.
+            bound = int(start)
+            orders = [o for o in orders if (_id_key(o) <= bound if sort == "desc" else _id_key(o) >= bound)]
+        body: dict[str, Any] = {"code": 200, "data": [self._algo_json(o) for o in orders[:limit]]}
+        if len(orders) > limit:
+            body["nextId"] = _id_key(orders[limit])
+        return json_reply(body)
+
+    def order_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        if req.body:
+            return Reply(403, b"")
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        extra = _undocumented(params, HISTORY_PARAMS)
+        if extra is not None:
+            return _error("invalid-parameter", f"Parameter `{extra}` is invalid.")
+        size = _int_param(params, "size", HISTORY_SIZE)
+        if size is None:
+            return _error("invalid-parameter", "Parameter `size` is invalid.")
+        direct = params.get("direct", "next")
+        if direct not in ("prev", "next"):
+            return _error("invalid-parameter", "Parameter `direct` is invalid.")
+        now = ctx.now_ms()
+        times = {}
+        for name in ("start-time", "end-time"):
+            raw = params.get(name)
+            if raw is not None and not re.fullmatch(r"[0-9]{1,16}", raw):
+                return _error(f"invalid-{name}", f"The {name.replace('-', ' ')} is invalid")
+            times[name] = int(raw) if raw is not None else None
+        end = times["end-time"] if times["end-time"] is not None else now
+        start = times["start-time"] if times["start-time"] is not None else end - HISTORY_SPAN_MS
+        if start > end or end - start > HISTORY_SPAN_MS:
+            return _error("invalid-interval", "Query window is zero, negative or greater than limitation")
+        if start < now - HISTORY_SPAN_MS:
+            return _error("invalid-start-time", "The start time is invalid")
+        orders = [
+            o
+            for o in ctx.ledger.listing(
+                self.venue, params.get("symbol") or None, conditional=False, since_ms=start, until_ms=end
+            )
+            # "The orders created via API will no longer be queryable after being cancelled for more than 2 hours."
+            if not (o.status == "cancelled" and now - o.updated_ms > FORGET_CANCELLED_AFTER_MS)
+        ]
+        orders.sort(key=lambda o: (o.created_ms, _id_key(o)), reverse=direct == "next")  # next: near to far
+        page = orders[:size]
+        body: dict[str, Any] = {"status": "ok", "data": [self._order_json(o) for o in page]}
+        if len(orders) > size:
+            # The next query's end-time (next) or start-time (prev): the boundary order's creation time.
+            body["next-time"] = page[-1].created_ms
+        return json_reply(body)

@@ -1,0 +1,101 @@
+"""One venue account as the engine and the listings talk to it: the link, one exchange, its evidence,
+and the server clock.
+
+Shared by :mod:`safecancel.engine` (cancels and queries of a job) and :mod:`safecancel.listing` (open
+orders, conditional orders, recent history), so both sign with the same measured clock, pace on the same
+buckets and record requests the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import Clock
+from .errors import TransportError
+from .model import Credentials, HttpRequest, HttpResponse
+from .store import Evidence
+from .transport import ServerClock, TokenBucket, Transport
+from .venues.base import Venue, redact_query
+
+RESPONSE_LIMIT = 8192  # bytes of a reply kept as evidence
+
+
+@dataclass
+class VenueLink:
+    """Everything needed to talk to one venue account; shared across jobs of a client."""
+
+    adapter: Venue
+    creds: Credentials
+    cancel_bucket: TokenBucket
+    query_bucket: TokenBucket
+    server_clock: ServerClock
+    list_bucket: TokenBucket | None = None  # listings (open orders, history); None: paced with queries
+    # The account id the venue's listings need (HTX's ``account-id``), once looked up: it names the
+    # account the API key belongs to, so it holds for the life of the link.
+    account_id: str | None = None
+
+    @property
+    def listing_bucket(self) -> TokenBucket:
+        return self.list_bucket if self.list_bucket is not None else self.query_bucket
+
+
+def exchange(
+    venue: Venue, transport: Transport, clock: Clock, req: HttpRequest
+) -> tuple[HttpResponse | None, TransportError | None, float]:
+    """Send one request: (reply, None, sent_at) or (None, the transport error, sent_at)."""
+    at = clock.now()
+    try:
+        return transport.send(venue.base_url, req, venue=venue.name), None, at
+    except TransportError as exc:
+        return None, exc, at
+
+
+def evidence(venue: Venue, req: HttpRequest, resp: HttpResponse | None, error: str | None, at: float) -> Evidence:
+    """What the journal keeps of one exchange: secrets redacted from the query, the reply bounded."""
+    body = req.body.decode("utf-8", "replace") if req.body else None
+    query = redact_query(req.query, venue.secret_params)
+    status, response, elapsed = (
+        (None, None, None)
+        if resp is None
+        else (resp.status, resp.body[:RESPONSE_LIMIT].decode("utf-8", "replace"), int(resp.elapsed_ms))
+    )
+    return Evidence(
+        endpoint=req.endpoint,
+        method=req.method,
+        path=req.path,
+        query=query,
+        body=body,
+        status=status,
+        response=response,
+        elapsed_ms=elapsed,
+        error=error,
+        at=at,
+    )
+
+
+def sync_clock(
+    link: VenueLink, transport: Transport, clock: Clock, failed: HttpResponse | None = None
+) -> tuple[Evidence | None, str]:
+    """Measure the venue's clock offset (first use, or after a timestamp rejection).
+
+    Returns the time request's evidence (None for a venue without a time endpoint) and a note saying
+    what was learnt, for the caller to record.
+    """
+    venue, sc = link.adapter, link.server_clock
+    time_req = venue.build_time()
+    if time_req is None:
+        # No time endpoint (BitoPro): learn the offset from the rejected reply's own time, if any.
+        if failed is not None:
+            sc.set_from(venue.parse_time(failed))
+        return None, "server time taken from the reply's Date header"
+    box: dict[str, object] = {}
+
+    def fetch() -> int | None:
+        resp, err, at = exchange(venue, transport, clock, time_req)
+        box.update(resp=resp, err=err, at=at)
+        return venue.parse_time(resp) if resp is not None else None
+
+    offset = sc.measure(fetch)
+    resp, err, at = box.get("resp"), box.get("err"), box.get("at")
+    note = "server time unavailable; using the local clock" if offset is None else f"server time offset {offset} ms"
+    return evidence(venue, time_req, resp, str(err) if err else None, at), note  # type: ignore[arg-type]
