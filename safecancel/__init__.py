@@ -29,6 +29,7 @@ from .errors import (
     VenueRejected,
 )
 from .model import (
+    CancelAllPlan,
     Credentials,
     EventRecord,
     JobResult,
@@ -57,6 +58,7 @@ logging.getLogger("safecancel").addHandler(logging.NullHandler())
 
 __all__ = [
     "AuthError",
+    "CancelAllPlan",
     "Client",
     "Clock",
     "ConcurrentUpdate",

@@ -24,6 +24,7 @@ import click
 from .client import Client
 from .config import VenueConfig
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
+from .killswitch import KIND as KILL_SWITCH
 from .model import JobResult, JobStatus
 from .render import iso_arg, print_history, print_job, print_listing, progress_printer
 from .store import migrate_journal
@@ -66,6 +67,8 @@ def job_exit(r: JobResult) -> int:
         return EXIT_HELD
     if not r.finished:
         return EXIT_UNFINISHED
+    if r.kind == KILL_SWITCH and r.status != JobStatus.DONE:
+        return EXIT_UNFINISHED  # not verified empty (still listed, unsure whose, or capped): not done
     return EXIT_OK if r.all_cancelled else EXIT_FAILED
 
 
@@ -287,6 +290,119 @@ def cancel(
                 _dump(replace(client.job(result.job_id), held_by=result.held_by, problem=result.problem).to_json())
         if not as_json:
             print_job(result, events=False)
+        _say_why([result])
+        raise SystemExit(exit_code([result]))
+
+
+@cli.command("cancel-all")
+@click.option("--venue", required=True, type=click.Choice(VENUE_NAMES), help="Venue name.")
+@click.option("--symbol", help="Only this symbol, in the venue's own format (default: every symbol).")
+@click.option("--client-prefix", help="Only your own orders: client order ids starting with this (string client ids).")
+@click.option(
+    "--client-id-range", metavar="LOW-HIGH", help="Only your own orders on venues with integer client ids (BitoPro)."
+)
+@click.option("--no-conditional", is_flag=True, help="Leave conditional (trigger, algo, plan, OCO) orders alone.")
+@click.option(
+    "--native",
+    is_flag=True,
+    help="Strike first with the venue's own cancel-all (everyone's orders of the symbol; not with a client scope).",
+)
+@click.option("--account", default="default", show_default=True, help="Account label recorded with the job.")
+@db_option
+@click.option("--base-url", help="Venue base URL (default $SAFECANCEL_<VENUE>_BASE_URL or production).")
+@click.option("--deadline", type=float, default=60.0, show_default=True, help="Seconds to sweep before returning.")
+@click.option("--workers", type=int, default=4, show_default=True, help="Requests in flight at once (paced per venue).")
+@click.option(
+    "--dry-run", is_flag=True, help="List what is in scope now; store nothing, cancel nothing (reads the venue)."
+)
+@json_option
+def cancel_all(
+    venue,
+    symbol,
+    client_prefix,
+    client_id_range,
+    no_conditional,
+    native,
+    account,
+    db,
+    base_url,
+    deadline,
+    workers,
+    dry_run,
+    as_json,
+) -> None:
+    """The kill switch: cancel every open order in scope, then verify from the venue's listing that none is left.
+
+    Each sweep lists the venue (recorded as evidence), adds the orders in scope to one journaled job
+    before cancelling them, and lists again -- orders placed meanwhile are caught -- until a listing
+    shows the scope empty or --deadline passes (`safecancel resume` sweeps again).
+
+    \b
+    Exit 0: every order cancelled and the scope verified empty. 1: verified empty, some orders failed
+    (e.g. filled first). 2: bad input, nothing stored. 3: not verified empty yet (still listed, orders
+    without a client id, unknown orders; run `safecancel resume`), or credentials refused. 4: the venue
+    refused the requests. 6: held by another runner.
+
+    Example:
+
+        safecancel cancel-all --venue bingx --symbol BTC-USDT --client-prefix bot-
+    """
+    with cli_errors():
+        config = VenueConfig(venue, base_url=base_url or None)
+        scope = {
+            "client_prefix": client_prefix,
+            "client_id_range": client_id_range,
+            "include_conditional": not no_conditional,
+        }
+        if dry_run:
+            if native:
+                raise InputError("--dry-run lists what is in scope; --native would send the venue's cancel-all")
+            with Client(None, venues=[config]) as client:
+                plan = client.plan_cancel_all(venue, symbol, deadline=deadline, **scope)
+            if as_json:
+                _dump(plan.to_json())
+            else:
+                print_listing(plan.in_scope)
+                click.echo(
+                    f"{len(plan.in_scope)} of {plan.listed} listed order(s) in scope ({plan.scope})"
+                    + (f"; {plan.unsure} without a client id would be left alone" if plan.unsure else "")
+                    + ". Nothing stored, nothing cancelled."
+                )
+            return
+        show_progress = not as_json and sys.stderr.isatty()
+        update, stop = progress_printer(show_progress)
+        with Client(db, venues=[config], workers=workers, on_progress=update) as client:
+            try:
+                result = client.cancel_all(venue, symbol, native=native, deadline=deadline, account=account, **scope)
+            except (AuthError, VenueError) as exc:
+                if exc.job_id is None:
+                    raise
+                result = replace(client.job(exc.job_id), problem="auth" if isinstance(exc, AuthError) else "venue")
+            finally:
+                stop()
+            full = client.job(result.job_id)
+        sweeps = [e for e in full.events if e.trigger == "sweep"]
+        final = sweeps[-1] if sweeps else None
+        if as_json:
+            out = replace(full, problem=result.problem, held_by=result.held_by, still_open=result.still_open).to_json()
+            out["final_listing"] = (
+                None
+                if final is None
+                else {"at": final.at, "evidence_id": final.evidence_id, "summary": json.loads(final.note or "{}")}
+            )
+            _dump(out)
+        else:
+            print_job(result, events=False)
+            if result.verified_empty_at:
+                click.echo(
+                    f"verified empty: the listing at {result.verified_empty_at} showed no order in scope "
+                    f"(evidence #{result.verified_evidence}); {len(sweeps)} sweep(s)"
+                )
+            else:
+                shown = ", ".join(result.still_open[:10]) + (" ..." if len(result.still_open) > 10 else "")
+                click.echo(
+                    f"NOT verified empty after {len(sweeps)} sweep(s)" + (f"; still listed: {shown}" if shown else "")
+                )
         _say_why([result])
         raise SystemExit(exit_code([result]))
 

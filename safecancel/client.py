@@ -32,10 +32,13 @@ from .config import (
     venue_configs,
 )
 from .engine import JobRunner, RetryPolicy, VenueLink
-from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, VenueRejected
+from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, ListingIncomplete, VenueRejected
 from .inputs import check_account, order_refs
+from .killswitch import KIND as KILL_SWITCH
+from .killswitch import KillSwitch, Sweeps, finish_status
 from .listing import Lister
 from .model import (
+    CancelAllPlan,
     Credentials,
     HttpRequest,
     IdKind,
@@ -47,7 +50,8 @@ from .model import (
     ListKind,
     OrderRef,
 )
-from .pacing import key_fingerprint, shared_list_bucket, shared_pacing
+from .pacing import key_fingerprint, shared_bucket, shared_pacing
+from .scope import Fit, Scope, make_scope
 from .states import UNSETTLED, StateTable
 from .store import Database, Journal, fingerprint, iso
 from .store.journal import JobRow
@@ -223,7 +227,7 @@ class Client:
                 list_rate = cls.list_rate
                 if config.rate is not None and config.rate.per_second < list_rate.per_second:
                     list_rate = config.rate
-                list_bucket = shared_list_bucket(venue, key_id, url, list_rate, self._clock)
+                list_bucket = shared_bucket("list", venue, key_id, url, list_rate, self._clock)
                 link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock, list_bucket)
                 self._links[(venue, key_id, url)] = link
             return link
@@ -478,11 +482,20 @@ class Client:
                 raise
             log.warning("skipping job %s: %s", job.id, exc)
             return replace(self._journal.job_result(job.id, with_events=False), skipped=str(exc))
-        problem: str | None = None
+        if job.kind == KILL_SWITCH:
+            return self._run_kill_switch(job, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
+        problem, held = self._engine_run(job.id, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
+        # Without events: a 100k-order job has 300k of them. `job(job_id)` returns them.
+        return replace(self._journal.job_result(job.id, with_events=False), problem=problem, held_by=held)
+
+    def _engine_run(
+        self, job_id: str, link: VenueLink, until: float, *, wait: bool, raise_venue_errors: bool
+    ) -> tuple[str | None, str | None]:
+        """Run the job's orders through the engine once; ``(problem, held_by)``: why it stopped short."""
         said = False
         while True:
             try:
-                self._runner(link).run(job.id, until)
+                self._runner(link).run(job_id, until)
             except LeaseHeld as exc:
                 if wait and self._clock.monotonic() < until:
                     if not said:
@@ -491,18 +504,75 @@ class Client:
                     # Polled: the holder may finish, release, or die (then it is taken over at once).
                     self._clock.sleep(min(1.0, max(0.0, until - self._clock.monotonic())))
                     continue
-                return replace(self._journal.job_result(job.id, with_events=False), held_by=str(exc))
+                return None, str(exc)
             except ConcurrentUpdate as exc:  # another runner took the job over; it finishes it
-                log.warning("job %s: %s", job.id, exc)
+                log.warning("job %s: %s", job_id, exc)
             except (AuthError, VenueRejected) as exc:
                 if raise_venue_errors:
-                    exc.job_id = job.id
+                    exc.job_id = job_id
                     raise
-                log.warning("job %s: %s", job.id, exc)
-                problem = "auth" if isinstance(exc, AuthError) else "venue"
-            break
-        # Without events: a 100k-order job has 300k of them. `job(job_id)` returns them.
-        return replace(self._journal.job_result(job.id, with_events=False), problem=problem)
+                log.warning("job %s: %s", job_id, exc)
+                return ("auth" if isinstance(exc, AuthError) else "venue"), None
+            return None, None
+
+    def _run_kill_switch(
+        self, job: JobRow, link: VenueLink, until: float, *, wait: bool, raise_venue_errors: bool
+    ) -> JobResult:
+        """Sweep a kill switch's scope and cancel what is in it until a listing shows it empty."""
+        scope = Scope.from_json(job.scope or "{}")
+        cls = venue_class(job.venue)
+        native_bucket = shared_bucket(
+            "cancel_all",
+            job.venue,
+            key_fingerprint(link.creds.api_key),
+            link.adapter.base_url,
+            cls.cancel_all_rate,
+            self._clock,
+        )
+
+        def lister(deadline: float) -> Lister:
+            return Lister(link, self._transport, self._clock, self._retry, self._rng, deadline=deadline)
+
+        switch = KillSwitch(self._journal, link, lister, self._clock, scope, job.id, self._transport, native_bucket)
+        outcome: dict[str, str | None] = {"problem": None, "held": None}
+
+        def run_engine() -> bool:
+            problem, held = self._engine_run(job.id, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
+            outcome.update(problem=problem, held=held)
+            return problem is None and held is None
+
+        found = Sweeps()
+        try:
+            switch.run(until, run_engine, lambda: lister(until).account(), found)
+        except ListingIncomplete as exc:
+            found.verified = False
+            found.attention = f"the venue could not be listed to the end: {exc}"
+            timed_out = self._clock.monotonic() >= until
+            status, why = finish_status(self._journal, job.id, found, self._clock.now(), timed_out=timed_out)
+            self._journal.set_status(job.id, JobStatus.OPEN if timed_out else status, self._clock.now(), why)
+        except (AuthError, VenueRejected) as exc:
+            outcome["problem"] = "auth" if isinstance(exc, AuthError) else "venue"
+            status, why = finish_status(self._journal, job.id, found, self._clock.now(), timed_out=False)
+            self._journal.set_status(
+                job.id, JobStatus.OPEN if status == JobStatus.DONE else status, self._clock.now(), why or str(exc)
+            )
+            if raise_venue_errors:
+                exc.job_id = job.id
+                raise
+            log.warning("job %s: %s", job.id, exc)
+        else:
+            timed_out = self._clock.monotonic() >= until
+            status, why = finish_status(self._journal, job.id, found, self._clock.now(), timed_out=timed_out)
+            if outcome["held"] is None:
+                self._journal.set_status(job.id, status, self._clock.now(), why)
+        if found.attention and outcome["problem"] is None and not found.verified:
+            log.warning("job %s: %s", job.id, found.attention)
+        return replace(
+            self._journal.job_result(job.id, with_events=False),
+            problem=outcome["problem"],
+            held_by=outcome["held"],
+            still_open=tuple(found.still_open) if not found.verified else (),
+        )
 
     def existing_job(
         self,
@@ -586,6 +656,105 @@ class Client:
             listed_at=iso(self._clock.now()),
             complete=not lister.capped,
         )
+
+    def _kill_scope(
+        self,
+        venue: str,
+        symbol: str | None,
+        client_prefix: str | None,
+        client_id_range: tuple[int, int] | str | None,
+        include_conditional: bool,
+        native: bool,
+    ) -> tuple[Scope, VenueLink]:
+        """A checked kill-switch scope and the venue link (credentials checked): nothing is sent."""
+        cls = venue_class(venue)
+        if symbol is not None and not isinstance(symbol, str):
+            raise InputError(f"{venue}: symbol must be a string, got {clip(symbol)}")
+        scope = make_scope(
+            venue,
+            symbol,
+            client_prefix=client_prefix,
+            client_id_range=client_id_range,
+            include_conditional=include_conditional,
+            native=native,
+            numeric_client_ids=cls.numeric_client_ids,
+        )
+        if native and symbol is None and cls.cancel_all_needs_symbol:
+            raise InputError(
+                f"{venue}: the venue's own cancel-all needs a symbol (--symbol, e.g. {cls.example_symbol})"
+            )
+        link = self._link(venue)
+        if symbol is not None:
+            link.adapter.validate([OrderRef(symbol, order_id="1")])  # the symbol, named if bad, before any request
+        return scope, link
+
+    def cancel_all(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        client_prefix: str | None = None,
+        client_id_range: tuple[int, int] | str | None = None,
+        include_conditional: bool = True,
+        native: bool = False,
+        deadline: float | None = None,
+        account: str = "default",
+    ) -> JobResult:
+        """The kill switch: cancel every open order in scope and verify from the venue's listing that none is left.
+
+        The scope is the account's open orders on ``venue`` (of ``symbol``, or of every symbol), only the
+        caller's own where ``client_prefix`` is given (venues with string client ids) or
+        ``client_id_range=(low, high)`` (BitoPro, whose client ids are integers), conditional orders
+        included unless ``include_conditional`` is False. One journaled job: each sweep lists the venue
+        (recorded as evidence), adds the orders in scope as ``pending`` before they are cancelled through
+        the ordinary engine, and lists again -- orders placed meanwhile are caught -- until a listing shows
+        the scope empty (``verified_empty_at``, with that listing's evidence row in ``verified_evidence``)
+        or the deadline passes (``still_open`` names what the last listing showed; the job stays open and
+        :meth:`resume` sweeps again). ``native``: strike first with the venue's own cancel-all (never
+        with a client-id scope: it cancels everyone's orders); its reply settles nothing.
+
+        Raises:
+            InputError: bad venue, symbol, prefix, range or credentials (nothing stored or sent).
+            AuthError: the venue refused the credentials (the job stays open; ``exc.job_id``).
+            VenueRejected: the venue kept refusing the requests (e.g. a wrong base URL; ``exc.job_id``).
+        """
+        check_account(account)
+        scope, link = self._kill_scope(venue, symbol, client_prefix, client_id_range, include_conditional, native)
+        until = self._deadline_at(deadline)
+        job_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
+        job, _ = self._journal.create_job(
+            job_id=job_id,
+            key=f"cancel-all-{job_id}",  # every kill switch is a new job: it asks the venue afresh
+            venue=venue,
+            account=account,
+            refs=[],
+            now=self._clock.now(),
+            base_url=link.adapter.base_url,
+            key_fp=key_fingerprint(link.creds.api_key),
+            kind=KILL_SWITCH,
+            scope=scope.to_json(),
+        )
+        log.info("job %s: kill switch on %s", job.id, scope.describe())
+        return self._run_job(job, until, wait=False, raise_venue_errors=True)
+
+    def plan_cancel_all(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        client_prefix: str | None = None,
+        client_id_range: tuple[int, int] | str | None = None,
+        include_conditional: bool = True,
+        deadline: float | None = None,
+    ) -> CancelAllPlan:
+        """What :meth:`cancel_all` would cancel now: the venue's listing, filtered to the scope.
+        Read-only (``cancel-all --dry-run``): nothing is stored, nothing is cancelled."""
+        scope, _ = self._kill_scope(venue, symbol, client_prefix, client_id_range, include_conditional, False)
+        listing = self.open_orders(venue, symbol, include_conditional=include_conditional, deadline=deadline)
+        fits = [(o, scope.fit(o)) for o in listing.orders]
+        in_scope = replace(listing, orders=tuple(o for o, f in fits if f is Fit.IN))
+        unsure = sum(1 for _, f in fits if f is Fit.UNSURE)
+        return CancelAllPlan(scope.describe(), in_scope, len(listing.orders), unsure)
 
     def job(self, job_id: str) -> JobResult:
         """A job with its orders and events."""

@@ -419,6 +419,7 @@ class JobRunner:
         )
         symbols = sorted({r.ref.symbol for r in rows})
         since_ms = int(self._job_created * 1000) - LISTING_LOOKBACK_MS
+        separate = ListKind.CONDITIONAL in venue.list_kinds
         found: dict[int, tuple[int, ListedOrder]] = {}
 
         def sightings() -> list[tuple[int, ListedOrder]]:
@@ -442,18 +443,23 @@ class JobRunner:
                 ) -> bool:
                     per_page = max(1, len(orders) // max(1, pages - first))
                     budget = LISTING_PAGES_PER_PAGE * (-(-len(want) // per_page)) + 1
-                    return pages - first >= budget or len(match_listed(want, [(0, o) for o in orders])) == len(want)
+                    return pages - first >= budget or len(
+                        match_listed(want, [(0, o) for o in orders], separate_conditional=separate)
+                    ) == len(want)
 
                 lister.read(kind, scope, since_ms=since_ms if kind is ListKind.HISTORY else None, enough=enough)
 
         try:
             read(ListKind.HISTORY, rows)
-            found = match_listed(rows, sightings())
+            found = match_listed(rows, sightings(), separate_conditional=separate)
             final = {pk for pk, (_, o) in found.items() if o.status.verdict in (Verdict.CANCELLED, Verdict.FAILED)}
-            read(ListKind.OPEN, [r for r in rows if r.pk not in final])
+            read(ListKind.OPEN, [r for r in rows if r.pk not in final and not r.ref.conditional])
+            conditional = [r for r in rows if r.pk not in final and r.ref.conditional]
+            if conditional and separate:
+                read(ListKind.CONDITIONAL, conditional)
         except (VenueError, InputError) as exc:
             log.warning("job %s: listing %s stopped (%s); querying the rest one by one", job_id, venue.name, exc)
-        found = match_listed(rows, sightings())
+        found = match_listed(rows, sightings(), separate_conditional=separate)
         by_tag: dict[int, list[tuple[OrderRow, ListedOrder]]] = {}
         for row in rows:
             if row.pk in found:
@@ -461,7 +467,9 @@ class JobRunner:
                 by_tag.setdefault(tag, []).append((row, order))
         early = 0
         waiting_by_pk = {r.pk: r for r in waiting}
-        for pk, (tag, order) in match_listed(waiting, sightings()).items() if waiting else ():
+        for pk, (tag, order) in (
+            match_listed(waiting, sightings(), separate_conditional=separate).items() if waiting else ()
+        ):
             if order.status.verdict in (Verdict.CANCELLED, Verdict.FAILED):
                 by_tag.setdefault(tag, []).append((waiting_by_pk[pk], order))
                 early += 1

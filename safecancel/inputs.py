@@ -63,9 +63,12 @@ def order_refs(
         raise InputError("no orders given: the id list is empty")
     if len(refs) > MAX_ORDERS_PER_JOB:
         raise InputError(f"{len(refs)} orders in one job; the limit is {MAX_ORDERS_PER_JOB}")
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, bool]] = set()
     for r in refs:
-        ident = (r.symbol, r.kind.value, r.value)
+        if not isinstance(r.conditional, bool):
+            raise InputError(f"conditional must be True or False, got {r.conditional!r} on {r}")
+        # A conditional order and an ordinary one may share a client id (HTX algo orders: two id spaces).
+        ident = (r.symbol, r.kind.value, r.value, r.conditional)
         if ident in seen:
             raise InputError(f"duplicate {r.kind.value} {r.value!r} for {r.symbol}")
         seen.add(ident)

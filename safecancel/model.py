@@ -44,11 +44,18 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class OrderRef:
-    """One order to cancel: its symbol and exactly one of ``order_id`` / ``client_order_id``."""
+    """One order to cancel: its symbol and exactly one of ``order_id`` / ``client_order_id``.
+
+    ``conditional``: the order is on the venue's list of conditional orders (HTX algo, Bitget plan,
+    BingX OCO), which the venue cancels and answers for through endpoints of their own; the adapter
+    routes such a ref there. Only on venues that keep a CONDITIONAL list (elsewhere a trigger order is
+    an ordinary order and its ref is ordinary).
+    """
 
     symbol: str
     order_id: str | None = None
     client_order_id: str | None = None
+    conditional: bool = False
 
     @property
     def kind(self) -> IdKind:
@@ -59,7 +66,7 @@ class OrderRef:
         return self.order_id if self.order_id is not None else self.client_order_id  # type: ignore[return-value]
 
     def __str__(self) -> str:
-        return f"{self.symbol}:{self.kind.value}={self.value}"
+        return f"{self.symbol}:{self.kind.value}={self.value}" + (":conditional" if self.conditional else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,12 +232,17 @@ class ListedOrder:
     created_ms: int | None = None
     updated_ms: int | None = None
 
-    @property
-    def ref(self) -> OrderRef:
-        """The order as a cancel/query reference: by exchange id where it has one."""
+    def ref(self, *, separate_conditional: bool) -> OrderRef:
+        """The order as a cancel/query reference: by exchange id where it has one, else by client id.
+
+        ``separate_conditional``: the venue keeps conditional orders on a list of their own (the
+        adapter's ``ListKind.CONDITIONAL in list_kinds``); only then is a conditional order's ref
+        marked ``conditional`` (elsewhere it is cancelled like any other order).
+        """
+        conditional = self.conditional and separate_conditional
         if self.order_id is not None:
-            return OrderRef(self.symbol, order_id=self.order_id)
-        return OrderRef(self.symbol, client_order_id=self.client_order_id)
+            return OrderRef(self.symbol, order_id=self.order_id, conditional=conditional)
+        return OrderRef(self.symbol, client_order_id=self.client_order_id, conditional=conditional)
 
     def to_json(self) -> dict[str, Any]:
         out = json_fields(self, skip=("status",))
@@ -294,6 +306,7 @@ class OrderResult:
     venue_code: str | None = None  # what the venue said in the answer that produced ``state``
     venue_message: str | None = None
     unsent: int = 0  # cancel requests that provably never left this machine (not in ``attempts``)
+    conditional: bool = False  # on the venue's conditional-order list (HTX algo, Bitget plan, BingX OCO)
 
     def to_json(self) -> dict[str, Any]:
         return json_fields(self)
@@ -343,6 +356,14 @@ class JobResult:
     held_by: str | None = None  # this call did not run it: another live runner holds it (who, until when)
     skipped: str | None = None  # this call could not run it here (missing credentials, another key)
     problem: str | None = None  # this call stopped on a venue error: "venue" (request refused) or "auth"
+    # A kill switch (``client.cancel_all``): kind "cancel_all", its scope, and when a listing of the
+    # venue last showed the scope empty (with that listing's evidence row); None until one did.
+    kind: str | None = None
+    scope: Mapping[str, Any] | None = None
+    verified_empty_at: str | None = None
+    verified_evidence: int | None = None
+    # Orders in scope that the last listing still showed open (their str(ref)): this call's view.
+    still_open: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -362,6 +383,7 @@ class JobResult:
 
     def to_json(self, *, events: bool = True) -> dict[str, Any]:
         out = json_fields(self, skip=("orders", "events"))
+        out["still_open"] = list(self.still_open)
         out["counts"] = self.counts
         out["orders"] = [o.to_json() for o in self.orders]
         if events:
@@ -417,3 +439,24 @@ class Listing:
         out["count"] = len(self.orders)
         out["orders"] = [o.to_json() for o in self.orders]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAllPlan:
+    """What a kill switch would cancel now (``client.plan_cancel_all``, ``cancel-all --dry-run``): the
+    orders in scope, of how many listed, and how many it would leave alone for want of a client id."""
+
+    scope: str
+    in_scope: Listing
+    listed: int
+    unsure: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "scope": self.scope,
+            "listed": self.listed,
+            "in_scope": len(self.in_scope),
+            "unsure": self.unsure,
+            "listing": self.in_scope.to_json(),
+        }

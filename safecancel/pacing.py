@@ -46,14 +46,15 @@ def key_fingerprint(api_key: str) -> str:
     return hashlib.sha256(b"safecancel/key-fp/v1:" + api_key.encode()).hexdigest()[:16]
 
 
-_LIST_PACING: dict[tuple[Any, ...], TokenBucket] = {}
+_OTHER_PACING: dict[tuple[Any, ...], TokenBucket] = {}
 
 
-def shared_list_bucket(venue: str, key_id: str, base_url: str, rate: Rate, clock: Clock) -> TokenBucket:
-    """The listing bucket of one venue account (open orders, history): the adapter's ``list_rate``."""
-    ident = (venue, key_id, base_url, rate, clock)
+def shared_bucket(kind: str, venue: str, key_id: str, base_url: str, rate: Rate, clock: Clock) -> TokenBucket:
+    """Another endpoint's bucket of one venue account: ``kind`` "list" (open orders, history: the
+    adapter's ``list_rate``) or "cancel_all" (the venue's own cancel-all: ``cancel_all_rate``)."""
+    ident = (kind, venue, key_id, base_url, rate, clock)
     with _PACING_LOCK:
-        found = _LIST_PACING.get(ident)
+        found = _OTHER_PACING.get(ident)
         if found is None:
-            found = _LIST_PACING[ident] = _bucket(rate, clock)
+            found = _OTHER_PACING[ident] = _bucket(rate, clock)
         return found

@@ -551,7 +551,9 @@ def listing_failure(failure: Failure | TransportError, attempt: int, delay: Dela
 _RANK = {Verdict.CANCELLED: 2, Verdict.FAILED: 2, Verdict.UNKNOWN: 1, Verdict.OPEN: 0}
 
 
-def match_listed(rows: Sequence[R], sightings: Sequence[tuple[int, ListedOrder]]) -> dict[int, tuple[int, ListedOrder]]:
+def match_listed(
+    rows: Sequence[R], sightings: Sequence[tuple[int, ListedOrder]], *, separate_conditional: bool = False
+) -> dict[int, tuple[int, ListedOrder]]:
     """Which listed order speaks for which journal row: ``{row.pk: (sighting tag, listed order)}``.
 
     ``sightings`` are ``(tag, order)`` pairs (the tag says which page brought it). A row matches an
@@ -559,14 +561,16 @@ def match_listed(rows: Sequence[R], sightings: Sequence[tuple[int, ListedOrder]]
     one order, the weightiest word wins (final > cancelling > open), the later one among equals. A
     client id that names two different orders (venues that do not enforce uniqueness) matches
     nothing: only a single-order query can tell which one is meant. A "not found" never comes from a
-    listing (absence from a page proves nothing), so such an entry is ignored.
+    listing (absence from a page proves nothing), so such an entry is ignored. Where the venue keeps
+    conditional orders apart (``separate_conditional``), a conditional row matches only a conditional
+    listed order and an ordinary row only an ordinary one (two id spaces).
     """
-    by_id: dict[tuple[str, str], list[tuple[int, ListedOrder]]] = {}
-    by_cid: dict[tuple[str, str], list[tuple[int, ListedOrder]]] = {}
+    by_id: dict[tuple[tuple[str, bool], str], list[tuple[int, ListedOrder]]] = {}
+    by_cid: dict[tuple[tuple[str, bool], str], list[tuple[int, ListedOrder]]] = {}
     for tag, order in sightings:
         if order.status.verdict is Verdict.FAILED and order.status.reason == Reason.NOT_FOUND:
             continue
-        sym = order.symbol.casefold()
+        sym = (order.symbol.casefold(), order.conditional and separate_conditional)
         if order.order_id is not None:
             by_id.setdefault((sym, order.order_id), []).append((tag, order))
         if order.client_order_id is not None:
@@ -575,7 +579,7 @@ def match_listed(rows: Sequence[R], sightings: Sequence[tuple[int, ListedOrder]]
     for row in rows:
         ref = row.ref
         index = by_id if ref.kind is IdKind.ORDER_ID else by_cid
-        seen = index.get((ref.symbol.casefold(), ref.value))
+        seen = index.get(((ref.symbol.casefold(), ref.conditional), ref.value))
         if not seen:
             continue
         if ref.kind is IdKind.CLIENT_ORDER_ID and len({o.order_id for _, o in seen}) > 1:

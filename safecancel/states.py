@@ -62,6 +62,9 @@ class Trigger(enum.StrEnum):
     TAKEOVER = "takeover"  # another runner took the job's lease over
     REBIND = "rebind"  # the job was moved on purpose to another base URL / API key
     PRUNE = "prune"  # finished jobs were removed; the chain checkpoint is announced
+    DISCOVER = "discover"  # a kill switch's listing showed orders in scope: added to the job as pending
+    SWEEP = "sweep"  # a kill switch listed its scope: what was left (empty: the scope is verified empty)
+    NATIVE = "native"  # a kill switch's first strike: the venue's own cancel-all (settles no order)
 
 
 T = Trigger

@@ -53,6 +53,7 @@ def test_cancel_json_shape_and_exit_0(fake, env):
         "unsent",
         "venue_code",
         "venue_message",
+        "conditional",
     }
     assert {o["state"] for o in job["orders"]} == {"cancelled"} and {o["provenance"] for o in job["orders"]} == {
         "venue_response"

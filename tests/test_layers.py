@@ -6,7 +6,7 @@ Top to bottom::
     application    client, config, inputs, pacing
     engine         engine
     infrastructure store.*, transport, proc, clock
-    core           policy, venues.*, model, states, errors      (no I/O library at all)
+    core           policy, scope, venues.*, model, states, errors (no I/O library at all)
 
     testing.*      the fake venue: its own verification code, never the adapters or the store
 
@@ -31,7 +31,14 @@ PKG = Path(safecancel.__file__).parent
 ROOT = "safecancel"
 
 PRESENTATION = ("safecancel.cli", "safecancel.render", "safecancel.timeline", "safecancel.testing.demo")
-CORE = ("safecancel.policy", "safecancel.venues", "safecancel.model", "safecancel.states", "safecancel.errors")
+CORE = (
+    "safecancel.policy",
+    "safecancel.scope",
+    "safecancel.venues",
+    "safecancel.model",
+    "safecancel.states",
+    "safecancel.errors",
+)
 IO_LIBRARIES = (
     "requests",
     "urllib3",

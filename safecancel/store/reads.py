@@ -12,6 +12,7 @@ transaction (where what they read cannot change before the writer commits).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -133,11 +134,12 @@ class JournalReads:
                     orders.c.last_code,
                     orders.c.last_message,
                     orders.c.unsent,
+                    orders.c.conditional,
                 )
                 .where(orders.c.job_id == job_id)
                 .order_by(orders.c.seq)
             ).all()
-            names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id)) for r in rows}
+            names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id, bool(r.conditional))) for r in rows}
             evs: tuple[EventRecord, ...] = ()
             if with_events:
                 evs = tuple(
@@ -180,6 +182,7 @@ class JournalReads:
                     r.last_code,
                     r.last_message,
                     r.unsent,
+                    bool(r.conditional),
                 )
                 for r in rows
             ),
@@ -187,6 +190,10 @@ class JournalReads:
             attention=job.attention,
             base_url=job.base_url,
             key_fp=job.key_fp,
+            kind=job.kind,
+            scope=json.loads(job.scope) if job.scope else None,
+            verified_empty_at=job.verified_empty_at,
+            verified_evidence=job.verified_evidence,
         )
 
     def history(

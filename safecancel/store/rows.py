@@ -44,7 +44,8 @@ def _digest(values: Sequence[Any]) -> str:
 
 def fingerprint(refs: Iterable[OrderRef]) -> str:
     """sha256 of the sorted order set: the identity of "the same orders" for idempotency keys."""
-    return _digest(sorted([r.symbol, r.kind.value, r.value] for r in refs))
+    # A conditional order is marked; ordinary orders hash as they always did (derived keys stay stable).
+    return _digest(sorted([r.symbol, r.kind.value, r.value, *(["conditional"] if r.conditional else [])] for r in refs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +63,11 @@ class OrderRow:
     queries: int
     next_at_ms: int
     not_found_seen: int = 0
+    conditional: bool = False
 
     @property
     def ref(self) -> OrderRef:
-        return OrderRef(self.symbol, self.order_id, self.client_order_id)
+        return OrderRef(self.symbol, self.order_id, self.client_order_id, bool(self.conditional))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,10 @@ class JobRow:
     key_fp: str | None = None
     lease_proc: str | None = None
     attention: str | None = None
+    kind: str | None = None  # None: a cancel of given ids; "cancel_all": a kill switch
+    scope: str | None = None  # the kill switch's scope (JSON)
+    verified_empty_at: str | None = None
+    verified_evidence: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,7 @@ _ORDER_COLS = (
     orders.c.queries,
     orders.c.next_at_ms,
     orders.c.not_found_seen,
+    orders.c.conditional,
 )
 _JOB_COLS = (
     jobs.c.id,
@@ -153,6 +160,10 @@ _JOB_COLS = (
     jobs.c.key_fp,
     jobs.c.lease_proc,
     jobs.c.attention,
+    jobs.c.kind,
+    jobs.c.scope,
+    jobs.c.verified_empty_at,
+    jobs.c.verified_evidence,
 )
 
 

@@ -40,6 +40,10 @@ jobs = Table(
     Column("key_fp", String(32)),  # one-way fingerprint of the API key it runs under (never the key)
     Column("lease_proc", String(120)),  # the holder's boot id / pid namespace / start time: proves it dead
     Column("attention", Text),  # why the job stopped short, in plain words
+    Column("kind", String(16)),  # NULL: a cancel of given ids; "cancel_all": a kill switch (0005)
+    Column("scope", Text),  # a kill switch's scope, JSON
+    Column("verified_empty_at", String(32)),  # when a listing showed the kill switch's scope empty
+    Column("verified_evidence", BigInteger),  # that listing's evidence row
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_created_at", "created_at"),
 )
@@ -58,6 +62,7 @@ orders = Table(
     Column("provenance", String(20)),
     Column("attempts", Integer, nullable=False, default=0),  # write-aheads (cancel requests) for this order
     Column("unsent", Integer, nullable=False, default=0, server_default="0"),  # of which provably never left
+    Column("conditional", Integer, nullable=False, default=0, server_default="0"),  # on the conditional list
     Column("queries", Integer, nullable=False, default=0),  # reconciliation queries made
     Column("not_found_seen", Integer, nullable=False, default=0),  # consecutive "no such order" answers
     Column("last_code", String(64)),

@@ -30,7 +30,7 @@ from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHel
 from ..model import JobStatus, OrderRef, Reason
 from ..states import OrderState, Provenance, StateTable, Trigger
 from .chain import append_events, event_row, lock_head, plan_prune, verify_chain
-from .changes import Group, apply_groups
+from .changes import Group, _insert_evidence, apply_groups
 from .db import Database
 from .reads import job_row, joinable_job
 from .rows import _ORDER_COLS, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
@@ -68,8 +68,13 @@ class JournalWriter:
         base_url: str | None = None,
         key_fp: str | None = None,
         derived: bool = False,
+        kind: str | None = None,
+        scope: str | None = None,
     ) -> tuple[JobRow, bool]:
         """Persist a job and all its orders as ``pending`` in one transaction.
+
+        ``kind``/``scope``: a kill switch (``"cancel_all"``, its scope as JSON) starts with no orders
+        and adds them as its listings find them (:meth:`add_orders`).
 
         Returns ``(job, created)``. A caller-given key is exact-once: the same key with the same
         order set returns the existing job whatever its status (``created`` False); with a different
@@ -104,46 +109,93 @@ class JournalWriter:
                     updated_at=at,
                     base_url=base_url,
                     key_fp=key_fp,
+                    kind=kind,
+                    scope=scope,
                 )
             )
-            conn.execute(
-                insert(orders),
-                [
-                    {
-                        "job_id": job_id,
-                        "seq": i,
-                        "symbol": r.symbol,
-                        "order_id": r.order_id,
-                        "client_order_id": r.client_order_id,
-                        "state": S.PENDING.value,
-                        "attempts": 0,
-                        "queries": 0,
-                        "not_found_seen": 0,
-                        "next_at_ms": 0,
-                        "updated_at": at,
-                    }
-                    for i, r in enumerate(refs)
-                ],
-            )
+            if refs:
+                conn.execute(insert(orders), _order_values(job_id, refs, 0, at))
             symbols = sorted({r.symbol for r in refs})
-            note = json.dumps(
-                {
-                    "key": key,
-                    "venue": venue,
-                    "account": account,
-                    "symbols": symbols,
-                    "orders": len(refs),
-                    "fingerprint": fp,
-                    "base_url": base_url,
-                    "key_fp": key_fp,
-                },
-                separators=(",", ":"),
-            )
+            created: dict[str, Any] = {
+                "key": key,
+                "venue": venue,
+                "account": account,
+                "symbols": symbols,
+                "orders": len(refs),
+                "fingerprint": fp,
+                "base_url": base_url,
+                "key_fp": key_fp,
+            }
+            if kind is not None:  # only then: the create note of every other job stays as it was
+                created.update(kind=kind, scope=json.loads(scope) if scope else None)
+            note = json.dumps(created, separators=(",", ":"))
             append_events(
                 conn, self.db.dialect, [event_row(job_id, at, Trigger.CREATE, to_state=JobStatus.OPEN, note=note)]
             )
         with self.db.read() as conn:
             return job_row(conn, job_id), True  # type: ignore[return-value]
+
+    def add_orders(
+        self, job_id: str, refs: Sequence[OrderRef], now: float, ev: Evidence | None, note: str
+    ) -> list[OrderRow]:
+        """Add orders a kill switch's listing found to its job, as ``pending``, in one transaction with
+        a ``discover`` event (naming every order added, with the listing page as its evidence).
+        An order already in the job is not added twice. The job is open again if it had finished."""
+        at = iso(now)
+        with self.db.write() as conn:
+            known = {
+                (r.symbol, r.order_id, r.client_order_id, bool(r.conditional))
+                for r in conn.execute(
+                    select(orders.c.symbol, orders.c.order_id, orders.c.client_order_id, orders.c.conditional).where(
+                        orders.c.job_id == job_id
+                    )
+                )
+            }
+            fresh = [r for r in refs if (r.symbol, r.order_id, r.client_order_id, r.conditional) not in known]
+            if not fresh:
+                return []
+            start = conn.execute(select(func.coalesce(func.max(orders.c.seq) + 1, 0)).where(orders.c.job_id == job_id))
+            first = int(start.scalar_one())
+            conn.execute(insert(orders), _order_values(job_id, fresh, first, at))
+            count = conn.execute(select(func.count()).where(orders.c.job_id == job_id)).scalar_one()
+            current = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(order_count=count, status=JobStatus.OPEN, updated_at=at, finished_at=None)
+            )
+            text = json.dumps({"note": note, "added": [str(r) for r in fresh]}, separators=(",", ":"))
+            rows = [event_row(job_id, at, Trigger.DISCOVER, note=text)]
+            if current != JobStatus.OPEN:
+                rows.append(event_row(job_id, at, Trigger.STATUS, note=f"{current} -> {JobStatus.OPEN}: orders added"))
+            self._append_with_evidence(conn, job_id, rows, ev, at)
+            added = conn.execute(
+                select(*_ORDER_COLS).where(orders.c.job_id == job_id, orders.c.seq >= first).order_by(orders.c.seq)
+            ).all()
+        return [OrderRow(*tuple(r)) for r in added]
+
+    def record_sweep(self, job_id: str, ev: Evidence | None, now: float, note: str, *, empty: bool) -> None:
+        """A kill switch's listing of its scope, as a ``sweep`` event with the listing's last page as its
+        evidence; ``empty``: the listing showed no order in scope, so the scope is verified empty then."""
+        at = iso(now)
+        with self.db.write() as conn:
+            evidence_id = self._append_with_evidence(
+                conn, job_id, [event_row(job_id, at, Trigger.SWEEP, note=note)], ev, at
+            )
+            values: dict[str, Any] = {"updated_at": at}
+            values.update(verified_empty_at=at if empty else None, verified_evidence=evidence_id if empty else None)
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    def _append_with_evidence(
+        self, conn: Connection, job_id: str, rows: list[dict[str, Any]], ev: Evidence | None, at: str
+    ) -> int | None:
+        """Append job events, the first carrying ``ev`` (written in the same transaction); its evidence id."""
+        evidence_id = None
+        if ev is not None:
+            evidence_id, ev_hash = _insert_evidence(conn, job_id, ev)
+            rows[0] = {**rows[0], "evidence_id": evidence_id, "evidence_hash": ev_hash, "http_status": ev.status}
+        append_events(conn, self.db.dialect, rows)
+        return evidence_id
 
     def set_status(self, job_id: str, status: str, now: float, attention: str | None = None) -> None:
         """Record the job's status and, when it stopped short, why (in plain words); a change is an event."""
@@ -471,3 +523,24 @@ class JournalWriter:
 
 
 __all__ = ["JournalWriter"]
+
+
+def _order_values(job_id: str, refs: Sequence[OrderRef], first_seq: int, at: str) -> list[dict[str, Any]]:
+    """The ``orders`` rows of new ``pending`` orders, numbered from ``first_seq``."""
+    return [
+        {
+            "job_id": job_id,
+            "seq": first_seq + i,
+            "symbol": r.symbol,
+            "order_id": r.order_id,
+            "client_order_id": r.client_order_id,
+            "state": S.PENDING.value,
+            "attempts": 0,
+            "queries": 0,
+            "not_found_seen": 0,
+            "next_at_ms": 0,
+            "updated_at": at,
+            "conditional": 1 if r.conditional else 0,
+        }
+        for i, r in enumerate(refs)
+    ]

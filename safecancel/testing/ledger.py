@@ -110,6 +110,49 @@ class Ledger:
                 added.append(order)
         return added
 
+    def place_like(
+        self,
+        venue: str,
+        count: int,
+        now_ms: int,
+        *,
+        symbol: str | None = None,
+        client_prefix: str | None = None,
+        model: FakeOrder | None = None,
+    ) -> list[FakeOrder]:
+        """Place ``count`` new open orders the way a bot still trading would, modelled on ``model`` (default:
+        the newest open order): on ``symbol`` (default the model's), with client ids starting
+        ``client_prefix`` (default: the model's client id without its trailing digits; integer client
+        ids, as BitoPro's, take the next unused integers above the model's). Nothing is placed when
+        there is no order to model them on and no symbol."""
+        with self.lock:
+            open_now = [o for o in self.orders.get(venue, []) if o.status == "open" and not o.conditional]
+            template = model or next(
+                (o for o in reversed(open_now) if symbol is None or symbol_key(o.symbol) == symbol_key(symbol)), None
+            )
+            sym = symbol or (template.symbol if template is not None else None)
+            if sym is None:
+                return []
+            cid = template.client_order_id if template is not None else None
+            specs: list[dict[str, Any]] = []
+            used = {o.client_order_id for o in self.orders.get(venue, []) if o.client_order_id}
+            next_numeric = int(cid) + 1 if cid is not None and cid.isdigit() else 0
+            for _ in range(count):
+                n = next(self._ids)
+                if client_prefix is not None:
+                    new_cid: str | None = f"{client_prefix}late-{n}"
+                elif cid is not None and cid.isdigit():
+                    while str(next_numeric) in used:
+                        next_numeric += 1
+                    new_cid = str(next_numeric)
+                    used.add(new_cid)
+                elif cid is not None:
+                    new_cid = f"{cid.rstrip('0123456789')}late-{n}"
+                else:
+                    new_cid = None
+                specs.append({"order_id": str(n), "client_order_id": new_cid})
+            return self.seed(venue, sym, specs, now_ms)
+
     def start_cancel(self, order: FakeOrder, due_ms: int) -> None:
         """An asynchronous venue accepted a cancel: it takes effect at ``due_ms``."""
         with self.lock:

@@ -146,7 +146,7 @@ class FakeVenue:
             raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {ENDPOINTS}")
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-        allowed = {"status", "retry_after", "delay_ms", "offset_ms", "times"}
+        allowed = {"status", "retry_after", "delay_ms", "offset_ms", "times", "count", "symbol", "client_prefix"}
         extra = set(spec) - allowed
         if extra:
             raise ValueError(f"unknown fault fields {sorted(extra)}")
@@ -250,11 +250,20 @@ class FakeVenue:
         if "drop_before_apply" in kinds:
             return None
         self.ledger.settle(self.venue_now_ms(venue))
-        reply = handler(req, Context(self, venue, faults))
+        ctx = Context(self, venue, faults)
+        reply = handler(req, ctx)
         if "drop_after_apply" in kinds:
             return None
         if "malformed" in kinds:
             reply = Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], reply.headers)
+        if "place_during_cancel" in kinds:
+            f = kinds["place_during_cancel"]
+            # Modelled on an order this request cancelled: the bot that placed it is still trading (new
+            # orders are ordinary ones, whatever the model was).
+            model = ctx.touched[0] if ctx.touched else None
+            self.ledger.place_like(
+                venue, f.count, self.venue_now_ms(venue), symbol=f.symbol, client_prefix=f.client_prefix, model=model
+            )
         return reply
 
     def handle_control(self, method: str, path: str, query: dict[str, str], body: bytes) -> Reply:

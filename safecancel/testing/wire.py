@@ -27,6 +27,7 @@ FAULT_KINDS = (
     "omit",
     "fill_before_cancel",
     "clock_skew",
+    "place_during_cancel",
 )
 
 
@@ -86,6 +87,12 @@ class Fault:
     delay_ms: int = 0
     offset_ms: int = 0
     times: int = 1
+    # place_during_cancel: orders placed right after the request is served (a bot still trading while a
+    # kill switch runs): how many, on which symbol, with client ids starting with what (default: like the
+    # newest open order's).
+    count: int = 5
+    symbol: str | None = None
+    client_prefix: str | None = None
 
 
 class Context:
@@ -97,6 +104,7 @@ class Context:
         self.ledger = server.ledger
         self.creds = server.credentials
         kinds = {f.kind for f in faults}
+        self.touched: list[FakeOrder] = []  # orders this request asked to cancel (a model for new ones)
         self.omit = "omit" in kinds
         self._fill_first = "fill_before_cancel" in kinds
 
@@ -109,6 +117,7 @@ class Context:
         With a ``fill_before_cancel`` fault, the first open order of the request fills just before.
         """
         with self.ledger.lock:
+            self.touched.append(order)
             if self._fill_first and order.status == "open":
                 order.status = "filled"
                 self._fill_first = False

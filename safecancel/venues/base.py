@@ -86,6 +86,10 @@ class VenueAdapter(ABC):
     list_kinds: ClassVar[frozenset[ListKind]]  # OPEN and HISTORY always; CONDITIONAL where kept apart
     list_needs_symbol: ClassVar[frozenset[ListKind]]
     history_window_s: ClassVar[float]
+    # The venue's own cancel-all (a kill switch's optional first strike, ``--native``): its documented
+    # rate, and whether it needs a symbol. Its reply never settles an order.
+    cancel_all_rate: ClassVar[Rate]
+    cancel_all_needs_symbol: ClassVar[bool]
 
     # -- facts with a default (set only where the venue differs) ---------------------------------
 
@@ -105,6 +109,9 @@ class VenueAdapter(ABC):
     # One request carries orders of one symbol (the endpoint takes a ``symbol``). False where one request
     # may mix symbols: BitoPro's body maps pairs to ids, HTX's body carries ids only.
     one_symbol_per_request: ClassVar[bool] = True
+    # Client order ids are integers (BitoPro): a kill switch names the caller's own orders by a numeric
+    # range there, not by a prefix.
+    numeric_client_ids: ClassVar[bool] = False
 
     base_url: str
     max_batch: int  # this instance's ids per request, within 1..hard_max_batch
@@ -163,6 +170,28 @@ class VenueAdapter(ABC):
     @abstractmethod
     def parse_time(self, resp: HttpResponse) -> int | None:
         """Server time in ms from a time reply (or any reply, for venues without a time endpoint)."""
+
+    # -- conditional orders ---------------------------------------------------------------------
+    # Where the venue keeps conditional orders apart (ListKind.CONDITIONAL in list_kinds), an OrderRef
+    # with ``conditional=True`` is one of them: validate accepts it, plan_chunks never puts it in a
+    # chunk with ordinary orders, and build_cancel/parse_cancel/build_query/parse_query use the venue's
+    # conditional-order endpoints for it (endpoint names "cancel" and "query", like the ordinary ones).
+    # Elsewhere validate refuses a conditional ref, naming it.
+
+    # -- the venue's own cancel-all ----------------------------------------------------------------
+
+    @abstractmethod
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        """The venue's cancel-all of one symbol (None: every symbol; :class:`InputError` where the venue
+        needs one, or for a symbol ``validate`` would refuse). Endpoint name ``cancel_all``."""
+
+    @abstractmethod
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        """Whether the venue says more orders remain for another call (HTX's ``next-id``), or a
+        classified failure. Never settles an order: what was cancelled is learnt from listings and
+        queries afterwards. Never raises."""
 
     # -- listings (pure, like the rest) ------------------------------------------------------------
 

@@ -61,6 +61,34 @@ https://developers.binance.com/docs/derivatives/coin-margined-futures, §A.3). T
 as used is the all-symbol open-orders list (weight 40; ``allOrders`` by symbol is 20), so
 :attr:`list_rate` is 2400 / 40 = 60 requests per minute.
 
+Cancel-all
+----------
+``DELETE /dapi/v1/allOpenOrders`` ("Cancel All Open Orders", TRADE; docs:
+https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Cancel-All-Open-Orders):
+``symbol`` (mandatory: there is no account-wide form, so :attr:`~BinanceCoinM.cancel_all_needs_symbol`),
+``recvWindow``, ``timestamp``, signed like every other request (all parameters in the query string,
+``signature`` last). Weight 1 of the per-IP REQUEST_WEIGHT budget; :attr:`~BinanceCoinM.cancel_all_rate` paces
+it like the batch cancel (1200 per minute, half the shared 2400). The venue cancels synchronously and
+answers ``{"code": 200, "msg": "The operation of cancel all open order is done."}``: no order is named, the
+same words come back when nothing was open, and there is no paging, so :meth:`~BinanceCoinM.parse_cancel_all`
+returns False (never "call again") or a classified failure. It never settles an order: what was cancelled is
+learnt from the listings and queries afterwards. Trigger orders rest on the same open-orders list and are
+cancelled by it too (the fake does so); orders in the Algo Service, if COIN-M has moved trigger orders there
+(UNCONFIRMED, below), would not be. UNCONFIRMED: whether an empty book answers ``-2011`` instead (Binance
+spot's answer); it is read as False, which is safe since the reply settles nothing either way.
+
+Conditional orders
+------------------
+COIN-M keeps no separate list of conditional orders (:attr:`~BinanceCoinM.list_kinds` has no CONDITIONAL): the
+reference documents its trigger types as ordinary ``/dapi/v1/order`` types that rest on the open-orders list,
+are cancelled by ``batchOrders`` / ``allOpenOrders`` and are queried by ``GET /dapi/v1/order`` by their
+``orderId`` / ``origClientOrderId`` like any other order. A listed trigger order is therefore marked
+``conditional`` (for display and scoping) but its :meth:`~safecancel.model.ListedOrder.ref` is an ordinary
+ref, and :meth:`~BinanceCoinM.validate` refuses an ``OrderRef`` with ``conditional=True``, naming it, rather
+than guessing which endpoint such a ref could mean. The Algo Service endpoints that third parties name for
+COIN-M (``DELETE /dapi/v1/algoOrder``, ``DELETE /dapi/v1/algoOpenOrders``, ``GET /dapi/v1/openAlgoOrders``)
+have no COIN-M reference page and are not used (see the last-but-one UNCONFIRMED point below).
+
 UNCONFIRMED (safe under both readings as noted):
 - Whether ``startTime`` without ``orderId`` returns the *oldest* 100 orders from ``startTime`` (assumed:
   "data is returned in ascending order", and ccxt pages forward from ``since`` this way) or the *newest*
@@ -84,6 +112,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -193,6 +222,11 @@ CONDITIONAL_TYPES = frozenset({"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFI
 CURSOR_RE = re.compile(r"oid:([1-9][0-9]{0,18})", re.ASCII)
 LIST_NAMES = {ListKind.OPEN: "open-orders", ListKind.HISTORY: "order-history"}
 
+# -- cancel-all (module docstring "Cancel-all") --
+CANCEL_ALL_PATH = "/dapi/v1/allOpenOrders"
+# The success reply carries Binance's error shape with code 200: {"code": 200, "msg": "The operation of ..."}.
+CANCEL_ALL_DONE_CODE = 200
+
 
 class BinanceCoinM(VenueAdapter):
     """Adapter for Binance COIN-M futures (``dapi``)."""
@@ -223,11 +257,28 @@ class BinanceCoinM(VenueAdapter):
     # allOrders needs ``symbol`` or ``pair``, and ``pair`` cannot page by ``orderId``.
     list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset({ListKind.HISTORY})
     history_window_s: ClassVar[float] = HISTORY_WINDOW_S
+    # Cancel-all (module docstring "Cancel-all"): weight 1 from the per-IP REQUEST_WEIGHT budget, paced like
+    # the batch cancel (cancel_rate), which leaves the other half of the shared 2400/min to listings and
+    # queries; one call per symbol, which the venue requires.
+    cancel_all_rate: ClassVar[Rate] = Rate(1200, 60.0)
+    cancel_all_needs_symbol: ClassVar[bool] = True
 
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        check_refs(self.name, refs, ID_FORMAT)
+        # The first bad ref is named: the refs before the first conditional one are checked as usual, then
+        # that one is refused (module docstring "Conditional orders": COIN-M keeps no separate list).
+        first = next((i for i, ref in enumerate(refs) if ref.conditional), None)
+        if first is None:
+            check_refs(self.name, refs, ID_FORMAT)
+            return
+        check_refs(self.name, islice(refs, first), ID_FORMAT)
+        ref = refs[first]
+        raise InputError(
+            f"{self.name}: {ref.kind.value} {clip(ref.value)} on {clip(ref.symbol)} is marked conditional, but "
+            "COIN-M keeps no separate list of conditional orders: its trigger orders (STOP, TAKE_PROFIT, ...) "
+            "are ordinary orders, cancelled and queried by their ids like any other (pass the ref unmarked)"
+        )
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # One symbol and one list kind per request: sending both lists at once is UNCONFIRMED.
@@ -304,6 +355,21 @@ class BinanceCoinM(VenueAdapter):
         query, headers = self._signed(params, creds, now_ms)
         return HttpRequest("GET", ALL_ORDERS_PATH, query, None, headers, "list_history")
 
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        """``DELETE /dapi/v1/allOpenOrders?symbol=...`` (module docstring "Cancel-all"). ``symbol`` is
+        mandatory on COIN-M: there is no account-wide form, so None is an :class:`InputError`, as is a
+        symbol :meth:`validate` would refuse. ``account`` is unused (COIN-M needs no account id)."""
+        if symbol is None:
+            raise InputError(
+                f"{self.name}: the venue's cancel-all (allOpenOrders) needs a symbol, e.g. {self.example_symbol}; "
+                "cancel every symbol one at a time"
+            )
+        self._check_symbol(symbol)
+        query, headers = self._signed([("symbol", symbol)], creds, now_ms)
+        return HttpRequest("DELETE", CANCEL_ALL_PATH, query, None, headers, "cancel_all")
+
     # -- replies -----------------------------------------------------------------------------
 
     def parse_time(self, resp: HttpResponse) -> int | None:
@@ -371,6 +437,23 @@ class BinanceCoinM(VenueAdapter):
             if names_another_order(msg, ref):
                 return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(CODE_NO_SUCH_ORDER), msg[:200])
             return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(CODE_NO_SUCH_ORDER), msg[:200])
+        return self._failure(resp, data)
+
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        """False when the venue says it is done (nothing remains for another call: the endpoint has no
+        paging), or a failure classified like the batch cancel's. The success reply
+        ``{"code": 200, "msg": "The operation of cancel all open order is done."}`` names no order and is
+        also what a symbol with nothing open gets, so it settles nothing. ``-2011`` (CANCEL_REJECTED) in
+        Binance's own shape is read as "nothing to cancel" (Binance's spot answer for an empty book;
+        UNCONFIRMED on dapi), also False: the listings afterwards decide either way."""
+        data = load_json(resp)
+        code = _own_error_code(data)
+        if resp.status == 200 and code == CANCEL_ALL_DONE_CODE:
+            return False
+        if code == CODE_UNKNOWN_ORDER and 200 <= resp.status < 500:
+            return False
+        # Anything else as the other parsers read it: a 200 that is not Binance's word may have been
+        # applied (UNKNOWN_OUTCOME), Binance's own 4xx refused the call as a whole (REJECTED), and so on.
         return self._failure(resp, data)
 
     def parse_list(

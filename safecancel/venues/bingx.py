@@ -1,5 +1,7 @@
-"""BingX spot: ``POST /openApi/spot/v1/trade/cancelOrders``; listings from ``trade/openOrders``,
-``oco/openOrderList`` and ``trade/historyOrders`` (see "Listings" below).
+"""BingX spot: ``POST /openApi/spot/v1/trade/cancelOrders``; OCO orders through ``oco/cancel`` and
+``oco/historyOrderList`` (see "Conditional orders"); the venue's own cancel-all ``trade/cancelOpenOrders``
+(see "Cancel-all"); listings from ``trade/openOrders``, ``oco/openOrderList`` and ``trade/historyOrders``
+(see "Listings" below).
 
 Docs: https://bingx-api.github.io/docs/#/en-us/spot/trade-api.html (Cancel multiple orders; seed 002),
 https://bingx-api.github.io/docs/#/en-us/spot/authentication.html (``shared/venues.md`` §3, §6).
@@ -107,6 +109,70 @@ UNCONFIRMED (listings):
   AI-skills reference says they share ``trade/query``'s fields; a 2023 report in ccxt#19563 says open
   orders came back without it). A listed order without a client id is ``client_order_id=None``.
 - An empty listing answered with ``100204`` "No data" instead of an empty list would read as a failure.
+
+Conditional orders (OCO). BingX keeps OCO orders apart (``ListKind.CONDITIONAL``: the listing above), with
+endpoints of their own (docs: trade-api.html "Cancel an OCO Order List", "Query an OCO Order List", "Query
+OCO Historical Order List"; docs-v3 under Spot/Trades Endpoints; changelog 2024-08-27). An
+``OrderRef(conditional=True)`` names one leg of an OCO pair (the limit leg ``ocoLimit`` or the stop-limit
+leg ``ocoTps``), by its ``orderId`` or its ``clientOrderId``.
+- Cancel: ``POST /openApi/spot/v1/oco/cancel`` with ``orderId`` (either leg's) **or** ``clientOrderId``
+  (either leg's), ``recvWindow``, ``timestamp``; no ``symbol``; signed like the rest (query string). It
+  "cancel[s] the entire OCO order": both legs. One pair per request, no batch form, so
+  :meth:`BingX.plan_chunks` puts a conditional ref in a chunk of its own (:data:`OCO_CANCEL_BATCH`), never
+  beside ordinary orders. 2/s per UID (IP group 2), the same as ``cancelOrders`` (``cancel_rate``).
+- The cancel reply is ``data: {"orderId", "clientOrderId"}`` (docs' table; JKorf ``CancelOcoOrder``
+  capture): an echo of ids with no state. BingX's ordinary cancels answer with each order's ``status``;
+  this one does not, so the reply is **not** the venue's word that the legs are cancelled: a leg it
+  echoes is ``unknown``/accepted and a query confirms. An echo naming another order is
+  ``unknown``/ambiguous, a reply without ids ``unknown``/omitted. ``100404`` / ``80016`` (the codes
+  BingX uses for "order not exist" / "FILLED or CANCELLED already") make the leg ``unknown``/ambiguous:
+  the pair may have been cancelled already through its other leg, or have filled; the query decides.
+  Other codes are classified as everywhere else (:meth:`BingX._failure`).
+- Query: BingX has **no single-order query that takes what a ref holds**. ``GET
+  /openApi/spot/v1/oco/orderList`` queries one OCO pair by ``orderListId`` or the *pair's*
+  ``clientOrderId`` ("User-defined OCO order group ID"), never by a leg's ``orderId``, and neither its
+  docs nor its one capture (JKorf ``GetOcoOrder``) carry a state. ``trade/query`` is not documented to
+  reach OCO legs (its ``type`` enum has no OCO type), and an "order not exist" from it about a live leg
+  would read as final. So a conditional ref is queried through the narrow listing that holds finished
+  legs: ``GET /openApi/spot/v1/oco/historyOrderList?pageIndex=1&pageSize=100`` (:data:`OCO_QUERY_PAGE_SIZE`;
+  no ``startTime`` / ``endTime``, no symbol: BingX's default window), 5/s per UID. The leg is looked up
+  on that page by ``orderId`` (or ``clientOrderId``) and its ``status`` read exactly as
+  :meth:`BingX.parse_query` reads ``trade/query`` (``CANCELED`` -> cancelled, ``FILLED`` -> failed/filled,
+  ``NEW`` / ``PENDING`` -> open, so the cancel is sent again). A leg on the page without a status
+  (finished: cancelled or filled, BingX does not say) or with a word we do not know is
+  ``unknown``/ambiguous; a leg **not** on the page is ``unknown``/ambiguous too -- never
+  failed/not_found: it may still be open, or be past the first page. Nothing is ever guessed final.
+  Whole-request errors (``100404`` included: on a listing it names no order) are failures as usual.
+- Sibling legs: cancelling one leg cancels the other. If both legs are in a job, each is its own
+  order with its own chunk: the second cancel finds the pair done (``100404``: ``unknown``/ambiguous),
+  and each leg then reads ``CANCELED`` on its own query. Nothing is counted twice and nothing errors.
+- Ids: ``orderId`` is checked like an ordinary order id (the legs' ids are int64-sized decimals, sent
+  as strings); an OCO ``clientOrderId`` must be ASCII digits (1-40): "Create an OCO Order" takes
+  ``aboveClientOrderId`` / ``belowClientOrderId`` as "only supports numeric strings", so any other
+  client id cannot name a leg and :meth:`BingX.validate` refuses it, naming the ref.
+- ``query_rate`` is 5/s: the slower of the two query endpoints used (``trade/query`` 10/s,
+  ``oco/historyOrderList`` 5/s), so one bucket paces both (as ``list_rate`` does for the listings).
+UNCONFIRMED (conditional orders):
+- Whether ``oco/historyOrderList`` entries carry ``status`` (its docs' table has none; the open OCO
+  list's table has none either, yet its captured reply does, JKorf's model reads ``status`` on every OCO
+  endpoint, and "Create an OCO Order" documents NEW/PENDING/PARTIALLY_FILLED/FILLED/CANCELED/FAILED per
+  leg). Without it no query can confirm an OCO leg: the leg stays ``unknown`` and the job asks for
+  attention (safe, not final).
+- The history's default time window, its order (newest first is assumed), whether it also lists open
+  legs, and its maximum ``pageSize`` (the AI-skills reference says 1000; 100 is asked).
+- The codes ``oco/cancel`` answers for a pair already cancelled or filled, or for an unknown id
+  (``100404`` / ``80016`` read as "the query decides"; any other code is classified as usual).
+- Whether ``oco/cancel`` echoes the leg named or always the same leg (an echo naming another order
+  only makes the leg ``unknown``/ambiguous).
+- Whether ``cancelOpenOrders`` (below) also cancels OCO legs: not documented either way.
+
+Cancel-all: ``POST /openApi/spot/v1/trade/cancelOpenOrders`` (docs: trade-api.html "Cancel all Open Orders on
+a Symbol"), ``symbol`` optional ("If not filled out, cancel all orders"), ``recvWindow``, ``timestamp``;
+signed like the rest, empty body; 2/s per UID, IP group 3 (``cancel_all_rate``). Synchronous: the reply
+lists every order it cancelled in ``data.orders[]`` with ``status`` ``CANCELED`` (docs' table; JKorf
+``CancelAllOrders`` capture). There is no "more remain" in it and no documented cap, so
+:meth:`BingX.parse_cancel_all` answers ``False`` on success; failures are classified as for every other
+BingX reply. What was cancelled is learnt from the listings afterwards, never from this reply.
 """
 
 from __future__ import annotations
@@ -120,6 +186,7 @@ from urllib.parse import urlencode
 
 from ..errors import InputError
 from ..model import (
+    REASON_ACCEPTED,
     REASON_AMBIGUOUS,
     REASON_EXPIRED,
     REASON_FILLED,
@@ -284,6 +351,24 @@ PAGE_SIZE = MappingProxyType({ListKind.CONDITIONAL: OCO_PAGE_SIZE, ListKind.HIST
 # on the OCO list (0 in some replies: read as unknown).
 CREATED_FIELDS = ("time", "transactionTime")
 
+# -- conditional (OCO) orders and the venue's cancel-all (see the module docstring) ---------------
+
+PATH_OCO_CANCEL = "/openApi/spot/v1/oco/cancel"
+PATH_OCO_HISTORY = "/openApi/spot/v1/oco/historyOrderList"
+PATH_CANCEL_ALL = "/openApi/spot/v1/trade/cancelOpenOrders"
+OCO_CANCEL_BATCH = 1  # oco/cancel takes one orderId or clientOrderId: one pair per request
+OCO_QUERY_PAGE_SIZE = 100  # UNCONFIRMED maximum (the AI-skills reference says 1000)
+# "Create an OCO Order": above/belowClientOrderId "only supports numeric strings"; the length is the
+# ordinary clientOrderID's (1-40).
+OCO_CLIENT_ID_RE = re.compile(rf"[0-9]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)
+OCO_CLIENT_ID_FIELDS = ("clientOrderId", "clientOrderID")
+OCO_ACCEPTED = Outcome(
+    Verdict.UNKNOWN,
+    REASON_ACCEPTED,
+    None,
+    "BingX took the OCO cancel; its reply echoes the ids and names no state, so a query confirms",
+)
+
 
 class BingX(VenueAdapter):
     """Adapter for BingX spot."""
@@ -294,7 +379,8 @@ class BingX(VenueAdapter):
     secret_headers: ClassVar[frozenset[str]] = frozenset({"x-bx-apikey"})
     secret_params: ClassVar[frozenset[str]] = frozenset({"signature"})
     cancel_rate: ClassVar[Rate] = Rate(2, 1.0)  # "rate limitation by UID: 2/s" (seed 002)
-    query_rate: ClassVar[Rate] = Rate(10, 1.0)  # trade/query: 10/s per UID
+    # trade/query 10/s, oco/historyOrderList (the OCO legs' query) 5/s, per UID: the slower paces both.
+    query_rate: ClassVar[Rate] = Rate(5, 1.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
     example_symbol: ClassVar[str] = "BTC-USDT"
     id_format: ClassVar[IdFormat] = ID_FORMAT
@@ -306,19 +392,34 @@ class BingX(VenueAdapter):
     list_kinds: ClassVar[frozenset[ListKind]] = frozenset(ListKind)  # OCO lists are kept apart
     list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()  # symbol optional or not taken at all
     history_window_s: ClassVar[float] = HISTORY_WINDOW_MS / 1000
+    # trade/cancelOpenOrders: "rate limitation by UID: 2/s"; ``symbol`` optional (every symbol without it).
+    cancel_all_rate: ClassVar[Rate] = Rate(2, 1.0)
+    cancel_all_needs_symbol: ClassVar[bool] = False
 
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
         check_refs(self.name, refs, ID_FORMAT)
+        for ref in refs:
+            # An OCO leg's client id is numeric where BingX creates it; no other client id can name a leg.
+            cid = ref.client_order_id
+            if ref.conditional and ref.order_id is None and OCO_CLIENT_ID_RE.fullmatch(cid or "") is None:
+                raise InputError(
+                    f"bingx: an OCO order's clientOrderId is numeric (1-{CLIENT_ID_MAX_LEN} ASCII digits: BingX "
+                    f"takes only numeric strings there), got {clip(cid)} on {clip(ref.symbol)} (conditional)"
+                )
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # One symbol and one id kind per request: the endpoint takes one symbol, and sending
-        # orderIds and clientOrderIDs together is UNCONFIRMED.
-        groups: dict[tuple[str, IdKind], list[OrderRef]] = {}
+        # orderIds and clientOrderIDs together is UNCONFIRMED. An OCO leg goes alone to oco/cancel.
+        groups: dict[tuple[str, IdKind, bool], list[OrderRef]] = {}
         for ref in refs:
-            groups.setdefault((ref.symbol, ref.kind), []).append(ref)
-        return [g[i : i + self.max_batch] for g in groups.values() for i in range(0, len(g), self.max_batch)]
+            groups.setdefault((ref.symbol, ref.kind, ref.conditional), []).append(ref)
+        out: list[list[OrderRef]] = []
+        for (_, _, conditional), group in groups.items():
+            size = OCO_CANCEL_BATCH if conditional else self.max_batch
+            out.extend(group[i : i + size] for i in range(0, len(group), size))
+        return out
 
     # -- signing -----------------------------------------------------------------------------
 
@@ -332,6 +433,13 @@ class BingX(VenueAdapter):
         if not refs:
             raise InputError("bingx: a cancel request needs at least one order")
         first = refs[0]
+        if any(r.conditional for r in refs):
+            if len(refs) != OCO_CANCEL_BATCH:
+                raise InputError("bingx: an OCO order is cancelled alone (oco/cancel takes one id); use plan_chunks()")
+            # Either leg's id cancels the whole pair; oco/cancel takes no symbol.
+            field = "orderId" if first.kind is IdKind.ORDER_ID else "clientOrderId"
+            query, headers = self._signed({field: first.value}, creds, now_ms)
+            return HttpRequest("POST", PATH_OCO_CANCEL, query, None, headers, "cancel")
         if any(r.symbol != first.symbol or r.kind is not first.kind for r in refs):
             raise InputError("bingx: one request carries one symbol and one id kind; use plan_chunks()")
         if len(refs) > self.max_batch:
@@ -342,12 +450,25 @@ class BingX(VenueAdapter):
         return HttpRequest("POST", PATH_CANCEL, query, None, headers, "cancel")
 
     def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        if ref.conditional:
+            # No query takes a leg's id: the first page of the OCO history, where parse_query looks the leg up.
+            params = {"pageIndex": "1", "pageSize": str(OCO_QUERY_PAGE_SIZE)}
+            query, headers = self._signed(params, creds, now_ms)
+            return HttpRequest("GET", PATH_OCO_HISTORY, query, None, headers, "query")
         field = "orderId" if ref.kind is IdKind.ORDER_ID else "clientOrderID"
         query, headers = self._signed({"symbol": ref.symbol, field: ref.value}, creds, now_ms)
         return HttpRequest("GET", PATH_QUERY, query, None, headers, "query")
 
     def build_time(self) -> HttpRequest:
         return HttpRequest("GET", PATH_TIME, endpoint="time")
+
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        if symbol is not None:
+            self.validate([OrderRef(symbol, order_id="1")])  # the symbol as validate() words a bad one
+        query, headers = self._signed({} if symbol is None else {"symbol": symbol}, creds, now_ms)
+        return HttpRequest("POST", PATH_CANCEL_ALL, query, None, headers, "cancel_all")
 
     def build_list(
         self,
@@ -403,6 +524,8 @@ class BingX(VenueAdapter):
         return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        if any(r.conditional for r in refs):
+            return self._parse_oco_cancel(refs, resp)
         data = load_json(resp)
         code = _code(data)
         if resp.status != 200 or code != CODE_OK:
@@ -459,7 +582,34 @@ class BingX(VenueAdapter):
             return Outcome(Verdict.CANCELLED)
         return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {status!r}")
 
+    def _parse_oco_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        """oco/cancel: an echo of ids is no state (``unknown``/accepted, a query confirms); see the module
+        docstring, "Conditional orders"."""
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status == 200 and code in ORDER_NOT_FOUND_CODES:
+            # The pair is done (cancelled through its other leg, or filled) or the id names no leg: the query decides.
+            msg = _msg(data)
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(code), msg) for ref in refs}
+        if resp.status != 200 or code != CODE_OK:
+            return self._failure(resp, data, code)
+        payload = data.get("data")
+        if not isinstance(payload, dict):
+            return Failure(FailureKind.UNKNOWN_OUTCOME, "0", "success reply without a data object", resp.status)
+        out: dict[OrderRef, Outcome] = {}
+        for ref in refs:
+            fields = ORDER_ID_FIELDS if ref.kind is IdKind.ORDER_ID else OCO_CLIENT_ID_FIELDS
+            if not any(payload.get(f) not in (None, "") for f in fields):
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED)
+            elif not _names(payload, fields, ref.value):
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the reply is about another order")
+            else:
+                out[ref] = OCO_ACCEPTED
+        return out
+
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        if ref.conditional:
+            return self._parse_oco_query(ref, resp)
         data = load_json(resp)
         code = _code(data)
         if resp.status == 200 and code in ORDER_NOT_FOUND_CODES and isinstance(data.get("msg"), str):
@@ -487,6 +637,45 @@ class BingX(VenueAdapter):
         if outcome is None:  # a status we do not know: keep asking, never guess
             return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
         return outcome
+
+    def _parse_oco_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        """The leg's state from the first page of ``oco/historyOrderList``, read as ``trade/query``'s; a leg
+        not on the page settles nothing (see the module docstring, "Conditional orders")."""
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != CODE_OK:
+            return self._failure(resp, data, code)
+        entries = _list_entries(ListKind.CONDITIONAL, data.get("data"))
+        if entries is None:
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, "0", "OCO history reply without a list of orders")
+        fields = ORDER_ID_FIELDS if ref.kind is IdKind.ORDER_ID else OCO_CLIENT_ID_FIELDS
+        mine = [e for e in entries if isinstance(e, dict) and _names(e, fields, ref.value)]
+        if not mine:
+            return Outcome(
+                Verdict.UNKNOWN,
+                REASON_AMBIGUOUS,
+                None,
+                f"not among the {len(entries)} orders of BingX's OCO history page: still open, or past that page",
+            )
+        outcomes = set()
+        for entry in mine:
+            raw_symbol = entry.get("symbol")
+            symbol = raw_symbol.upper().replace("_", "-") if isinstance(raw_symbol, str) else raw_symbol
+            if symbol is not None and symbol != ref.symbol:
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"reply names symbol {clip(raw_symbol)}")
+            outcomes.add((str(entry.get("orderId")), _oco_leg_state(entry)))
+        if len(outcomes) > 1:
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the OCO history names this order more than once")
+        return outcomes.pop()[1]
+
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        # Synchronous, with no "more remain" and no documented cap: nothing to call again for. The reply's
+        # per-order statuses settle nothing here; the listings afterwards do.
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != CODE_OK:
+            return self._failure(resp, data, code)
+        return False
 
     def parse_list(
         self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
@@ -636,6 +825,17 @@ def _listed_order(kind: ListKind, entry: Any) -> ListedOrder | str:
         created_ms=created,
         updated_ms=updated if updated is not None and updated > 0 else None,
     )
+
+
+def _oco_leg_state(entry: Mapping[str, Any]) -> Outcome:
+    """An OCO leg's ``status`` read as :meth:`BingX.parse_query` reads ``trade/query``'s; none, or a word we
+    do not know, settles nothing (a leg in the history without one has finished: cancelled or filled)."""
+    status = entry.get("status")
+    if isinstance(status, str) and status in QUERY_STATUS:
+        return QUERY_STATUS[status]
+    if status in (None, ""):
+        return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "OCO history entry without a status")
+    return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"status {str(status)[:40]!r}")
 
 
 def _word(value: Any) -> str | None:

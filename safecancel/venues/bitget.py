@@ -96,12 +96,89 @@ whether ``startTime`` filters on ``cTime`` (assumed) or ``uTime``; the error for
 than 90 days (``43111`` "param error time range illegal" is what Bitget answers on fills; the fake does
 the same here); whether current-plan-order ever required ``symbol`` (the current docs say no); whether
 ``nextFlag`` is reliable (a full page is followed either way).
+
+Conditional orders
+------------------
+Bitget keeps plan (trigger) orders apart: they are listed by current-plan-order (above), never shown by
+unfilled-orders or orderInfo, and never cancelled by batch-cancel-order (``43001``). An
+:class:`~safecancel.model.OrderRef` with ``conditional=True`` is a plan order, and is routed to the plan
+endpoints (endpoint names still ``cancel`` and ``query``):
+
+- Cancel: ``POST /api/v2/spot/trade/cancel-plan-order`` with the body ``{"orderId": "..."}`` (no symbol:
+  the endpoint takes none). "Either 'orderId' or 'clientOid' is required"; **one order per request**, so
+  :meth:`Bitget.plan_chunks` gives every plan order a chunk of its own and never mixes plan and ordinary
+  orders. Rate "20 times/1s (UID)" (the batch-cancel's 10/s, :attr:`Bitget.cancel_rate`, paces both: one
+  bucket for every ``cancel`` request). Reply ``{"code": "00000", ..., "data": {"result": "success"}}``
+  (``result``: "Result is success or failure"; ccxt's real sample is the same).
+  https://www.bitget.com/api-doc/spot/plan/Cancel-Plan-Order
+- Reading that reply: the docs do not say that the plan is cancelled when ``success`` comes back (nor that
+  it is not): the page documents no state change, Bitget documents its other cancels as asynchronous
+  (cancel-symbol-order) or leaves it open (batch-cancel-order), and a plan may be ``executing`` (its
+  trigger fired, an order being placed) when the cancel arrives. So ``success`` is **UNKNOWN / accepted**
+  and a query confirms it, like a successList entry (``trust_success_list`` does not apply to plans).
+  ``result: "failure"`` is UNKNOWN / ambiguous (the query decides), as are ``43025`` "Plan order does
+  not exist" and ``43026`` "The planned order has been closed" (already finished, or never existed: only
+  the query can tell) and the ordinary not-found / finished codes (``43001`` ...). A 00000 reply without
+  a ``result`` leaves the order out (UNKNOWN / omitted). Any other code fails the request as a whole,
+  classified as for batch-cancel-order.
+- Query: Bitget documents **no single-plan-order query** (orderInfo does not show plans; plan-sub-order
+  lists the spot orders a triggered plan placed, not the plan's own state). The plan's final state is
+  documented in one place: ``GET /api/v2/spot/trade/history-plan-order`` (status ``executed``,
+  ``fail_execute``, ``cancelled``; 20/s UID; ``symbol``, ``startTime``, ``endTime`` optional since
+  2025-10-21, the range at most 90 days; ``limit`` default and max 100; paged by ``idLessThan``). The
+  query is a narrow page of it: ``symbol`` = the ref's, ``startTime`` = now minus
+  :attr:`Bitget.history_window_s` (as the HISTORY listing), ``idLessThan`` = orderId + 1 (so the page
+  starts at this order: ids older than orderId + 1, newest first) and ``limit`` = 100 (so that the order
+  is still on the page if Bitget sorts it otherwise). The entry with this ``orderId`` is read:
+  ``cancelled`` -> cancelled, ``executed`` -> failed (reason ``filled``: the trigger fired and placed its
+  order before the cancel took -- that order is an ordinary one, on unfilled-orders), ``fail_execute`` ->
+  failed (reason ``expired``: the plan ended at the venue without an order), ``live``/``not_trigger`` ->
+  open, ``executing`` or any other word -> unknown. An entry on another symbol, or two entries that
+  disagree, are unknown. **No entry is unknown too, never "not found" nor "open"**: a plan that is still
+  live (or whose accepted cancel has not landed yet) is not in the history, and neither is one older than
+  the window or one Bitget never had -- only the venue's word settles a plan. Whether a plan is still
+  live is learnt from the CONDITIONAL listing (current-plan-order: ``live`` reads open, so a kill
+  switch's sweep re-sends it). https://www.bitget.com/api-doc/spot/plan/Get-History-Plan-Order
+- Ids: plan orders are named by ``orderId`` only. cancel-plan-order would take a ``clientOid``, but
+  history-plan-order cannot look one up (no ``clientOid`` filter, and ``idLessThan`` needs the id), so a
+  plan named by its client id could be cancelled but never confirmed: :meth:`Bitget.validate` refuses such a
+  ref, naming it. Listings always give the ``orderId``.
+
+UNCONFIRMED (conditional orders): whether cancel-plan-order is synchronous (read as accepted either
+way); which code it answers for an unknown or finished plan (``43025`` is ccxt's "Plan order does not
+exist", ``43026`` the error table's "The planned order has been closed"; both are left to the query);
+whether ``result: "failure"`` ever comes with code 00000; that history-plan-order's ``idLessThan`` means
+"orderId smaller than" and that it is sorted newest first by ``orderId`` (as the docs' "endId" paging
+implies; a page sorted otherwise still shows the order while fewer than 100 older plans were finished
+in the window); whether its ``startTime`` filters on creation (assumed) or on the update time (either
+way a plan created or finished in the last 90 days is inside); how long it keeps a plan (documented
+only as the 90-day range). Spot TP/SL orders (``tpslType=tpsl``, see "Listings") are not plan orders
+and are not modelled.
+
+Cancel-all
+----------
+``POST /api/v2/spot/trade/cancel-symbol-order`` with the body ``{"symbol": "BTCUSDT"}``: ``symbol`` is
+required ("Yes"), so :attr:`Bitget.cancel_all_needs_symbol` and None is an :class:`InputError`. "Frequency
+limit: 5 times/1s (UID)" (:attr:`Bitget.cancel_all_rate`). Reply
+``{"code": "00000", ..., "data": {"symbol": "BGBUSDT"}}`` -- "Cancelled symbol (This request is executed
+asynchronously. If you need to know the result, please query the Get History Orders endpoint.)". It names
+no order and has no paging, so :meth:`Bitget.parse_cancel_all` returns False (nothing to call again) or a
+failure classified like the batch cancel's; a 00000 reply that echoes another symbol, or none, is an
+unknown outcome. "No order to cancel" (``43004``, ``22001``, ``31054``) also reads False: nothing remains.
+The orders' fate is learnt from the listings (unfilled-orders shows them ``live`` until the cancel lands,
+history-orders then shows them ``cancelled``). It cancels every ordinary order of the symbol, whoever
+placed it (no client-id scope). https://www.bitget.com/api-doc/spot/trade/Cancel-Symbol-Orders
+
+UNCONFIRMED (cancel-all): whether it also cancels plan orders or spot TP/SL orders of the symbol (not
+documented; ccxt cancels plans with batch-cancel-plan-order instead, and the fake leaves them alone, so
+a kill switch cancels plans by id); what it answers when nothing is open (assumed the same success).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import islice
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -109,6 +186,7 @@ from ..errors import InputError
 from ..model import (
     REASON_ACCEPTED,
     REASON_AMBIGUOUS,
+    REASON_EXPIRED,
     REASON_FILLED,
     REASON_NOT_FOUND,
     REASON_OMITTED,
@@ -155,6 +233,10 @@ TIME_PATH = "/api/v2/public/time"
 OPEN_LIST_PATH = "/api/v2/spot/trade/unfilled-orders"
 PLAN_LIST_PATH = "/api/v2/spot/trade/current-plan-order"
 HISTORY_LIST_PATH = "/api/v2/spot/trade/history-orders"
+# Plan (conditional) orders and the venue's cancel-all (module docstring, "Conditional orders", "Cancel-all").
+PLAN_CANCEL_PATH = "/api/v2/spot/trade/cancel-plan-order"
+PLAN_QUERY_PATH = "/api/v2/spot/trade/history-plan-order"
+CANCEL_ALL_PATH = "/api/v2/spot/trade/cancel-symbol-order"
 
 MAX_BATCH = 50  # "orderList ... maximum length: 50"; more gets 40912 (seed 004, §5.4)
 # ``batchMode`` is optional and defaults to "single" (top-level symbol). ccxt omits it in production,
@@ -276,14 +358,25 @@ QUERY_STATUS: Mapping[str, Outcome] = {
     # The unfilled-orders doc sample's word for a resting order (v1's spelling of ``live``); ccxt reads it open.
     "new": Outcome(Verdict.OPEN, None, None, "new"),
 }
-# Plan (trigger) orders have states of their own (current-plan-order): ``live`` "not triggered", the doc
+# Plan (trigger) orders have states of their own. current-plan-order: ``live`` "not triggered", the doc
 # sample's ``not_trigger``, and ``executing`` "order placing" -- the trigger fired and an ordinary order is
-# being placed, so the plan is neither resting nor settled: ask again.
+# being placed, so the plan is neither resting nor settled: ask again. history-plan-order: ``executed``
+# "Executed successfully" (the trigger fired and placed its order before any cancel took: failed, read
+# like a fill), ``fail_execute`` "Fail in execution" (the plan ended at the venue without an order: failed,
+# expired) and ``cancelled``.
 PLAN_STATUS: Mapping[str, Outcome] = {
     **QUERY_STATUS,
     "not_trigger": Outcome(Verdict.OPEN, None, None, "not_trigger"),
     "executing": Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "executing"),
+    "executed": Outcome(Verdict.FAILED, REASON_FILLED, None, "executed"),
+    "fail_execute": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "fail_execute"),
 }
+# cancel-plan-order's per-order answers that only a query can read: "Plan order does not exist" (ccxt) and
+# "The planned order has been closed" (error table) -- finished, or never there.
+PLAN_STATE_CODES = frozenset({"43025", "43026"})
+PLAN_RESULT_SUCCESS = "success"
+# cancel-symbol-order's "nothing to cancel" answers (error table): nothing remains for another call.
+NOTHING_TO_CANCEL_CODES = frozenset({"43004", "22001", "31054"})
 
 # Listings (module docstring, "Listings"): all three endpoints document "limit ... max 100".
 LIST_PAGE_SIZE = 100
@@ -315,7 +408,8 @@ class Bitget(VenueAdapter):
         base_url: Defaults to production, ``https://api.bitget.com``.
         max_batch: Orders per request, 1..50 (default 50).
         trust_success_list: Report orders in ``successList`` as ``cancelled`` without a query. Off by
-            default because the docs do not say the cancel has taken effect when the reply is sent.
+            default because the docs do not say the cancel has taken effect when the reply is sent. It
+            does not apply to plan orders: cancel-plan-order's ``success`` is always confirmed by a query.
     """
 
     name: ClassVar[str] = "bitget"
@@ -348,6 +442,10 @@ class Bitget(VenueAdapter):
     list_kinds: ClassVar[frozenset[ListKind]] = frozenset({ListKind.OPEN, ListKind.CONDITIONAL, ListKind.HISTORY})
     list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()  # symbol is optional on all three
     history_window_s: ClassVar[float] = HISTORY_DAYS * 24 * 3600.0 - HISTORY_MARGIN_S
+    # cancel-symbol-order (module docstring, "Cancel-all"): "Frequency limit: 5 times/1s (UID)", and
+    # ``symbol`` is required.
+    cancel_all_rate: ClassVar[Rate] = Rate(5, 1.0)
+    cancel_all_needs_symbol: ClassVar[bool] = True
 
     def __init__(
         self, base_url: str | None = None, *, max_batch: int | None = None, trust_success_list: bool = False
@@ -358,11 +456,28 @@ class Bitget(VenueAdapter):
     # -- input -------------------------------------------------------------------------------
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
-        check_refs(self.name, refs, ID_FORMAT)
+        """Names the first bad symbol or id; a plan (conditional) order must be named by ``orderId``
+        (module docstring, "Conditional orders": history-plan-order cannot look up a ``clientOid``)."""
+        # The refs before the first plan order named by clientOid are checked as usual, then that one.
+        first = next((i for i, r in enumerate(refs) if r.conditional and r.kind is not IdKind.ORDER_ID), None)
+        if first is None:
+            check_refs(self.name, refs, ID_FORMAT)
+            return
+        check_refs(self.name, islice(refs, first + 1), ID_FORMAT)
+        ref = refs[first]
+        raise InputError(
+            f"{self.name}: plan (conditional) order clientOid {clip(ref.client_order_id)} on {clip(ref.symbol)} "
+            "must be named by its orderId: Bitget cancels plan orders by either id, but history-plan-order, "
+            "the only place their final state is documented, cannot look up a clientOid (list the plan "
+            "orders to learn their orderIds)"
+        )
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
-        # One symbol (single batch mode) and one id kind (mixing is refused) per request.
-        return chunk_by(refs, self.max_batch)
+        # Ordinary orders: one symbol (single batch mode) and one id kind (mixing is refused) per request.
+        # Plan orders: cancel-plan-order takes one order per request, so each is a chunk of its own.
+        chunks = chunk_by([r for r in refs if not r.conditional], self.max_batch)
+        chunks.extend([r] for r in refs if r.conditional)
+        return chunks
 
     # -- signing -----------------------------------------------------------------------------
 
@@ -380,6 +495,8 @@ class Bitget(VenueAdapter):
         }
 
     def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        if any(r.conditional for r in refs):
+            return self._build_plan_cancel(refs, creds, now_ms)
         if not refs or len(refs) > self.max_batch:
             raise InputError(f"bitget: a batch holds 1..{self.max_batch} orders, got {len(refs)}")
         kind, symbol = refs[0].kind, refs[0].symbol
@@ -394,11 +511,62 @@ class Bitget(VenueAdapter):
         headers = self._headers(creds, now_ms, "POST" + CANCEL_PATH + body)
         return HttpRequest("POST", CANCEL_PATH, "", body.encode("utf-8"), headers, "cancel")
 
+    def _build_plan_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        """cancel-plan-order for a chunk of one plan order (module docstring, "Conditional orders")."""
+        if len(refs) != 1 or not refs[0].conditional:
+            raise InputError(
+                f"{self.name}: cancel-plan-order takes one plan order per request and no ordinary order, "
+                f"got {len(refs)} orders (use plan_chunks)"
+            )
+        ref = refs[0]
+        self.validate(refs)
+        body = compact_json({"orderId": ref.order_id})
+        headers = self._headers(creds, now_ms, "POST" + PLAN_CANCEL_PATH + body)
+        return HttpRequest("POST", PLAN_CANCEL_PATH, "", body.encode("utf-8"), headers, "cancel")
+
     def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        if ref.conditional:
+            return self._build_plan_query(ref, creds, now_ms)
         key = "orderId" if ref.kind is IdKind.ORDER_ID else "clientOid"
         query = urlencode([(key, ref.value)])  # unreserved characters only: encoded == raw
         headers = self._headers(creds, now_ms, "GET" + QUERY_PATH + "?" + query)
         return HttpRequest("GET", QUERY_PATH, query, None, headers, "query")
+
+    def _build_plan_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
+        """A narrow page of history-plan-order that starts at this plan order (module docstring,
+        "Conditional orders"): Bitget documents no single-plan-order query."""
+        self.validate((ref,))
+        assert ref.order_id is not None  # validate: plan orders are named by orderId
+        params = [("symbol", ref.symbol), ("startTime", str(self._history_start(now_ms, None)))]
+        if int(ref.order_id) < ORDER_ID_MAX:  # "smaller than orderId + 1"; the largest id needs no bound
+            params.append(("idLessThan", str(int(ref.order_id) + 1)))
+        params.append(("limit", str(LIST_PAGE_SIZE)))
+        query = urlencode(params)  # symbols and digits only: encoded == raw
+        headers = self._headers(creds, now_ms, "GET" + PLAN_QUERY_PATH + "?" + query)
+        return HttpRequest("GET", PLAN_QUERY_PATH, query, None, headers, "query")
+
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        """cancel-symbol-order for one symbol (module docstring, "Cancel-all"). The symbol is required
+        (None is an :class:`InputError`, as is a symbol :meth:`validate` would refuse); ``account`` is not
+        used: Bitget needs no account id."""
+        if symbol is None:
+            raise InputError(
+                f"{self.name}: the venue's cancel-all (cancel-symbol-order) needs a symbol, e.g. "
+                f"{self.example_symbol}; cancel every symbol one at a time"
+            )
+        self._check_symbol(symbol)
+        body = compact_json({"symbol": symbol})
+        headers = self._headers(creds, now_ms, "POST" + CANCEL_ALL_PATH + body)
+        return HttpRequest("POST", CANCEL_ALL_PATH, "", body.encode("utf-8"), headers, "cancel_all")
+
+    def _check_symbol(self, symbol: object) -> None:
+        if not isinstance(symbol, str) or SYMBOL_RE.fullmatch(symbol) is None:
+            detail = flaw(symbol)
+            raise InputError(
+                f"{self.name}: malformed symbol {clip(symbol)} ({detail + '; ' if detail else ''}expected e.g. BTCUSDT)"
+            )
 
     def build_time(self) -> HttpRequest:
         return HttpRequest("GET", TIME_PATH, endpoint="time")
@@ -423,11 +591,8 @@ class Bitget(VenueAdapter):
             raise InputError(f"bitget: no {kind!s} listing")
         if symbol is None and kind in self.list_needs_symbol:
             raise InputError(f"bitget: the {kind!s} listing needs a symbol")
-        if symbol is not None and (not isinstance(symbol, str) or SYMBOL_RE.fullmatch(symbol) is None):
-            detail = flaw(symbol)
-            raise InputError(
-                f"bitget: malformed symbol {clip(symbol)} ({detail + '; ' if detail else ''}expected e.g. BTCUSDT)"
-            )
+        if symbol is not None:
+            self._check_symbol(symbol)
         if cursor is not None and not decimal_id_ok(cursor, ORDER_ID_RE, ORDER_ID_MAX):
             raise InputError(f"bitget: {clip(cursor)} is not a listing cursor (an orderId from a previous page)")
         params: list[tuple[str, str]] = []
@@ -470,6 +635,8 @@ class Bitget(VenueAdapter):
         return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        if any(r.conditional for r in refs):
+            return self._parse_plan_cancel(refs, resp)
         data = load_json(resp)
         code = _code(data)
         if code in ORDER_STATE_CODES or code in TRANSIENT_ORDER_CODES:
@@ -502,7 +669,33 @@ class Bitget(VenueAdapter):
                 out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED, code, "in neither successList nor failureList")
         return out
 
+    def _parse_plan_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        """cancel-plan-order's reply (module docstring, "Conditional orders"): ``success`` is accepted, never
+        cancelled -- the query confirms it."""
+        data = load_json(resp)
+        code = _code(data)
+        if len(refs) != 1 or not refs[0].conditional:
+            # Never built so (build_cancel refuses it): a reply about one plan order settles no other.
+            why = "cancel-plan-order carries one plan order; this reply cannot be read for these orders"
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, why) for ref in refs}
+        ref = refs[0]
+        if code in PLAN_STATE_CODES or code in ORDER_STATE_CODES or code in TRANSIENT_ORDER_CODES:
+            # Finished, never there, or busy: only the query can tell which.
+            msg = _msg(data)
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, msg[:200] if msg is not None else None)}
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        inner = data.get("data")
+        result = inner.get("result") if isinstance(inner, dict) else None
+        if result == PLAN_RESULT_SUCCESS:
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, code, "result: success")}
+        if result is None:
+            return {ref: Outcome(Verdict.UNKNOWN, REASON_OMITTED, code, "cancel-plan-order reply without a result")}
+        return {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, f"result: {str(result)[:40]}")}
+
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        if ref.conditional:
+            return self._parse_plan_query(ref, resp)
         data = load_json(resp)
         code = _code(data)
         if code in QUERY_NOT_FOUND_CODES and 200 <= resp.status < 500:
@@ -537,6 +730,58 @@ class Bitget(VenueAdapter):
         if len(outcomes) == 1:
             return outcomes.pop()
         return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "orderInfo returned conflicting orders")
+
+    def _parse_plan_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        """The plan order's entry on a history-plan-order page (module docstring, "Conditional orders").
+        No entry is unknown, never "not found" nor "open": a live plan is not in the history."""
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        inner = data.get("data")
+        entries = inner.get("orderList") if isinstance(inner, dict) else None
+        if entries is None and isinstance(inner, dict) and inner.get("nextFlag") is False:
+            entries = []  # "no plan orders" may come as a null list, as on current-plan-order
+        if not isinstance(entries, list):
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "history-plan-order reply without an order list")
+        mine = [e for e in entries if isinstance(e, dict) and _text(e.get("orderId")) == ref.order_id]
+        if not mine:
+            return Outcome(
+                Verdict.UNKNOWN,
+                REASON_AMBIGUOUS,
+                code,
+                "not in history-plan-order: still live, its cancel not yet landed, or unknown to Bitget",
+            )
+        symbols = {_upper_or_none(e.get("symbol")) for e in mine}
+        if symbols != {_upper_or_none(ref.symbol)}:
+            other = ", ".join(sorted(str(x)[:30] for x in symbols))
+            return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, f"history-plan-order shows it on {other}")
+        outcomes = {self._status_outcome(e, PLAN_STATUS) for e in mine}
+        if len(outcomes) == 1:
+            return outcomes.pop()
+        return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, "history-plan-order returned conflicting entries")
+
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        """False (cancel-symbol-order has no paging: nothing to call again) or a failure classified like
+        the batch cancel's (module docstring, "Cancel-all"). The reply names no order and settles none."""
+        data = load_json(resp)
+        code = _code(data)
+        if code in NOTHING_TO_CANCEL_CODES and 200 <= resp.status < 500:
+            return False  # "No order to cancel": nothing remains for another call
+        if resp.status != 200 or code != SUCCESS_CODE:
+            return self._failure(resp, data, code)
+        inner = data.get("data")
+        echoed = inner.get("symbol") if isinstance(inner, dict) else None
+        if not isinstance(echoed, str):
+            return Failure(FailureKind.UNKNOWN_OUTCOME, code, "cancel-symbol-order reply without its symbol", 200)
+        if echoed.upper() != _upper_or_none(symbol):
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME,
+                code,
+                f"cancel-symbol-order answered for {clip(echoed)}, not {clip(symbol)}",
+                200,
+            )
+        return False
 
     def parse_list(
         self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
@@ -697,6 +942,10 @@ def _listed_order(kind: ListKind, entry: Any) -> ListedOrder | str:
         created_ms=_as_ms(entry.get("cTime")),
         updated_ms=_as_ms(entry.get("uTime")),
     )
+
+
+def _upper_or_none(value: Any) -> str | None:
+    return value.upper() if isinstance(value, str) else None
 
 
 def _text(value: Any) -> str | None:

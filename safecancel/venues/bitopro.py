@@ -86,14 +86,51 @@ Listings (issue #14)
       seconds.
     - Whether the time window filters on creation time (assumed: "the start time of orders").
 
+Cancel-all (issue #14, the kill switch's optional first strike)
+    Docs: https://github.com/bitoex/bitopro-offical-api-docs/blob/master/api/v3/private/cancel_all_orders.md
+    ("Cancel all open orders"). ``DELETE /v3/orders/{pair}`` cancels one pair (lower-case in the path, as in
+    the docs' ``bito_eth`` and ccxt's market id; the official Go SDK's ``CancelAll(pair)`` puts the pair, or
+    ``all``, in the same place); ``DELETE /v3/orders/all`` "will cancel all your active orders of all pairs",
+    so :attr:`BitoPro.cancel_all_needs_symbol` is False. No query or body; signed with the GET/DELETE nonce
+    payload. Rate: the page states "Allow 2 requests per second per IP & UID" at the top and "Allow 1
+    requests per second per IP" under ``/orders/all`` (the 2023-09-08 changelog raised the CancelAllOrders
+    limit without saying which form; ccxt weights both at 2/s). One rate paces both forms, so
+    :attr:`BitoPro.cancel_all_rate` is the conservative 1 per second. Synchronous, like the batch cancel: the
+    reply ``{"data": {"BTC_USDT": ["12234566", ...]}}`` lists per upper-case pair the ids it cancelled
+    (``{"data": {}}`` when nothing was open). No paging and no "more" flag, so
+    :meth:`BitoPro.parse_cancel_all` returns False or a classified failure; the ids it names settle nothing
+    (the listings and queries afterwards do).
+    UNCONFIRMED: that "all open orders" includes stop-limit orders still at status -1 "not triggered"
+    (they are on the open-order list, so it is the plain reading; the fake cancels them); whether one call
+    has a cap (none documented; a pair holds at most ``orderOpenLimit`` 200 open orders).
+
+Conditional orders
+    BitoPro keeps no separate list of conditional orders: its stop-limit orders (ids ``SL-...``, status -1
+    "not triggered") rest on the ordinary open-order list and in the ordinary history (get_an_order_data.md's
+    reply sample is one, so the single query presumably takes ``SL-`` ids; UNCONFIRMED, and :meth:`validate`
+    keeps such refs out of jobs altogether). So :attr:`BitoPro.list_kinds` has no CONDITIONAL, a listed
+    stop-limit order's ``ref`` is an ordinary ref, and :meth:`BitoPro.validate` refuses an ``OrderRef``
+    with ``conditional=True``, naming it.
+    The batch cancel and ``SL-`` ids: cancel_batch_orders.md ("Cancel multiple orders by given group of
+    order ids", added in v3.3.0 after stop-limit orders came in v3.0.0) shows and describes numeric ids
+    only, and nothing in the docs, the official SDKs or ccxt says it takes ``SL-`` ids (the Go SDK's
+    single ``CancelOrder`` even takes the id as an int). It is therefore treated as not accepting them:
+    :data:`ALLOW_STOP_LIMIT_IDS` is False and :meth:`BitoPro.validate` refuses an ``SL-`` id with a message
+    saying so. **A kill switch can clear such orders only with the native cancel-all** (``--native``:
+    ``DELETE /v3/orders/{pair}`` / ``/v3/orders/all``), and then see them gone (or not) on the listings:
+    the open-order list no longer shows them, the history shows them cancelled (status 4). The single
+    cancel ``DELETE /v3/orders/{pair}/{orderId}`` (orderId "the id of the order", a string; 900 per
+    minute per IP & UID; reply ``{"orderId", "action", "amount", "price", "timestamp"}``) might take them
+    too (UNCONFIRMED); this adapter does not build it.
+
 UNCONFIRMED choices (each a named constant below)
     - Max ids per request is not documented: :data:`DEFAULT_MAX_BATCH` (10) by default, a caller may
       raise it up to :data:`HARD_MAX_BATCH`.
     - Per-order failures are not documented; assumed silently absent from the reply. Absent ->
       ``unknown`` -> query, which is safe whatever the venue does with them.
-    - Stop-limit ids (``SL-9014867155``) may not be cancellable through the batch endpoint:
-      :data:`ALLOW_STOP_LIMIT_IDS` is False, so :meth:`BitoPro.validate` rejects them with a clear
-      message rather than sending a request whose effect is unknown.
+    - Stop-limit ids (``SL-9014867155``) are not documented for the batch endpoint (see "Conditional
+      orders"): :data:`ALLOW_STOP_LIMIT_IDS` is False, so :meth:`BitoPro.validate` rejects them with a
+      clear message rather than sending a request whose effect is unknown.
     - How the query reports an unknown order is not documented: only a 404 in BitoPro's own error shape
       (``{"error": "..."}``) whose message names an order as not found
       (:data:`QUERY_NOT_FOUND_FRAGMENTS`) is read as ``not_found``; any other 404 is a refusal of the
@@ -187,9 +224,10 @@ ID_FORMAT = IdFormat(
     ORDER_ID_MAX,
 )
 
-# UNCONFIRMED (venues.md §1.4): whether "SL-" ids can be cancelled through PUT /orders. Rejecting them
-# up front is the conservative reading: the caller gets a clear error instead of a request whose effect
-# on a stop order nobody has documented.
+# UNCONFIRMED (venues.md §1.4): whether "SL-" ids can be cancelled through PUT /orders. The docs show and
+# describe numeric ids only (module docstring "Conditional orders"). Rejecting them up front is the
+# conservative reading: the caller gets a clear error instead of a request whose effect on a stop order
+# nobody has documented. A kill switch clears such orders only with the native cancel-all.
 ALLOW_STOP_LIMIT_IDS = False
 
 # UNCONFIRMED (venues.md §1.4): the batch limit is not documented. 10 is a conservative default; a
@@ -243,6 +281,14 @@ HISTORY_CLOCK_MARGIN_MS = 3_600_000
 # get_open_orders_data.md: "Allow 5 requests per second per IP & UID". The history endpoint states no
 # limit of its own, so the README's 600 per minute per IP and per account (10/s) applies: 5/s is the slower.
 LIST_OPEN_RATE = Rate(5, 1.0)
+
+# -- cancel-all (module docstring "Cancel-all") -----------------------------------------------------
+
+CANCEL_ALL_PAIR_PATH = API_PREFIX + "/orders/{pair}"  # cancel_all_orders.md: one pair
+CANCEL_ALL_EVERY_PATH = API_PREFIX + "/orders/all"  # cancel_all_orders.md: "all your active orders of all pairs"
+# cancel_all_orders.md states "2 requests per second per IP & UID" for the endpoint and "1 requests per second
+# per IP" for /orders/all: one rate paces both forms, so the stricter one.
+CANCEL_ALL_RATE = Rate(1, 1.0)
 # model.md "Order Type Enum": the trigger (stop-limit and OCO stop-limit) types.
 CONDITIONAL_TYPES = frozenset({"STOP_LIMIT", "SP_OCO_STOPLIMIT", "SL_OCO_STOPLIMIT"})
 # UNCONFIRMED: the docs state ms, ccxt's captured open-orders reply has seconds (1733122154). A value
@@ -305,6 +351,9 @@ class BitoPro(VenueAdapter):
     hard_max_batch: ClassVar[int] = HARD_MAX_BATCH
     # The body maps pairs to ids ({"BTC_USDT": [...], "ETH_USDT": [...]}): one request spans pairs.
     one_symbol_per_request: ClassVar[bool] = False
+    # clientId is an integer 1 ~ 2147483647 (create_an_order.md; get_orders_data.md filters by it): a kill
+    # switch scopes the caller's own orders by a numeric range here, not by a prefix.
+    numeric_client_ids: ClassVar[bool] = True
     allow_stop_limit_ids: ClassVar[bool] = ALLOW_STOP_LIMIT_IDS
     # Listings (module docstring "Listings"): stop-limit orders rest on the ordinary open list, so there is
     # no CONDITIONAL list; the history endpoint is per pair; the open list's 5/s is the slower rate.
@@ -315,6 +364,10 @@ class BitoPro(VenueAdapter):
     # Orders asked per history page: the documented maximum. A fact, not a knob; tests may lower it to
     # page through a few hundred orders.
     history_page_size: ClassVar[int] = HISTORY_PAGE_MAX
+    # Cancel-all (module docstring "Cancel-all"): the stricter of the two rates its page states; the pair
+    # is optional (DELETE /v3/orders/all cancels every pair).
+    cancel_all_rate: ClassVar[Rate] = CANCEL_ALL_RATE
+    cancel_all_needs_symbol: ClassVar[bool] = False
 
     def __init__(self, base_url: str | None = None, *, max_batch: int | None = None) -> None:
         super().__init__(base_url, max_batch=max_batch)
@@ -328,6 +381,13 @@ class BitoPro(VenueAdapter):
         seen: set[tuple[str, str]] = set()
         for ref in refs:
             symbol = ref.symbol
+            if ref.conditional:
+                # Module docstring "Conditional orders": BitoPro keeps no separate list to route this to.
+                raise InputError(
+                    f"bitopro: order {clip(ref.value)} on {clip(symbol)} is marked conditional, but BitoPro keeps "
+                    "no separate list of conditional orders: its stop-limit orders rest on the ordinary order "
+                    "list, so pass the ref unmarked"
+                )
             _check_pair(symbol)
             if ref.client_order_id is not None:
                 raise InputError(
@@ -342,8 +402,9 @@ class BitoPro(VenueAdapter):
                 if stop_digits is not None and decimal_id_ok(stop_digits, ORDER_ID_RE, ORDER_ID_MAX):
                     if not self.allow_stop_limit_ids:
                         raise InputError(
-                            f"bitopro: stop-limit order id {clip(oid)} on {symbol} is not accepted: whether the "
-                            "batch endpoint can cancel stop-limit orders is undocumented; cancel it on its own"
+                            f"bitopro: stop-limit order id {clip(oid)} on {symbol} is not accepted: BitoPro "
+                            "documents its batch cancel for numeric order ids only; the venue's cancel-all "
+                            "(DELETE /v3/orders/{pair}) is the documented way to clear stop-limit orders"
                         )
                 else:
                     raise InputError(
@@ -393,6 +454,20 @@ class BitoPro(VenueAdapter):
 
     def build_time(self) -> None:
         return None  # no server-time endpoint (ccxt: fetchTime False); see parse_time
+
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        """``DELETE /v3/orders/{pair}`` (pair lower-case, as in the docs' ``bito_eth`` and ccxt's market id), or
+        ``DELETE /v3/orders/all`` when ``symbol`` is None; signed with the GET/DELETE nonce payload. A pair
+        :meth:`validate` would refuse is an :class:`InputError`. ``account`` is unused."""
+        if symbol is None:
+            path = CANCEL_ALL_EVERY_PATH
+        else:
+            _check_pair(symbol)
+            path = CANCEL_ALL_PAIR_PATH.format(pair=symbol.lower())
+        headers = self._headers(creds, self._nonce_payload(creds, now_ms))
+        return HttpRequest("DELETE", path, "", None, headers, "cancel_all")
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -456,6 +531,18 @@ class BitoPro(VenueAdapter):
                 if names_another_order(message, ref):
                     return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(STATUS_NOT_FOUND), message[:200])
                 return Outcome(Verdict.FAILED, REASON_NOT_FOUND, str(STATUS_NOT_FOUND), message[:200])
+        return self._failure(resp, data)
+
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        """False once the venue answers in its documented shape, ``{"data": {PAIR: [ids cancelled]}}``
+        (``{"data": {}}`` when nothing was open): the endpoint has no paging and no "more" flag, so there is
+        never another call to make. The ids it names settle nothing (the listings and queries afterwards
+        do). Any other reply is a failure classified like the batch cancel's: a 200 whose body is not that
+        shape may have been applied (UNKNOWN_OUTCOME), an error body by its HTTP status."""
+        data = load_json(resp)
+        listing = data.get("data") if isinstance(data, dict) else None
+        if resp.status == 200 and isinstance(listing, dict) and not _own_error(data):
+            return False
         return self._failure(resp, data)
 
     def _order_outcome(self, ref: OrderRef, order: dict[str, Any]) -> Outcome:

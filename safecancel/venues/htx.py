@@ -66,14 +66,18 @@ rosssaunders/coincise ``docs/htx/spot/private_rest_api.md``; legacy https://huob
   (descending from it). No "more" flag: a full page means there may be more; the next page starts ``from`` the
   smallest id seen (if HTX counts ``from`` inclusively that order is listed twice, which is harmless). Only
   ``created``/``submitted``/``partial-filled`` orders are listed, so an order whose cancel is pending
-  (``canceling``) is not on it. Legacy stop-limit orders (``buy-stop-limit`` ...) rest on this list and are
-  marked ``conditional`` from their ``type``.
+  (``canceling``) is not on it. Legacy stop-limit orders (``buy-stop-limit`` ...) rest on this list; they are
+  ordinary orders to HTX's API (batchcancel, order detail and batchCancelOpenOrders reach them), so they are
+  *not* marked ``conditional`` (a ``conditional`` ref is an algo order, see "Conditional orders"); their
+  ``order_type`` says what they are.
 - CONDITIONAL ``GET /v2/algo-orders/opening`` (20/2 s): untriggered algo (conditional) orders, which the
   ordinary batchcancel/order detail/openOrders never see. v2 envelope ``{code: 200, message, data[], nextId}``;
   ``limit`` 1..500 (we ask 500), ``fromId`` = the previous reply's ``nextId`` (the first record of the next
   page; present only when there is one), optional ``accountId``/``symbol``. Entries carry ``clientOrderId``
-  (no ``orderId`` until triggered), ``orderStatus`` ``created``. Cancelled by client id only, through
-  ``POST /v2/algo-orders/cancellation`` (not by this adapter's batchcancel).
+  (no ``orderId`` until triggered), ``orderStatus`` ``created``. They are listed with ``order_id`` None
+  and ``conditional`` True, so ``ListedOrder.ref(separate_conditional=True)`` is a client-id conditional
+  ref, the only kind HTX's algo endpoints take (an ``orderId``, documented only for triggered orders,
+  which this list does not show, is not carried). Cancelled and queried as in "Conditional orders".
 - HISTORY ``GET /v1/order/history`` (20/2 s): every symbol at once or one ``symbol``, ``start-time`` /
   ``end-time`` (ms, inclusive, within the last 48 h), ``direct=next`` (newest first), ``size`` 10..1000
   (we ask 1000); a top-level ``next-time`` appears when more matched than ``size``. Chosen over
@@ -105,6 +109,69 @@ UNCONFIRMED (listings; safe under each reading as said):
   as CLOCK only when the message says so (as for v1). A v1 ``{"status": "error"}`` body on that path is read
   as v1. A ``data`` that is null instead of ``[]`` for an empty algo listing would be a failure.
 - Whether an algo listing that fills exactly one page omits ``nextId`` (then we stop, as documented).
+
+Conditional orders (algo orders; spot private REST docs, "Conditional Order" section, pages
+``7ec50be1-...`` cancellation and ``7ec5121b-...`` specific, each ``-7773-11ed-9966-0242ac110003``; legacy
+https://huobiapi.github.io/docs/spot/v1/en/#cancel-conditional-orders-before-triggering). Before it triggers an
+algo order lives apart from the trading endpoints: "Before a conditional order triggering, it can be only
+cancelled via this endpoint instead of any endpoint in Trading section" -- batchcancel and order detail answer
+``base-record-invalid`` for it, which the engine would in the end read as ``not_found``. So a ref with
+``conditional=True`` is routed to the algo endpoints by :meth:`HTX.build_cancel` / :meth:`HTX.parse_cancel` /
+:meth:`HTX.build_query` / :meth:`HTX.parse_query` (endpoint names still ``cancel`` and ``query``):
+- Ids: algo orders are addressed by ``clientOrderId`` only (neither endpoint takes an order id; HTX's own
+  ``orderId`` exists only once the order triggered, and then it is an ordinary order). :meth:`HTX.validate`
+  refuses a conditional ref by order id, naming it; the client id pattern is the trading one (at most 64
+  characters: "Client order ID (max length 64-char)").
+- Chunks: :meth:`HTX.plan_chunks` never puts conditional and ordinary refs in one request; algo chunks hold at
+  most :data:`ALGO_MAX_BATCH` (50: "maximum 50 orders are allowed") ids, of any symbols (the body has no symbol).
+- Cancel: ``POST /v2/algo-orders/cancellation``, signature v2 with the auth parameters in the query (the body
+  is not signed), JSON body ``{"clientOrderIds": [...]}`` (an array). Rate "20times/2sec". Reply (v2
+  envelope) ``{"code": 200, "data": {"accepted": [...], "rejected": [...]}}``. ``accepted`` is HTX taking the
+  cancel, not HTX saying the order is cancelled, so it is ``unknown`` (reason ``accepted``) and a query
+  confirms it (as batchcancel's ``success``). ``rejected`` gives no reason: the order may be unknown, already
+  cancelled, or triggered (the endpoint "only supports order cancellation for those conditional orders which
+  have not triggered yet"), so it is ``unknown`` (``ambiguous``) and the query tells which. An id in both
+  lists is ``ambiguous``; an id in neither is ``omitted``. A failed reply is classified as the algo listing's
+  v2 errors are (``_v2_failure``); a v1 ``{"status": "error"}`` body on this path is read as v1.
+- Query: ``GET /v2/algo-orders/specific?clientOrderId=...`` (rate "20times/2sec"), ``data.orderStatus``
+  (:data:`ALGO_STATE`): ``created`` -> ``open`` (the cancel has not taken: send it again); ``canceled`` ->
+  ``cancelled``; ``rejected`` ("failed to trigger") -> ``failed`` (``expired``: it is gone and never rests);
+  ``triggered`` -> ``failed`` (``venue_refused``), message ``triggered`` plus the ordinary order id HTX
+  gives (``orderId``). A triggered algo order was **not cancelled**: it became an ordinary order, which the
+  algo endpoint can no longer cancel (so this ref is settled as refused, never ``cancelled``) and which may
+  still be resting: it is cancelled as an ordinary order, by that ``orderId`` (it shows on openOrders, and a
+  kill switch's next open-orders listing finds it). A reply about another client id is ``ambiguous``; code
+  ``1007`` ("Record is not found") is ``not_found``, believed only as the ordinary ``base-record-invalid``
+  is (:data:`NOT_FOUND_CONFIRMATIONS` agreeing queries, within :data:`FORGET_AFTER_S`). A success without an
+  order object (``data`` null) is a failed query (``unknown_outcome``), never a not-found.
+
+Cancel-all (``POST /v1/order/orders/batchCancelOpenOrders``, page ``7ec4eb66-...``; legacy
+https://huobiapi.github.io/docs/spot/v1/en/#submit-cancel-for-multiple-orders-by-criteria): "submit cancellation
+for multiple orders (not exceeding 100 orders per request) at once with given criteria. This endpoint only
+submit the cancellation request, the actual cancellation result will need to be confirmed by other endpoints".
+Rate "50times/2s" (:data:`CANCEL_ALL_RATE`). JSON body (signed like every POST: auth parameters only):
+``account-id`` (the spot account from :meth:`HTX.build_account_lookup`; required here, so the cancel-all
+reaches exactly the account the open-orders listing reads), ``symbol`` when given (HTX takes up to 10,
+comma-separated; one is sent; none means every symbol), ``size`` 100 (the documented maximum, [1, 100]).
+Reply ``{"status": "ok", "data": {"success-count", "failed-count", "next-id"}}``; ``next-id`` is "the next
+order id that can be cancelled, -1 indicates no open orders": :meth:`HTX.parse_cancel_all` returns True
+(call again) while it is not -1. It never cancels algo orders (they are not open orders to the trading side),
+so a kill switch still cancels those by id. Legacy stop-limit orders are among its ``types`` and are cancelled.
+
+UNCONFIRMED (conditional orders and cancel-all; each choice is safe under every reading):
+- Whether the algo cancellation is applied before it answers: nothing here assumes it; a query confirms each
+  ``accepted`` id. If it were applied later, ``specific`` could read ``created`` meanwhile (HTX has no
+  "canceling" word for algo orders): that reads open and the cancel is sent again, which is harmless.
+- The not-found answer of ``specific`` (taken to be v2 ``1007`` "Record is not found" from the
+  conditional-order error table) and whether HTX forgets algo orders (the 2 h rule of API orders is applied,
+  which only makes the engine more careful).
+- Whether a whole algo-cancel request fails with a v2 code for unknown ids (it is read as a failure of the
+  request: ``unknown_outcome`` for codes not in the table, so every order is queried).
+- The algo endpoints' rate (:data:`ALGO_RATE`, 20 per 2 s) is below ``cancel_rate`` / ``query_rate`` (50 per
+  2 s), which the client paces at (the adapter interface has no fact for a second rate); HTX's ``1006`` is
+  read as RATE_LIMITED (not applied, retried after backoff).
+- ``parse_cancel_all``: a reply without a readable ``next-id`` is a failure (``unknown_outcome``: it may have
+  been applied) rather than a guess either way; ``success-count`` / ``failed-count`` are not relied on.
 """
 
 from __future__ import annotations
@@ -169,6 +236,19 @@ QUERY_CLIENT_PATH = "/v1/order/orders/getClientOrder"
 TIME_PATH = "/v1/common/timestamp"
 
 MAX_BATCH = 50  # "No more than 50 orders per request" (seed 003)
+
+# Conditional (algo) orders, see "Conditional orders" in the module docstring.
+ALGO_CANCEL_PATH = "/v2/algo-orders/cancellation"
+ALGO_QUERY_PATH = "/v2/algo-orders/specific"
+ALGO_MAX_BATCH = 50  # clientOrderIds: "maximum 50 orders are allowed, Transfer in the form of as array"
+ALGO_BODY_KEY = "clientOrderIds"
+ALGO_RATE = Rate(20, 2.0)  # cancellation and specific: "Rate Limit: 20times/2sec" (not what the client paces at)
+
+# The venue's own cancel-all, see "Cancel-all" in the module docstring.
+CANCEL_ALL_PATH = "/v1/order/orders/batchCancelOpenOrders"
+CANCEL_ALL_RATE = Rate(50, 2.0)  # "Rate Limit: 50times/2s"
+CANCEL_ALL_SIZE = 100  # "size | int | The number of orders to cancel | [1, 100] | 100"
+CANCEL_ALL_DONE = -1  # next-id: "-1 indicates no open orders"
 BODY_KEY = MappingProxyType({IdKind.ORDER_ID: "order-ids", IdKind.CLIENT_ORDER_ID: "client-order-ids"})
 FAILED_ID_KEY = MappingProxyType({IdKind.ORDER_ID: "order-id", IdKind.CLIENT_ORDER_ID: "client-order-id"})
 
@@ -292,17 +372,19 @@ HISTORY_REACH_MS = HISTORY_SPAN_MS - HISTORY_CLOCK_MARGIN_MS
 
 SPOT_ACCOUNT_TYPE = "spot"
 WORKING_ACCOUNT_STATE = "working"
-STOP_TYPE_WORD = "stop"  # buy-stop-limit, sell-stop-limit-fok: legacy stop orders resting on openOrders
 
 # Algo (conditional) orders' orderStatus (algo-orders/specific: created, triggered, canceled, rejected).
+ALGO_TRIGGERED = "triggered"
 ALGO_STATE = MappingProxyType(
     {
         "created": Outcome(Verdict.OPEN, None, None, "created"),
         "canceled": Outcome(Verdict.CANCELLED, None, None, "canceled"),
         # Failed to trigger: the algo order is gone and will never rest (closest reason: expired).
         "rejected": Outcome(Verdict.FAILED, REASON_EXPIRED, None, "rejected"),
-        # Triggered: it became an ordinary order (with an orderId) whose fate the ordinary lists tell.
-        "triggered": Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "triggered"),
+        # Triggered: NOT cancelled. It became an ordinary order (with an orderId), which the algo cancellation
+        # can no longer reach ("only supports ... conditional orders which have not triggered yet"), so the
+        # algo order is settled as refused; the ordinary order it became is cancelled by its own id.
+        ALGO_TRIGGERED: Outcome(Verdict.FAILED, REASON_REFUSED, None, ALGO_TRIGGERED),
     }
 )
 
@@ -311,6 +393,7 @@ V2_OK_CODE = "200"
 V2_AUTH_CODES = frozenset({"1002", "1003"})  # signature missing / account id does not exist; signature wrong
 V2_RATE_CODES = frozenset({"1006"})  # "Exceed rate limit"
 V2_REJECTED_CODES = frozenset({"1001", "2002", "2003"})  # invalid URL; parameter missing or invalid; disabled
+V2_NOT_FOUND_CODES = frozenset({"1007"})  # "Record is not found" (algo-orders/specific: no such clientOrderId)
 MS_RE = re.compile(r"[0-9]{1,16}", re.ASCII)
 
 
@@ -456,6 +539,10 @@ class HTX(VenueAdapter):
     list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset()
     history_window_s: ClassVar[float] = HISTORY_REACH_MS / 1000
 
+    # batchCancelOpenOrders: "Rate Limit: 50times/2s"; its symbol is optional (none: every symbol).
+    cancel_all_rate: ClassVar[Rate] = CANCEL_ALL_RATE
+    cancel_all_needs_symbol: ClassVar[bool] = False
+
     name: ClassVar[str] = "htx"
     default_base_url: ClassVar[str] = "https://api.huobi.pro"
     aws_base_url: ClassVar[str] = "https://api-aws.huobi.pro"
@@ -481,11 +568,25 @@ class HTX(VenueAdapter):
 
     def validate(self, refs: Sequence[OrderRef]) -> None:
         check_refs(self.name, refs, ID_FORMAT)
+        for ref in refs:
+            if ref.conditional and ref.order_id is not None:
+                # The algo endpoints take clientOrderId(s) only; an orderId exists only once an algo order
+                # triggered, and then it is an ordinary order.
+                raise InputError(
+                    f"htx: a conditional (algo) order is cancelled by clientOrderId only, got order-id "
+                    f"{clip(ref.order_id)} on {clip(ref.symbol)} marked conditional (a triggered algo order is "
+                    "an ordinary order: cancel it by its order id without the conditional mark)"
+                )
 
     def plan_chunks(self, refs: Sequence[OrderRef]) -> list[list[OrderRef]]:
         # The body carries ids only (no symbol), so orders of several symbols share a request; the two id
-        # kinds never do ("Either order-ids or client-order-ids can be filled in one batch request").
-        return chunk_by(refs, self.max_batch, key=lambda r: r.kind)
+        # kinds never do ("Either order-ids or client-order-ids can be filled in one batch request"), and
+        # algo (conditional) orders go to an endpoint of their own, never with ordinary ones.
+        out: list[list[OrderRef]] = []
+        for chunk in chunk_by(refs, self.max_batch, key=lambda r: (bool(r.conditional), r.kind)):
+            size = min(self.max_batch, ALGO_MAX_BATCH) if chunk[0].conditional else self.max_batch
+            out.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+        return out
 
     # -- signing -----------------------------------------------------------------------------
 
@@ -507,6 +608,11 @@ class HTX(VenueAdapter):
     def build_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
         if not refs:
             raise InputError("htx: a cancel request needs at least one order")
+        conditional = [bool(r.conditional) for r in refs]
+        if any(conditional):
+            if not all(conditional):
+                raise InputError("htx: conditional (algo) and ordinary orders cannot share one cancel request")
+            return self._build_algo_cancel(refs, creds, now_ms)
         kind = refs[0].kind
         if any(r.kind is not kind for r in refs):
             raise InputError("htx: order-ids and client-order-ids cannot share one batchcancel request")
@@ -516,8 +622,32 @@ class HTX(VenueAdapter):
         query = self._signed_query("POST", CANCEL_PATH, (), creds, now_ms)
         return HttpRequest("POST", CANCEL_PATH, query, body, {"Content-Type": "application/json"}, "cancel")
 
+    def _build_algo_cancel(self, refs: Sequence[OrderRef], creds: Credentials, now_ms: int) -> HttpRequest:
+        """``POST /v2/algo-orders/cancellation`` with ``{"clientOrderIds": [...]}``, at most 50."""
+        bad = next((r for r in refs if r.kind is not IdKind.CLIENT_ORDER_ID), None)
+        if bad is not None:
+            raise InputError(
+                f"htx: conditional (algo) orders are cancelled by clientOrderId only, got order-id "
+                f"{clip(bad.order_id)} on {clip(bad.symbol)}"
+            )
+        limit = min(self.max_batch, ALGO_MAX_BATCH)
+        if len(refs) > limit:
+            raise InputError(f"htx: at most {limit} orders per algo-orders cancellation request, got {len(refs)}")
+        body = compact_json({ALGO_BODY_KEY: [r.client_order_id for r in refs]}).encode()
+        # POST: only the auth parameters are in the query and signed, as for batchcancel.
+        query = self._signed_query("POST", ALGO_CANCEL_PATH, (), creds, now_ms)
+        return HttpRequest("POST", ALGO_CANCEL_PATH, query, body, {"Content-Type": "application/json"}, "cancel")
+
     def build_query(self, ref: OrderRef, creds: Credentials, now_ms: int) -> HttpRequest:
         extra: tuple[tuple[str, str], ...]
+        if ref.conditional:
+            if ref.kind is not IdKind.CLIENT_ORDER_ID:
+                raise InputError(
+                    f"htx: a conditional (algo) order is queried by clientOrderId only, got order-id "
+                    f"{clip(ref.order_id)} on {clip(ref.symbol)}"
+                )
+            query = self._signed_query("GET", ALGO_QUERY_PATH, (("clientOrderId", ref.value),), creds, now_ms)
+            return HttpRequest("GET", ALGO_QUERY_PATH, query, None, {}, "query")
         if ref.kind is IdKind.ORDER_ID:
             path, extra = QUERY_PATH.format(order_id=ref.order_id), ()
         else:
@@ -545,6 +675,8 @@ class HTX(VenueAdapter):
         return None
 
     def parse_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        if any(r.conditional for r in refs):
+            return self._parse_algo_cancel(refs, resp)
         data = load_json(resp)
         if resp.status != 200 or not isinstance(data, dict) or data.get("status") != "ok":
             return self._failure(resp, data)
@@ -580,6 +712,41 @@ class HTX(VenueAdapter):
                 out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED)
         return out
 
+    def _parse_algo_cancel(self, refs: Sequence[OrderRef], resp: HttpResponse) -> CancelReply:
+        """The algo cancellation's ``data.accepted`` / ``data.rejected``. Never ``cancelled``: a query confirms.
+
+        ``accepted`` is HTX taking the cancel (``unknown``, reason ``accepted``); ``rejected`` carries no
+        reason (unknown order, already cancelled, or triggered), so the query tells which.
+        """
+        if not all(r.conditional for r in refs):
+            # build_cancel never sends such a chunk; whatever came back cannot be matched to it safely.
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME, None, "htx: a chunk mixing algo and ordinary orders", resp.status
+            )
+        data = load_json(resp)
+        if resp.status != 200 or _v2_code(data) != V2_OK_CODE:
+            return self._v2_failure(resp, data)
+        assert isinstance(data, dict)
+        body = data.get("data")
+        if not isinstance(body, dict):
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME, None, "htx: algo cancellation: code 200 without a data object", resp.status
+            )
+        accepted = _id_set(body.get("accepted"))
+        rejected = _id_set(body.get("rejected"))
+        out: dict[OrderRef, Outcome] = {}
+        for ref in refs:
+            cid = ref.client_order_id
+            if cid in accepted and cid in rejected:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "in accepted and rejected")
+            elif cid in accepted:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, None, "accepted")
+            elif cid in rejected:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "rejected")
+            else:
+                out[ref] = Outcome(Verdict.UNKNOWN, REASON_OMITTED)
+        return out
+
     def _refusal(self, entry: Mapping[str, Any]) -> Outcome:
         """One ``data.failed[]`` element as an outcome. Never ``cancelled``: the query says what happened."""
         code = _text(entry.get("err-code"))
@@ -598,6 +765,8 @@ class HTX(VenueAdapter):
         return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, code, msg)
 
     def parse_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        if ref.conditional:
+            return self._parse_algo_query(ref, resp)
         data = load_json(resp)
         if resp.status == 200 and isinstance(data, dict) and data.get("status") == "ok":
             order = data.get("data")
@@ -621,6 +790,49 @@ class HTX(VenueAdapter):
                 # Settled only after NOT_FOUND_CONFIRMATIONS agreeing answers, within FORGET_AFTER_S (engine).
                 return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, msg)
         return self._failure(resp, data)
+
+    def _parse_algo_query(self, ref: OrderRef, resp: HttpResponse) -> QueryReply:
+        """``algo-orders/specific``: ``data.orderStatus`` read with :data:`ALGO_STATE`.
+
+        ``triggered`` is never ``cancelled``: the algo order became an ordinary order (``orderId``), which
+        the algo cancellation no longer reaches; it is settled as refused, naming that order id.
+        """
+        data = load_json(resp)
+        code = _v2_code(data)
+        if resp.status == 200 and code == V2_OK_CODE:
+            assert isinstance(data, dict)
+            order = data.get("data")
+            if not isinstance(order, dict) or not isinstance(order.get("orderStatus"), str):
+                # No order in a success says nothing about the order (never a not-found): the query failed.
+                return Failure(
+                    FailureKind.UNKNOWN_OUTCOME, None, "htx: algo order query without an orderStatus", resp.status
+                )
+            got = _text(order.get("clientOrderId"))
+            if got is not None and got != ref.client_order_id:
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "the reply describes another order")
+            state = order["orderStatus"]
+            outcome = ALGO_STATE.get(state)
+            if outcome is None:  # a state we do not know: keep asking, never guess
+                return Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, f"state {state[:40]!r}")
+            if state == ALGO_TRIGGERED:
+                try:
+                    successor: str | None = _canonical_id(order.get("orderId"), "orderId")
+                except _Unreadable:
+                    successor = None  # named in the ordinary lists by the algo order's clientOrderId
+                detail = f"became ordinary order {successor}" if successor else "became an ordinary order"
+                return Outcome(
+                    outcome.verdict,
+                    outcome.reason,
+                    None,
+                    f"{ALGO_TRIGGERED}: not cancelled, {detail} (cancel that one by its order id)",
+                )
+            return outcome
+        if resp.status == 200 and code in V2_NOT_FOUND_CODES:
+            assert isinstance(data, dict)
+            msg = _text(data.get("message"))
+            # Settled only after NOT_FOUND_CONFIRMATIONS agreeing answers, within FORGET_AFTER_S (engine).
+            return Outcome(Verdict.FAILED, REASON_NOT_FOUND, code, msg[:200] if msg is not None else None)
+        return self._v2_failure(resp, data)
 
     @staticmethod
     def _same_order(ref: OrderRef, order: Mapping[str, Any]) -> bool:
@@ -663,6 +875,49 @@ class HTX(VenueAdapter):
             return Failure(UNLISTED_ERROR_KIND, code, msg, status)
         # Unreadable, truncated or unexpected: the cancel may have been applied.
         return Failure(FailureKind.UNKNOWN_OUTCOME, code, msg or "unreadable reply", status)
+
+    # -- the venue's own cancel-all -------------------------------------------------------------
+
+    def build_cancel_all(
+        self, symbol: str | None, creds: Credentials, now_ms: int, *, account: str | None = None
+    ) -> HttpRequest:
+        """``POST /v1/order/orders/batchCancelOpenOrders`` for the spot account (one symbol, or every one).
+
+        Raises:
+            InputError: a symbol ``validate`` would refuse, or no (or a malformed) ``account``: the cancel
+                is sent for the spot account the open-orders listing reads, never for HTX's default.
+        """
+        if symbol is not None:
+            check_refs(self.name, [OrderRef(symbol, order_id="1")], ID_FORMAT)
+        if account is None:
+            raise InputError("htx: the cancel-all needs the spot account-id (build_account_lookup)")
+        if not decimal_id_ok(account, ORDER_ID_RE, ORDER_ID_MAX):
+            raise InputError(f"htx: account-id must be a decimal id from the accounts lookup, got {clip(account)}")
+        fields: dict[str, Any] = {"account-id": account}
+        if symbol is not None:
+            fields["symbol"] = symbol
+        fields["size"] = CANCEL_ALL_SIZE
+        body = compact_json(fields).encode()
+        query = self._signed_query("POST", CANCEL_ALL_PATH, (), creds, now_ms)
+        return HttpRequest("POST", CANCEL_ALL_PATH, query, body, {"Content-Type": "application/json"}, "cancel_all")
+
+    def parse_cancel_all(self, symbol: str | None, resp: HttpResponse) -> Failure | bool:
+        """True while HTX's ``next-id`` is not -1 (more open orders remain: call again)."""
+        data = load_json(resp)
+        if resp.status != 200 or not isinstance(data, dict) or data.get("status") != "ok":
+            return self._failure(resp, data)
+        body = data.get("data")
+        raw = body.get("next-id") if isinstance(body, dict) else None
+        next_id = _next_id(raw)
+        if next_id is None:
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME,
+                None,
+                f"htx: the cancel-all reply has no readable next-id ({clip(raw)}): it may have been applied, "
+                "and whether open orders remain is not known",
+                resp.status,
+            )
+        return next_id != CANCEL_ALL_DONE
 
     # -- listings ----------------------------------------------------------------------------
 
@@ -807,12 +1062,11 @@ class HTX(VenueAdapter):
             client_id = _client_id(entry.get("clientOrderId"), "clientOrderId")
             if client_id is None:
                 raise _Unreadable("has no clientOrderId")
-            raw_id = entry.get("orderId")
-            order_id = None if raw_id is None or raw_id == "" else _canonical_id(raw_id, "orderId")
             state = entry.get("orderStatus")
             return ListedOrder(
                 symbol=symbol,
-                order_id=order_id,
+                # By client id only: the ref the algo endpoints take (an orderId means it triggered).
+                order_id=None,
                 client_order_id=client_id,
                 status=_state_outcome(ALGO_STATE, state),
                 conditional=True,
@@ -838,7 +1092,8 @@ class HTX(VenueAdapter):
             order_id=order_id,
             client_order_id=client_id,
             status=_state_outcome(QUERY_STATE, entry.get("state")),
-            conditional=STOP_TYPE_WORD in words,
+            # Legacy stop-limit orders rest here and are ordinary to HTX's API (batchcancel reaches them).
+            conditional=False,
             side=side,
             order_type=order_type,
             price=_text(entry.get("price")),
@@ -917,6 +1172,22 @@ class HTX(VenueAdapter):
         if code in V2_REJECTED_CODES or 400 <= status < 500:
             return Failure(FailureKind.REJECTED, code, msg, status)
         return Failure(UNLISTED_ERROR_KIND, code, msg, status)
+
+
+def _next_id(value: Any) -> int | None:
+    """batchCancelOpenOrders' ``next-id``: -1 (none left) or an order id (number or digit string); else None."""
+    if isinstance(value, str) and (value == "-1" or decimal_id_ok(value, ORDER_ID_RE, ORDER_ID_MAX)):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and (value == -1 or 1 <= value <= ORDER_ID_MAX):
+        return value
+    return None
+
+
+def _id_set(value: Any) -> set[str]:
+    """The ids of an ``accepted`` / ``rejected`` list (strings or numbers); nothing from a non-list."""
+    if not isinstance(value, list):
+        return set()
+    return {t for t in (_text(v) for v in value if not isinstance(v, bool)) if t is not None}
 
 
 def _state_outcome(states: Mapping[str, Outcome], state: Any) -> Outcome:

@@ -724,6 +724,7 @@ def _case_build_finished(n: int, directory: str, per_job: int = 1000) -> dict[st
             "last_message": None,
             "next_at_ms": 0,
             "unsent": 0,
+            "conditional": 0,
             "updated_at": at(t0 + j),
         }
         i_seq, i_oid, i_state, i_prov = (order_cols.index(c) for c in ("seq", "order_id", "state", "provenance"))

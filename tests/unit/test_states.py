@@ -79,6 +79,9 @@ def test_triggers_keep_their_stored_names():
         "takeover",
         "rebind",
         "prune",
+        "discover",
+        "sweep",
+        "native",
     }
     # The machine names its events after the plain strings, and lookups work with either.
     assert set(build_machine().events) == {t.value for t, _, _ in TRANSITIONS}

@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safecancel.errors import InputError
 from safecancel.model import (
@@ -414,7 +416,7 @@ def test_ids_keep_every_digit_and_symbols_come_back_in_the_adapters_spelling():
     assert isinstance(page, ListPage)
     (order,) = page.orders
     assert (order.order_id, order.symbol) == ("9223372036854775807", SYM)
-    B.validate([order.ref])  # what the listing names, a cancel accepts
+    B.validate([order.ref(separate_conditional=ListKind.CONDITIONAL in B.list_kinds)])  # a cancel accepts it
 
 
 @pytest.mark.parametrize(
@@ -685,3 +687,162 @@ def test_cancel_all_needs_a_symbol_and_cancels_trigger_orders_too(fake, http, bo
     assert {status[i] for i in book["other"]} == {"open"}
     orders, _ = _read_all(http, fake, ListKind.OPEN, None)
     assert sorted(o.order_id for o in orders) == sorted(book["other"])
+
+
+# -- conditional refs and the venue's own cancel-all (kill switch) ---------------------------------------
+
+DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}  # Cancel-All-Open-Orders sample
+
+
+def test_cancel_all_facts():
+    assert B.cancel_all_needs_symbol is True  # allOpenOrders: symbol is mandatory, no account-wide form
+    # Weight 1 of the per-IP budget, paced like the batch cancel.
+    assert (B.cancel_all_rate.requests, B.cancel_all_rate.per_seconds) == (1200, 60.0)
+    assert ListKind.CONDITIONAL not in B.list_kinds  # trigger orders are ordinary orders here
+
+
+def test_cancel_all_request_vector():
+    req = B.build_cancel_all(SYM, Credentials("k", DOC_SECRET), T0)
+    prefix = "symbol=BTCUSD_PERP&recvWindow=5000&timestamp=1591702613943"
+    # Self-computed (the same parameters as the one-symbol open-orders vector above, so the same signature).
+    sig = "c436208eb7da8ca4be4a61482e0e794f4697df2da941b360dc705ff19be58c92"
+    assert (req.method, req.path, req.body, req.endpoint) == ("DELETE", "/dapi/v1/allOpenOrders", None, "cancel_all")
+    assert req.query == f"{prefix}&signature={sig}"
+    assert hmac_hex(DOC_SECRET, prefix) == sig
+    assert req.headers == {"X-MBX-APIKEY": "k"}
+    assert B.build_cancel_all(SYM, Credentials("k", DOC_SECRET), T0, account="ignored") == req
+
+
+@pytest.mark.parametrize(
+    ("symbol", "needle"),
+    [
+        (None, "needs a symbol"),
+        ("btcusd_perp", "malformed symbol 'btcusd_perp'"),
+        ("BTCUSD", "malformed symbol 'BTCUSD'"),
+        ("BTCUSD_PERP&symbol=ETHUSD_PERP", "malformed symbol"),
+        ("", "malformed symbol"),
+    ],
+)
+def test_cancel_all_refuses_what_validate_refuses(symbol, needle):
+    with pytest.raises(InputError, match=needle):
+        B.build_cancel_all(symbol, Credentials("k", "s"), T0)
+
+
+def test_cancel_all_reply_says_nothing_remains():
+    assert B.parse_cancel_all(SYM, resp(200, DONE)) is False
+    # The same code with other words is still the venue's "done"; -2011 (spot's "nothing open") as well.
+    assert B.parse_cancel_all(SYM, resp(200, {"code": 200, "msg": "success"})) is False
+    assert B.parse_cancel_all(SYM, resp(400, {"code": -2011, "msg": "Unknown order sent."})) is False
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "kind", "retry_after"),
+    [
+        (400, {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}, {}, "clock", None),
+        (400, {"code": -1022, "msg": "Signature for this request is not valid."}, {}, "auth", None),
+        (401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}, {}, "auth", None),
+        (429, {"code": -1003, "msg": "Too many requests"}, {"Retry-After": "7"}, "rate_limited", 7.0),
+        (418, b"", {}, "rate_limited", None),
+        (503, {"code": -1001, "msg": "Service Unavailable."}, {}, "not_processed", None),
+        (500, {"code": -1007, "msg": "Timeout waiting for response from backend server."}, {}, "unknown_outcome", None),
+        (400, {"code": -1121, "msg": "Invalid symbol."}, {}, "rejected", None),
+        (400, {"code": -1102, "msg": "Mandatory parameter 'symbol' was not sent"}, {}, "rejected", None),
+        (404, b"<html>Not Found</html>", {}, "rejected", None),
+        (502, b"<html>Bad Gateway</html>", {}, "unknown_outcome", None),
+        (200, b"<html>ok</html>", {}, "unknown_outcome", None),  # not Binance's word: may have been applied
+        (200, b"", {}, "unknown_outcome", None),
+        (200, [], {}, "unknown_outcome", None),
+        (200, {"code": 200}, {}, "unknown_outcome", None),  # no msg: not Binance's shape
+        (200, {"code": -1000, "msg": "An unknown error occured"}, {}, "unknown_outcome", None),
+    ],
+)
+def test_cancel_all_failures_are_classified(status, body, headers, kind, retry_after):
+    out = B.parse_cancel_all(SYM, resp(status, body, headers))
+    assert isinstance(out, Failure) and out.kind.value == kind and out.retry_after == retry_after, out
+
+
+@given(status=st.sampled_from([200, 400, 401, 418, 429, 500, 503]), body=st.binary(max_size=200))
+@settings(max_examples=100, deadline=None)
+def test_cancel_all_parser_never_raises(status, body):
+    out = B.parse_cancel_all(SYM, HttpResponse(status, body))
+    assert out is False or isinstance(out, Failure)
+
+
+@pytest.mark.parametrize(
+    ("refs", "needle"),
+    [
+        ([OrderRef(SYM, "1"), OrderRef(SYM, "2", conditional=True)], "order_id '2' on 'BTCUSD_PERP' is marked"),
+        ([OrderRef(SYM, client_order_id="t-1", conditional=True)], "client_order_id 't-1' on 'BTCUSD_PERP' is marked"),
+        # The first bad ref is the one named, whichever way it is bad.
+        ([OrderRef("BTCUSD", "1"), OrderRef(SYM, "2", conditional=True)], "malformed symbol 'BTCUSD'"),
+        ([OrderRef(SYM, "2", conditional=True), OrderRef("BTCUSD", "1")], "order_id '2'.*conditional"),
+        ([OrderRef(SYM, "1"), OrderRef("BTCUSD", "9", conditional=True)], "order_id '9' on 'BTCUSD' is marked"),
+    ],
+)
+def test_validate_refuses_a_conditional_ref_naming_it(refs, needle):
+    with pytest.raises(InputError, match=needle) as info:
+        B.validate(refs)
+    assert "no separate list of conditional orders" in str(info.value) or "malformed" in str(info.value)
+
+
+def test_a_listed_trigger_order_is_an_ordinary_ref():
+    page = B.parse_list(ListKind.OPEN, None, resp(200, [doc_order(type="STOP_MARKET")]))
+    assert isinstance(page, ListPage)
+    (order,) = page.orders
+    ref = order.ref(separate_conditional=ListKind.CONDITIONAL in B.list_kinds)
+    assert order.conditional and ref == OrderRef("BTCUSD_200925", "1917641") and not ref.conditional
+    B.validate([ref])
+    req = B.build_cancel([ref], Credentials("k", "s"), T0)  # the ordinary batch cancel takes it
+    assert req.path == "/dapi/v1/batchOrders" and parse_qs(req.query)["orderIdList"] == ["[1917641]"]
+
+
+def _cancel_all(http, fake, symbol, creds=CREDS):
+    a = BinanceCoinM(fake.url)
+    req = a.build_cancel_all(symbol, creds, int(time.time() * 1000))
+    return a.parse_cancel_all(symbol, _send(http, fake.url, req))
+
+
+def test_native_cancel_all_through_the_adapter_cancels_the_symbol_and_its_trigger_orders(fake, http, book):
+    assert _cancel_all(http, fake, SYM) is False
+    assert [r["endpoint"] for r in fake.requests(VENUE)] == ["cancel_all"]
+    status = fake.order_status(VENUE)
+    assert {status[i] for i in book["open"] + book["conditional"]} == {"cancelled"}  # synchronous, triggers too
+    assert {status[i] for i in book["other"]} == {"open"}  # another symbol is left alone
+    assert {status[i] for i in book["filled"]} == {"filled"}
+    # The reply named nothing; the listings tell what happened, at once.
+    orders, _ = _read_all(http, fake, ListKind.OPEN, None)
+    assert sorted(o.order_id for o in orders) == sorted(book["other"])
+    history, _ = _read_all(http, fake, ListKind.HISTORY, SYM, since_ms=int(time.time() * 1000) - 60_000)
+    states = {o.order_id: o.status.verdict for o in history}
+    assert {states[i] for i in book["open"] + book["conditional"]} == {Verdict.CANCELLED}
+    # Called again on an empty book: the same "done", still nothing remaining.
+    assert _cancel_all(http, fake, SYM) is False
+
+
+def test_trigger_orders_are_cancelled_and_confirmed_by_id_like_any_other(fake, http, book):
+    a = BinanceCoinM(fake.url)
+    orders, _ = _read_all(http, fake, ListKind.OPEN, SYM)
+    refs = [o.ref(separate_conditional=ListKind.CONDITIONAL in a.list_kinds) for o in orders if o.conditional]
+    assert sorted(r.order_id for r in refs) == sorted(book["conditional"]) and not any(r.conditional for r in refs)
+    a.validate(refs)
+    for chunk in a.plan_chunks(refs):
+        out = a.parse_cancel(chunk, _send(http, fake.url, a.build_cancel(chunk, CREDS, int(time.time() * 1000))))
+        assert out == {r: Outcome(Verdict.CANCELLED) for r in chunk}
+    for r in refs:
+        q = a.parse_query(r, _send(http, fake.url, a.build_query(r, CREDS, int(time.time() * 1000))))
+        assert q == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+    status = fake.order_status(VENUE)
+    assert {status[i] for i in book["open"] + book["other"]} == {"open"}
+
+
+def test_native_cancel_all_failures_against_the_fake_change_nothing(fake, http, book):
+    out = _cancel_all(http, fake, SYM, creds=Credentials(CREDS.api_key, "wrong"))
+    assert isinstance(out, Failure) and out.kind is FailureKind.AUTH and out.code == "-1022"
+    fake.fault(VENUE, "cancel_all", "status", status=503)
+    out = _cancel_all(http, fake, SYM)
+    assert isinstance(out, Failure) and out.kind is FailureKind.NOT_PROCESSED
+    fake.fault(VENUE, "cancel_all", "status", status=429, retry_after=2)
+    out = _cancel_all(http, fake, SYM)
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 2.0
+    assert set(fake.order_status(VENUE).values()) == {"open", "cancelled", "filled"}
+    assert len(fake.ledger.open_orders(VENUE)) == 270  # nothing was cancelled

@@ -835,7 +835,7 @@ def test_listed_ids_symbols_and_client_ids(bx: BingX) -> None:
         (SYMBOL, "6", None),
     ]
     assert (page.orders[3].created_ms, page.orders[3].updated_ms) == (None, None)
-    assert page.orders[0].ref == OrderRef(SYMBOL, order_id=str(2**63 - 1))
+    assert page.orders[0].ref(separate_conditional=True) == OrderRef(SYMBOL, order_id=str(2**63 - 1))
 
 
 @pytest.mark.parametrize(
@@ -1503,3 +1503,564 @@ def test_fake_without_client_ids_on_listings(http) -> None:
         bare.seed("bingx", SYMBOL, [{"client_order_id": "bot-1"}])
         orders, _ = list_all(http, bare, ListKind.OPEN, SYMBOL)
         assert [o.client_order_id for o in orders] == [None]
+
+
+# -- kill switch: OCO orders (the conditional list) and the venue's own cancel-all -------------------
+
+OCO_CANCEL_PATH = "/openApi/spot/v1/oco/cancel"
+OCO_HISTORY_PATH = "/openApi/spot/v1/oco/historyOrderList"
+CANCEL_ALL_PATH = "/openApi/spot/v1/trade/cancelOpenOrders"
+# JKorf BingX.Net CancelOcoOrder capture: an echo of ids, no state.
+OCO_CANCEL_CAPTURE = envelope({"orderId": "1827980248763858944", "clientOrderId": "123456789"})
+
+
+def leg(value: str = "1827968197060460545", *, client: bool = False, symbol: str = SYMBOL) -> OrderRef:
+    if client:
+        return OrderRef(symbol, client_order_id=value, conditional=True)
+    return OrderRef(symbol, order_id=value, conditional=True)
+
+
+def oco_entry(order_id: str = "1827968197060460545", **fields: object) -> dict:
+    """One OCO leg as the OCO lists carry it (JKorf GetOpenOcoOrders / GetOcoOrder captures)."""
+    base: dict = {
+        "transactionTime": 1724656554890,
+        "orderId": order_id,
+        "clientOrderId": "",
+        "symbol": SYMBOL,
+        "orderType": "ocoTps",
+        "side": "BUY",
+        "triggerPrice": 87000,
+        "price": 88000,
+        "quantity": 0.001,
+        "orderListId": "1827968196914479104",
+    }
+    return {**base, **fields}
+
+
+def test_kill_switch_facts() -> None:
+    assert BingX.cancel_all_rate == Rate(2, 1.0)  # cancelOpenOrders: 2/s per UID
+    assert BingX.cancel_all_needs_symbol is False  # "If not filled out, cancel all orders"
+    assert BingX.cancel_rate == Rate(2, 1.0)  # cancelOrders and oco/cancel alike
+    assert BingX.query_rate == Rate(5, 1.0)  # the slower of trade/query (10/s) and oco/historyOrderList (5/s)
+    assert ListKind.CONDITIONAL in BingX.list_kinds  # OCO orders are kept apart: conditional refs are accepted
+
+
+def test_validate_accepts_oco_legs_by_either_id(bx: BingX) -> None:
+    bx.validate([leg(), leg(str(2**63 - 1)), leg("123456789", client=True), leg("9" * 40, client=True)])
+    bx.validate([OrderRef(SYMBOL, client_order_id="bot-1")])  # only an OCO leg's client id must be numeric
+
+
+@pytest.mark.parametrize(
+    "ref, words",
+    [
+        (leg("bot-1", client=True), "'bot-1' on 'BTC-USDT' (conditional)"),  # OCO client ids are numeric
+        (leg("12a", client=True), "numeric"),
+        (leg("٣", client=True), "malformed clientOrderID"),
+        (leg("9" * 41, client=True), "malformed clientOrderID"),
+        (leg("0123"), "leading zero"),
+        (leg("x1"), "orderId must be"),
+        (leg(str(2**63)), "exceeds"),
+        (leg(symbol="BTCUSDT"), "malformed symbol"),
+    ],
+)
+def test_validate_names_a_bad_oco_ref(bx: BingX, ref: OrderRef, words: str) -> None:
+    with pytest.raises(InputError, match="^bingx: ") as info:
+        bx.validate([OrderRef(SYMBOL, order_id="1"), ref])
+    assert words in str(info.value)
+
+
+def test_plan_chunks_never_mixes_oco_legs_with_ordinary_orders(bx: BingX) -> None:
+    plain = oid(*[str(10 + i) for i in range(25)])
+    legs = [leg(str(500 + i)) for i in range(3)] + [leg("777", client=True)]
+    mixed = [r for pair in zip(plain, legs + [None] * 30, strict=False) for r in pair if r is not None] + plain[4:]
+    mixed = list(dict.fromkeys(mixed))
+    chunks = bx.plan_chunks(mixed)
+    assert sorted(map(str, (r for c in chunks for r in c))) == sorted(map(str, mixed))  # each exactly once
+    for chunk in chunks:
+        assert len({r.conditional for r in chunk}) == 1
+        if chunk[0].conditional:
+            assert len(chunk) == 1  # oco/cancel takes one id: one pair per request
+        else:
+            assert 1 <= len(chunk) <= DEFAULT_MAX_BATCH and len({(r.symbol, r.kind) for r in chunk}) == 1
+    assert sum(1 for c in chunks if c[0].conditional) == 4
+    assert sum(len(c) for c in chunks if not c[0].conditional) == 25
+    # Ordinary orders are chunked exactly as before.
+    assert bx.plan_chunks(plain) == [plain[:10], plain[10:20], plain[20:]]
+
+
+def test_oco_cancel_request(bx: BingX) -> None:
+    req = bx.build_cancel([leg()], CREDS, DOC_TS)
+    assert (req.method, req.path, req.body, req.endpoint, dict(req.headers)) == (
+        "POST",
+        OCO_CANCEL_PATH,
+        None,
+        "cancel",
+        {"X-BX-APIKEY": "test-key"},
+    )
+    assert _params(req) == {
+        "orderId": "1827968197060460545",
+        "recvWindow": "5000",
+        "timestamp": str(DOC_TS),
+        "signature": _params(req)["signature"],
+    }  # either leg's id; no symbol: oco/cancel takes none
+    assert req.query.startswith("orderId=1827968197060460545&recvWindow=5000&timestamp=") and _raw_signed(req)
+    by_client = bx.build_cancel([leg("123456789", client=True)], CREDS, DOC_TS)
+    assert by_client.path == OCO_CANCEL_PATH and _raw_signed(by_client)
+    assert by_client.query.startswith(f"clientOrderId=123456789&recvWindow=5000&timestamp={DOC_TS}&signature=")
+
+
+@pytest.mark.parametrize(
+    "refs",
+    [
+        [leg("1"), leg("2")],
+        [leg("1"), OrderRef(SYMBOL, order_id="2")],
+        [OrderRef(SYMBOL, order_id="2"), leg("1")],
+    ],
+)
+def test_oco_cancel_request_carries_one_leg_alone(bx: BingX, refs: list[OrderRef]) -> None:
+    with pytest.raises(InputError, match="alone"):
+        bx.build_cancel(refs, CREDS, DOC_TS)
+
+
+def test_oco_query_request_reads_the_first_page_of_the_oco_history(bx: BingX) -> None:
+    for ref in (leg(), leg("123", client=True)):
+        req = bx.build_query(ref, CREDS, DOC_TS)
+        assert (req.method, req.path, req.body, req.endpoint) == ("GET", OCO_HISTORY_PATH, None, "query")
+        params = _params(req)
+        del params["signature"]
+        assert params == {"pageIndex": "1", "pageSize": "100", "recvWindow": "5000", "timestamp": str(DOC_TS)}
+        assert _raw_signed(req) and req.headers == {"X-BX-APIKEY": "test-key"}
+    # An ordinary ref is queried as before.
+    plain = bx.build_query(OrderRef(SYMBOL, order_id="1827968197060460545"), CREDS, DOC_TS)
+    assert plain.path == "/openApi/spot/v1/trade/query" and "orderId=1827968197060460545" in plain.query
+
+
+def test_oco_cancel_echo_is_accepted_not_cancelled(bx: BingX) -> None:
+    # The docs' reply table and the JKorf capture: ids, no state. BingX has not said the legs are cancelled.
+    ref = leg("1827980248763858944")
+    out = bx.parse_cancel([ref], reply(OCO_CANCEL_CAPTURE))
+    assert not isinstance(out, Failure)
+    assert (out[ref].verdict, out[ref].reason) == (Verdict.UNKNOWN, "accepted")
+    by_client = leg("123456789", client=True)
+    out = bx.parse_cancel([by_client], reply(OCO_CANCEL_CAPTURE))
+    assert not isinstance(out, Failure) and out[by_client].reason == "accepted"
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        ({"orderId": "1827980248763858945", "clientOrderId": ""}, REASON_AMBIGUOUS),  # another order named
+        ({"orderId": 1827980248763858944.0, "clientOrderId": ""}, REASON_AMBIGUOUS),  # a float id lost digits
+        ({}, REASON_OMITTED),
+        ({"orderId": "", "clientOrderId": ""}, REASON_OMITTED),
+        # The AI-skills reference's Binance-like shape (unverified): still no word about this leg's state.
+        (
+            {
+                "orderListId": 1,
+                "listOrderStatus": "ALL_DONE",
+                "orders": [{"orderId": "1827980248763858944", "status": "CANCELED"}],
+            },
+            REASON_OMITTED,
+        ),
+    ],
+)
+def test_oco_cancel_replies_that_settle_nothing(bx: BingX, data: dict, reason: str) -> None:
+    ref = leg("1827980248763858944")
+    out = bx.parse_cancel([ref], reply(envelope(data)))
+    assert not isinstance(out, Failure) and (out[ref].verdict, out[ref].reason) == (Verdict.UNKNOWN, reason)
+
+
+@pytest.mark.parametrize("code, msg", [(100404, " order not exist"), (80016, "Order does not exist")])
+def test_oco_cancel_of_a_finished_pair_is_for_the_query_to_decide(bx: BingX, code: int, msg: str) -> None:
+    # The pair may be gone through its other leg's cancel, or have filled: never final from the cancel.
+    ref = leg()
+    out = bx.parse_cancel([ref], reply(err(code, msg)))
+    assert out == {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, str(code), msg)}
+
+
+@pytest.mark.parametrize("body, status, kind", DOC_ERRORS)
+def test_oco_errors_are_classified_like_the_rest(bx: BingX, body: object, status: int, kind: FailureKind) -> None:
+    out = bx.parse_cancel([leg()], reply(body, status))
+    assert isinstance(out, Failure) and out.kind is kind and out.http_status == status
+    q = bx.parse_query(leg(), reply(body, status))
+    assert isinstance(q, Failure) and q.kind is kind
+    assert bx.parse_cancel_all(SYMBOL, reply(body, status)) == out
+
+
+def test_oco_cancel_success_without_data_is_an_unknown_outcome(bx: BingX) -> None:
+    out = bx.parse_cancel([leg()], reply(envelope(None)))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+def outcome(answer: Failure | Outcome) -> Outcome:
+    assert isinstance(answer, Outcome), answer
+    return answer
+
+
+def history_reply(*entries: object) -> HttpResponse:
+    return reply(envelope(list(entries)))
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
+        ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
+        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
+        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
+        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
+        ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
+        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
+        ("EXPIRED", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "status 'EXPIRED'")),
+        (None, Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "OCO history entry without a status")),
+        ("", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "OCO history entry without a status")),
+        (["CANCELED"], Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "status \"['CANCELED']\"")),
+    ],
+)
+def test_oco_query_reads_the_legs_status_like_trade_query(bx: BingX, status: object, expected: Outcome) -> None:
+    entry = oco_entry() if status is None else oco_entry(status=status)
+    others = [oco_entry("1827968197060460544", orderType="ocoLimit", status="FILLED"), oco_entry("5", status="NEW")]
+    assert bx.parse_query(leg(), history_reply(others[0], entry, others[1])) == expected
+    # The same words as a plain query of an ordinary order (where the word is one trade/query uses).
+    if isinstance(status, str) and status and status != "EXPIRED":
+        plain = bx.parse_query(OrderRef(SYMBOL, order_id="7"), reply(envelope({"orderId": 7, "status": status})))
+        assert plain == expected
+
+
+def test_oco_query_by_client_id_and_wrapped_lists(bx: BingX) -> None:
+    mine = oco_entry("11", clientOrderId="123456789", status="CANCELED")
+    assert outcome(bx.parse_query(leg("123456789", client=True), history_reply(oco_entry("10"), mine))).verdict is (
+        Verdict.CANCELLED
+    )
+    for wrapped in ({"ocoOrders": [mine]}, {"orders": [mine]}):
+        assert outcome(bx.parse_query(leg("11"), reply(envelope(wrapped)))).verdict is Verdict.CANCELLED
+
+
+def test_oco_query_of_a_leg_not_on_the_page_is_never_final(bx: BingX) -> None:
+    # Absence from the history: still open, or past the first page. Never failed/not_found.
+    for body in (history_reply(), history_reply(oco_entry("99", status="CANCELED"))):
+        out = bx.parse_query(leg(), body)
+        assert isinstance(out, Outcome) and (out.verdict, out.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
+        assert "still open" in (out.message or "")
+    # "order not exist" on the history names no order: a failure of the query, not a verdict about the leg.
+    out = bx.parse_query(leg(), reply(err(100404, " order not exist")))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    # The JKorf GetOcoOrder capture has no status at all: it settles nothing.
+    capture = [oco_entry(), oco_entry("1827968197060460544", orderType="ocoLimit", triggerPrice=0, price=48000)]
+    assert outcome(bx.parse_query(leg(), history_reply(*capture))).verdict is Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "entries, words",
+    [
+        ([oco_entry(status="CANCELED", symbol="ETH-USDT")], "symbol"),
+        ([oco_entry(status="CANCELED"), oco_entry(status="NEW")], "more than once"),
+    ],
+)
+def test_oco_query_replies_that_settle_nothing(bx: BingX, entries: list, words: str) -> None:
+    out = bx.parse_query(leg(), history_reply(*entries))
+    assert isinstance(out, Outcome) and (out.verdict, out.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
+    assert words in (out.message or "")
+
+
+def test_oco_query_by_client_id_naming_two_legs_settles_nothing(bx: BingX) -> None:
+    body = history_reply(
+        oco_entry("1", clientOrderId="42", status="CANCELED"), oco_entry("2", clientOrderId="42", status="NEW")
+    )
+    assert outcome(bx.parse_query(leg("42", client=True), body)).verdict is Verdict.UNKNOWN
+    # The same leg listed twice alike is one word.
+    same = history_reply(oco_entry(status="CANCELED"), oco_entry(status="CANCELED", symbol="btc_usdt"))
+    assert bx.parse_query(leg(), same) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+
+
+@pytest.mark.parametrize("status", [200, 400, 429, 500, 0])
+@pytest.mark.parametrize("body", GARBAGE)
+def test_oco_garbage_never_raises_and_never_cancels(bx: BingX, body: bytes, status: int) -> None:
+    resp = HttpResponse(status, body, {"date": "garbage", "retry-after": "soon"})
+    for ref in (leg("1"), leg("1", client=True)):
+        out = bx.parse_cancel([ref], resp)
+        assert isinstance(out, Failure) or (set(out) == {ref} and out[ref].verdict is not Verdict.CANCELLED)
+        q = bx.parse_query(ref, resp)
+        assert isinstance(q, Failure) or q.verdict is not Verdict.CANCELLED
+    assert bx.parse_cancel_all(None, resp) in (False,) or isinstance(bx.parse_cancel_all(None, resp), Failure)
+
+
+def test_oco_random_mutations_never_raise() -> None:
+    bx = BingX()
+    rng = random.Random(11)
+    ref = leg()
+    good = json.dumps(envelope([oco_entry(status="NEW"), oco_entry("1", status="CANCELED")])).encode()
+    for _ in range(400):
+        body = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(body) or 1)
+            if rng.random() < 0.5 and body:
+                del body[pos : pos + rng.randint(1, 8)]
+            else:
+                body[pos:pos] = bytes([rng.randrange(256)])
+        resp = HttpResponse(rng.choice([200, 200, 429, 503]), bytes(body))
+        q = bx.parse_query(ref, resp)
+        assert isinstance(q, Failure | Outcome)
+        out = bx.parse_cancel([ref], resp)
+        assert isinstance(out, Failure) or out[ref].verdict is not Verdict.CANCELLED
+        bx.parse_cancel_all(None, resp)
+
+
+def test_cancel_all_request(bx: BingX) -> None:
+    req = bx.build_cancel_all(SYMBOL, CREDS, DOC_TS)
+    assert (req.method, req.path, req.body, req.endpoint, dict(req.headers)) == (
+        "POST",
+        CANCEL_ALL_PATH,
+        None,
+        "cancel_all",
+        {"X-BX-APIKEY": "test-key"},
+    )
+    raw = f"recvWindow=5000&symbol=BTC-USDT&timestamp={DOC_TS}"
+    assert req.query == raw + "&signature=" + hmac_hex("test-secret", raw)
+    everything = bx.build_cancel_all(None, CREDS, DOC_TS, account="ignored")
+    raw = f"recvWindow=5000&timestamp={DOC_TS}"
+    assert everything.query == raw + "&signature=" + hmac_hex("test-secret", raw)  # no symbol: every symbol
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "btc-usdt", "BTC-USDT\x00", "", 5])
+def test_cancel_all_refuses_a_symbol_validate_refuses(bx: BingX, symbol: object) -> None:
+    with pytest.raises(InputError) as info:
+        bx.validate([OrderRef(symbol, order_id="1")])  # type: ignore[arg-type]
+    with pytest.raises(InputError) as same:
+        bx.build_cancel_all(symbol, CREDS, DOC_TS)  # type: ignore[arg-type]
+    assert str(same.value) == str(info.value)
+
+
+def test_cancel_all_reply_never_asks_for_more(bx: BingX) -> None:
+    # JKorf CancelAllOrders capture: every order cancelled, with its status. No "more remain" exists.
+    capture = envelope(
+        {
+            "orders": [
+                {"symbol": "GM-USDT", "orderId": 1735964997957275600, "status": "CANCELED", "type": "LIMIT"},
+                {"symbol": "GM-USDT", "orderId": 1735965127519326200, "status": "CANCELED", "type": "LIMIT"},
+            ]
+        }
+    )
+    assert bx.parse_cancel_all("GM-USDT", reply(capture)) is False
+    assert bx.parse_cancel_all(None, reply(envelope({"orders": []}))) is False
+    assert bx.parse_cancel_all(None, reply(envelope({"orders": [{"orderId": 1, "status": "NEW"}]}))) is False
+    out = bx.parse_cancel_all(SYMBOL, reply(err(100404, " order not exist")))
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+# -- OCO orders and cancel-all against the fake ------------------------------------------------------
+
+
+def oco_legs(fake: FakeVenue, n: int, symbol: str = SYMBOL, **spec: object) -> list[str]:
+    return [o["order_id"] for o in fake.seed("bingx", symbol, [{"conditional": True, **spec} for _ in range(n)])]
+
+
+def pair(fake: FakeVenue, first: str, second: str) -> str:
+    dialect = fake.dialects["bingx"]
+    assert isinstance(dialect, BingXDialect)
+    found = [fake.ledger.find("bingx", order_id=i) for i in (first, second)]
+    assert found[0] is not None and found[1] is not None
+    return dialect.pair_oco(found[0], found[1])
+
+
+def test_e2e_oco_leg_cancelled_then_confirmed_by_query(http, fake) -> None:
+    legs = oco_legs(fake, 2)
+    seed(fake, ("1701", None, "open"))
+    ref = leg(legs[0])
+    out = cancel(http, fake, [ref])
+    assert not isinstance(out, Failure) and out[ref].reason == "accepted"
+    status = fake.order_status("bingx")
+    assert (status[legs[0]], status[legs[1]], status["1701"]) == ("cancelled", "open", "open")  # lone legs
+    assert query(http, fake, ref) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+    assert query(http, fake, leg(legs[1])).verdict is Verdict.UNKNOWN  # still open: not in the history
+    calls = [(r["method"], r["path"], r["endpoint"]) for r in fake.requests("bingx")]
+    assert calls == [
+        ("POST", OCO_CANCEL_PATH, "cancel"),
+        ("GET", OCO_HISTORY_PATH, "query"),
+        ("GET", OCO_HISTORY_PATH, "query"),
+    ]
+    # Cancelled again: the pair is done, and the query (not the cancel) says how.
+    again = cancel(http, fake, [ref])
+    assert not isinstance(again, Failure) and (again[ref].verdict, again[ref].code) == (Verdict.UNKNOWN, "100404")
+    assert query(http, fake, ref).verdict is Verdict.CANCELLED
+
+
+def test_e2e_oco_leg_by_client_id(http, fake) -> None:
+    legs = oco_legs(fake, 1, client_order_id="880001")
+    ref = leg("880001", client=True)
+    assert cancel(http, fake, [ref])[ref].reason == "accepted"
+    assert fake.order_status("bingx")[legs[0]] == "cancelled"
+    assert query(http, fake, ref) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+
+
+def test_e2e_cancelling_one_leg_cancels_its_sibling_and_each_reads_cancelled(http, fake) -> None:
+    a, b, lone = oco_legs(fake, 3)
+    list_id = pair(fake, a, b)
+    listed, _ = list_all(http, fake, ListKind.CONDITIONAL, SYMBOL)
+    assert [(o.order_id, o.order_type) for o in listed] == [(a, "ocoLimit"), (b, "ocoTps"), (lone, "ocoTps")]
+    out = cancel(http, fake, [leg(a)])
+    assert not isinstance(out, Failure) and out[leg(a)].reason == "accepted"
+    status = fake.order_status("bingx")
+    assert (status[a], status[b], status[lone]) == ("cancelled", "cancelled", "open")
+    # The sibling's own cancel finds the pair done: unknown (never an error of the job, never a second "cancelled").
+    out = cancel(http, fake, [leg(b)])
+    assert not isinstance(out, Failure) and (out[leg(b)].verdict, out[leg(b)].reason) == (
+        Verdict.UNKNOWN,
+        REASON_AMBIGUOUS,
+    )
+    for ref in (leg(a), leg(b)):
+        assert query(http, fake, ref) == Outcome(Verdict.CANCELLED, None, None, "CANCELED")
+    body = _get(
+        http, fake, OCO_HISTORY_PATH, sorted([("pageIndex", "1"), ("pageSize", "10"), ("timestamp", str(now_ms()))])
+    )
+    assert {e["orderId"]: e["orderListId"] for e in body["data"]} == {a: list_id, b: list_id}
+    assert [o.order_id for o in list_all(http, fake, ListKind.CONDITIONAL, SYMBOL)[0]] == [lone]
+
+
+def test_e2e_a_job_with_both_legs_ends_with_each_cancelled_once(make_client, fake) -> None:
+    a, b = oco_legs(fake, 2)
+    pair(fake, a, b)
+    c, d = oco_legs(fake, 2)
+    seed(fake, ("1801", None, "open"), ("1802", None, "open"))
+    refs = [leg(a), leg(b), leg(c), OrderRef(SYMBOL, order_id="1801"), OrderRef(SYMBOL, order_id="1802")]
+    result = make_client().cancel("bingx", orders=refs)
+    assert result.status == "done" and result.counts == {"cancelled": 5}
+    assert {o.order_id: o.state for o in result.orders} == dict.fromkeys([a, b, c, "1801", "1802"], "cancelled")
+    status = fake.order_status("bingx")
+    assert {status[i] for i in (a, b, c, "1801", "1802")} == {"cancelled"} and status[d] == "open"
+    endpoints = [(r["path"], r["endpoint"]) for r in fake.requests("bingx")]
+    assert endpoints.count((OCO_CANCEL_PATH, "cancel")) == 3  # one per leg in the job
+    assert endpoints.count(("/openApi/spot/v1/trade/cancelOrders", "cancel")) == 1  # the ordinary pair together
+    assert not [p for p, _ in endpoints if p == "/openApi/spot/v1/trade/query"]  # legs never reach trade/query
+
+
+def test_e2e_oco_faults(http, fake) -> None:
+    legs = oco_legs(fake, 4)
+    ref = leg(legs[0])
+    fake.fault("bingx", "cancel", "omit")
+    out = cancel(http, fake, [ref])
+    assert not isinstance(out, Failure) and out[ref].reason == REASON_OMITTED
+    assert query(http, fake, ref).verdict is Verdict.CANCELLED
+    fake.fault("bingx", "cancel", "fill_before_cancel")
+    ref = leg(legs[1])
+    out = cancel(http, fake, [ref])
+    assert not isinstance(out, Failure) and out[ref].verdict is Verdict.UNKNOWN
+    assert query(http, fake, ref) == Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")
+    fake.fault("bingx", "cancel", "status", status=502)
+    out = cancel(http, fake, [leg(legs[2])])
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    fake.fault("bingx", "query", "status", status=429, retry_after=1)
+    q = query(http, fake, leg(legs[3]))
+    assert isinstance(q, Failure) and q.kind is FailureKind.RATE_LIMITED
+    out = cancel(http, fake, [leg(legs[3])], creds=Credentials("test-key", "wrong"))
+    assert isinstance(out, Failure) and out.kind is FailureKind.AUTH and fake.order_status("bingx")[legs[3]] == "open"
+
+
+def test_e2e_oco_endpoints_reach_no_ordinary_order(http, fake) -> None:
+    seed(fake, ("1901", "555", "open"))
+    for ref in (leg("1901"), leg("555", client=True)):
+        out = cancel(http, fake, [ref])
+        assert not isinstance(out, Failure) and (out[ref].verdict, out[ref].code) == (Verdict.UNKNOWN, "100404")
+        assert query(http, fake, ref).verdict is Verdict.UNKNOWN  # never failed/not_found
+    assert fake.order_status("bingx")["1901"] == "open"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [],
+        [("orderId", "1"), ("clientOrderId", "1")],
+        [("orderId", "x1")],
+    ],
+)
+def test_fake_oco_cancel_refuses_what_the_docs_do_not_allow(http, fake, params: list) -> None:
+    oco_legs(fake, 1)
+    params = sorted([*params, ("timestamp", str(now_ms()))])
+    body = _post(http, fake, OCO_CANCEL_PATH, urlencode(params) + "&signature=" + _raw_sign(params))
+    assert body["code"] == 100400 and body["data"] == {}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [("pageSize", "10")],
+        [("pageIndex", "1")],
+        [("pageIndex", "0"), ("pageSize", "10")],
+        [("pageIndex", "1"), ("pageSize", "101")],
+        [("pageIndex", "1"), ("pageSize", "10"), ("startTime", "2000"), ("endTime", "1000")],
+        [("pageIndex", "1"), ("pageSize", "10"), ("startTime", "x")],
+    ],
+)
+def test_fake_oco_history_refuses_out_of_range_parameters(http, fake, params: list) -> None:
+    body = _get(http, fake, OCO_HISTORY_PATH, sorted([*params, ("timestamp", str(now_ms()))]))
+    assert body["code"] == 100400 and body["data"] == {}
+
+
+def test_fake_oco_history_pages_newest_first(http, fake) -> None:
+    # Seeded finished legs: their finishing time is their creation time (no clock races in this test).
+    now = now_ms()
+    a, b, c = (oco_legs(fake, 1, status="cancelled", created_ms=now - age)[0] for age in (3000, 1000, 2000))
+    filled = oco_legs(fake, 1, status="filled", created_ms=now - 500)[0]
+    still_open = oco_legs(fake, 1)[0]
+    pages = []
+    for index in ("1", "2", "3"):
+        params = sorted([("pageIndex", index), ("pageSize", "2"), ("timestamp", str(now_ms()))])
+        pages.append([(e["orderId"], e["status"]) for e in _get(http, fake, OCO_HISTORY_PATH, params)["data"]])
+    assert pages == [[(filled, "FILLED"), (b, "CANCELED")], [(c, "CANCELED"), (a, "CANCELED")], []]
+    assert still_open not in str(pages)  # finished legs only
+    # startTime / endTime filter by creation time.
+    params = sorted(
+        [
+            ("pageIndex", "1"),
+            ("pageSize", "10"),
+            ("startTime", str(now - 2500)),
+            ("endTime", str(now - 900)),
+            ("timestamp", str(now_ms())),
+        ]
+    )
+    assert [e["orderId"] for e in _get(http, fake, OCO_HISTORY_PATH, params)["data"]] == [b, c]
+
+
+def test_fake_pair_oco_refuses_what_is_not_an_oco_list(fake) -> None:
+    legs = oco_legs(fake, 3)
+    seed(fake, ("1991", None, "open"))
+    other = oco_legs(fake, 1, symbol="ETH-USDT")
+    dialect = fake.dialects["bingx"]
+    find = lambda i: fake.ledger.find("bingx", order_id=i)  # noqa: E731
+    for first, second in ((legs[0], "1991"), (legs[0], legs[0]), (legs[0], other[0])):
+        with pytest.raises(ValueError):
+            dialect.pair_oco(find(first), find(second))
+    dialect.pair_oco(find(legs[0]), find(legs[1]))
+    with pytest.raises(ValueError, match="already"):
+        dialect.pair_oco(find(legs[1]), find(legs[2]))
+
+
+def test_e2e_native_cancel_all_leaves_other_symbols_and_oco_legs_alone(http, fake) -> None:
+    book = seed_book(fake)
+    bx = BingX(fake.url)
+    resp = send(http, fake, bx.build_cancel_all(SYMBOL, CREDS, now_ms()))
+    assert bx.parse_cancel_all(SYMBOL, resp) is False
+    status = fake.order_status("bingx")
+    assert {status[i] for i in book["ours"] + book["theirs"]} == {"cancelled"}
+    assert {status[i] for i in book["eth"] + book["oco"]} == {"open"}  # another symbol; OCO legs (UNCONFIRMED)
+    assert [r["endpoint"] for r in fake.requests("bingx")] == ["cancel_all"]
+    # Without a symbol: every symbol's ordinary orders; still no OCO leg.
+    assert bx.parse_cancel_all(None, send(http, fake, bx.build_cancel_all(None, CREDS, now_ms()))) is False
+    status = fake.order_status("bingx")
+    assert {status[i] for i in book["eth"]} == {"cancelled"} and {status[i] for i in book["oco"]} == {"open"}
+    # What it did is learnt from the listings: the ordinary lists are empty, the OCO list is not.
+    assert list_all(http, fake, ListKind.OPEN, None) == ([], 1)
+    assert len(list_all(http, fake, ListKind.CONDITIONAL, None)[0]) == len(book["oco"])
+
+
+def test_e2e_native_cancel_all_failures(http, fake) -> None:
+    seed(fake, ("1951", None, "open"))
+    bx = BingX(fake.url)
+    out = bx.parse_cancel_all(None, send(http, fake, bx.build_cancel_all(None, Credentials("test-key", "x"), now_ms())))
+    assert isinstance(out, Failure) and out.kind is FailureKind.AUTH
+    out = bx.parse_cancel_all(None, send(http, fake, bx.build_cancel_all(None, CREDS, now_ms() - 60_000)))
+    assert isinstance(out, Failure) and out.kind is FailureKind.CLOCK
+    fake.fault("bingx", "cancel_all", "status", status=503)
+    out = bx.parse_cancel_all(None, send(http, fake, bx.build_cancel_all(None, CREDS, now_ms())))
+    assert isinstance(out, Failure) and out.kind is FailureKind.NOT_PROCESSED
+    assert fake.order_status("bingx")["1951"] == "open"

@@ -15,6 +15,7 @@ import hmac
 import json
 import time
 from collections import Counter
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote
 
 import pytest
@@ -26,6 +27,7 @@ from safecancel.errors import InputError
 from safecancel.model import (
     REASON_ACCEPTED,
     REASON_AMBIGUOUS,
+    REASON_EXPIRED,
     REASON_FILLED,
     REASON_NOT_FOUND,
     REASON_OMITTED,
@@ -45,7 +47,14 @@ from safecancel.model import (
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bitget import BitgetDialect
 from safecancel.venues.base import Rate
-from safecancel.venues.bitget import CANCEL_PATH, QUERY_PATH, Bitget
+from safecancel.venues.bitget import (
+    CANCEL_ALL_PATH,
+    CANCEL_PATH,
+    PLAN_CANCEL_PATH,
+    PLAN_QUERY_PATH,
+    QUERY_PATH,
+    Bitget,
+)
 
 VENUE = "bitget"
 CREDS = Credentials("test-key", "test-secret", passphrase="test-pass")
@@ -985,7 +994,7 @@ def test_doc_unfilled_sample():
         ),
         None,
     )
-    Bitget().validate([page.orders[0].ref])
+    Bitget().validate([page.orders[0].ref(separate_conditional=ListKind.CONDITIONAL in Bitget.list_kinds)])
 
 
 def test_ccxt_unfilled_sample_with_a_json_number_id():
@@ -1016,6 +1025,8 @@ def test_doc_plan_sample():
         ("not_trigger", Verdict.OPEN, None),
         ("executing", Verdict.UNKNOWN, REASON_AMBIGUOUS),
         ("cancelled", Verdict.CANCELLED, None),
+        ("executed", Verdict.FAILED, REASON_FILLED),
+        ("fail_execute", Verdict.FAILED, REASON_EXPIRED),
         ("triggered", Verdict.UNKNOWN, REASON_AMBIGUOUS),
         (None, Verdict.UNKNOWN, REASON_AMBIGUOUS),
     ],
@@ -1349,3 +1360,679 @@ def test_listing_rate_limits_enforced_like_bitget(strict_fake, http):
     # Each listing has its own 20/s budget.
     plan = a.build_list(ListKind.CONDITIONAL, None, CREDS, now_ms())
     assert a.parse_list(ListKind.CONDITIONAL, None, send(http, strict_fake.url, plan)) == ListPage((), None)
+
+
+# -- conditional (plan) orders and the venue's cancel-all (the kill switch's pieces) -------------
+
+# The docs' samples: Cancel-Plan-Order, Get-History-Plan-Order (its sample copies the current list's
+# "not_trigger"), Cancel-Symbol-Orders; ccxt's real samples (bitget.py cancel_order "spot trigger",
+# fetch_canceled_and_closed_orders "spot stop").
+DOC_PLAN_CANCEL = {"code": "00000", "msg": "success", "requestTime": 1668134497496, "data": {"result": "success"}}
+CCXT_PLAN_CANCEL = {"code": "00000", "msg": "success", "requestTime": 1700711728063, "data": {"result": "success"}}
+DOC_PLAN_HISTORY = DOC_PLAN  # the same reply, word for word (status "not_trigger" included)
+CCXT_PLAN_ENTRY = {
+    "orderId": "1111503385931620352",
+    "clientOid": "1111503385910648832",
+    "symbol": "BTCUSDT",
+    "size": "0.0002",
+    "planType": "AMOUNT",
+    "executePrice": "25000",
+    "triggerPrice": "26000",
+    "status": "cancelled",
+    "orderType": "limit",
+    "side": "buy",
+    "triggerType": "fill_price",
+    "enterPointSource": "API",
+    "cTime": "1700728978617",
+    "uTime": "1700729666868",
+}
+CCXT_PLAN_HISTORY = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1700792099146,
+    "data": {"nextFlag": False, "idLessThan": "1098757597417775104", "orderList": [CCXT_PLAN_ENTRY]},
+}
+DOC_CANCEL_ALL = {"code": "00000", "msg": "success", "requestTime": 1698313139948, "data": {"symbol": "BGBUSDT"}}
+DOC_CREDS = Credentials("doc-key", DOC_SECRET, passphrase="doc-pass")
+SEPARATE = ListKind.CONDITIONAL in Bitget.list_kinds  # what ListedOrder.ref is told on Bitget
+
+
+def poid(i: str, symbol: str = "BTCUSDT") -> OrderRef:
+    """A plan (conditional) order by orderId."""
+    return OrderRef(symbol, order_id=i, conditional=True)
+
+
+def plan_history(*entries: dict, next_flag: bool = False) -> dict:
+    return envelope({"nextFlag": next_flag, "idLessThan": None, "orderList": list(entries)})
+
+
+def plan_entry(order_id: str = "121211212122", status: object = "cancelled", symbol: str = "BTCUSDT") -> dict:
+    return {**CCXT_PLAN_ENTRY, "orderId": order_id, "status": status, "symbol": symbol}
+
+
+def q_of(reply: Failure | Outcome) -> Outcome:
+    """A query's answer about the order (not a failure of the request)."""
+    assert isinstance(reply, Outcome), reply
+    return reply
+
+
+def per_order(reply: Failure | Mapping[OrderRef, Outcome]) -> Mapping[OrderRef, Outcome]:
+    """A cancel reply's answers per order (not a failure of the request)."""
+    assert not isinstance(reply, Failure), reply
+    return reply
+
+
+def test_kill_switch_facts():
+    assert Bitget.cancel_all_rate == Rate(5, 1.0)  # Cancel-Symbol-Orders: "Frequency limit: 5 times/1s (UID)"
+    assert Bitget.cancel_all_needs_symbol is True  # symbol: Required "Yes"
+    assert ListKind.CONDITIONAL in Bitget.list_kinds and SEPARATE
+
+
+def test_signature_vector_plan_cancel():
+    req = Bitget().build_cancel([poid("121211212122")], DOC_CREDS, DOC_TS)
+    assert (req.method, req.path, req.query, req.endpoint) == ("POST", PLAN_CANCEL_PATH, "", "cancel")
+    assert req.body == b'{"orderId":"121211212122"}'  # no symbol: the endpoint takes none
+    assert b64_sign(DOC_SECRET, f"{DOC_TS}POST{PLAN_CANCEL_PATH}" + req.body.decode()) == req.headers["ACCESS-SIGN"]
+    assert req.headers["ACCESS-SIGN"] == "fs0ONPo4hQ5gHRdig7icc0S6v78KII3RawileL5Qnvg="
+    assert req.headers["ACCESS-PASSPHRASE"] == "doc-pass" and req.headers["Content-Type"] == "application/json"
+
+
+def test_signature_vector_plan_query():
+    req = Bitget().build_query(poid("121211212122"), DOC_CREDS, DOC_TS)
+    assert (req.method, req.path, req.body, req.endpoint) == ("GET", PLAN_QUERY_PATH, None, "query")
+    # startTime: the same reach as the HISTORY listing (90 days less an hour); the page starts at this order.
+    start = DOC_TS - int(Bitget.history_window_s * 1000)
+    assert start == 1651304270000
+    assert req.query == f"symbol=BTCUSDT&startTime={start}&idLessThan=121211212123&limit=100"
+    assert req.headers["ACCESS-SIGN"] == b64_sign(DOC_SECRET, f"{DOC_TS}GET{PLAN_QUERY_PATH}?{req.query}")
+    assert req.headers["ACCESS-SIGN"] == "2ZN+IsokXu7DW4nRPzgr1HXOtpGpNE61/9kbH1lSui4="
+
+
+def test_plan_query_for_the_largest_id_sends_no_bound():
+    top = str(2**63 - 1)
+    req = Bitget().build_query(poid(top), CREDS, DOC_TS)
+    assert "idLessThan" not in dict(parse_qsl(req.query)) and dict(parse_qsl(req.query))["limit"] == "100"
+
+
+def test_ordinary_refs_keep_their_endpoints():
+    a = Bitget()
+    assert a.build_cancel([oid("1")], CREDS, DOC_TS).path == CANCEL_PATH
+    assert a.build_query(oid("1"), CREDS, DOC_TS).path == QUERY_PATH
+    assert a.build_query(cid("c-1"), CREDS, DOC_TS).path == QUERY_PATH
+
+
+def test_signature_vector_cancel_all():
+    req = Bitget().build_cancel_all("BTCUSDT", DOC_CREDS, DOC_TS)
+    assert (req.method, req.path, req.query, req.endpoint) == ("POST", CANCEL_ALL_PATH, "", "cancel_all")
+    assert req.body == b'{"symbol":"BTCUSDT"}'
+    assert req.headers["ACCESS-SIGN"] == b64_sign(DOC_SECRET, f'{DOC_TS}POST{CANCEL_ALL_PATH}{{"symbol":"BTCUSDT"}}')
+    assert req.headers["ACCESS-SIGN"] == "tvha+S7UL9f+qoT9NzQoNfQcXt1G18pQCW5w4R+kdP8="
+    assert Bitget().build_cancel_all("ETHUSDT", CREDS, DOC_TS, account="ignored").body == b'{"symbol":"ETHUSDT"}'
+
+
+@pytest.mark.parametrize(
+    "symbol, needle",
+    [
+        (None, "needs a symbol"),
+        ("btc-usdt", "malformed symbol 'btc-usdt'"),
+        ("BTC\x00USDT", "control character"),
+        ("", "malformed symbol ''"),
+        (5, "malformed symbol 5"),
+    ],
+)
+def test_build_cancel_all_refuses_what_the_venue_would_refuse(symbol, needle):
+    with pytest.raises(InputError, match="bitget") as e:
+        Bitget().build_cancel_all(symbol, CREDS, DOC_TS)
+    assert needle in str(e.value)
+
+
+def test_validate_accepts_plan_orders_by_order_id():
+    Bitget().validate([oid("1"), poid("2"), cid("c-1"), poid("3", "ETHUSDT")])
+
+
+@pytest.mark.parametrize(
+    "refs, needle",
+    [
+        # A plan order named by clientOid: cancel-plan-order would take it, its query could never find it.
+        ([oid("1"), OrderRef("BTCUSDT", client_order_id="p-1", conditional=True)], "clientOid 'p-1' on 'BTCUSDT'"),
+        # The first bad ref is named, whichever rule it breaks.
+        ([oid("01"), OrderRef("BTCUSDT", client_order_id="p-1", conditional=True)], "'01'"),
+        ([OrderRef("BTCUSDT", client_order_id="p-1", conditional=True), oid("01")], "clientOid 'p-1'"),
+        ([poid("12x")], "orderId must be numeric"),
+        ([poid("1", "btc/usdt")], "malformed symbol 'btc/usdt'"),
+    ],
+)
+def test_validate_names_a_bad_conditional_ref(refs, needle):
+    with pytest.raises(InputError) as e:
+        Bitget().validate(refs)
+    assert needle in str(e.value)
+
+
+def test_a_plan_order_by_client_id_is_refused_everywhere():
+    ref = OrderRef("BTCUSDT", client_order_id="p-1", conditional=True)
+    with pytest.raises(InputError, match="orderId"):
+        Bitget().build_cancel([ref], CREDS, DOC_TS)
+    with pytest.raises(InputError, match="orderId"):
+        Bitget().build_query(ref, CREDS, DOC_TS)
+
+
+@pytest.mark.parametrize(
+    "refs",
+    [
+        [poid("1"), oid("2")],  # plan and ordinary
+        [oid("2"), poid("1")],
+        [poid("1"), poid("2")],  # one plan order per request
+        [],
+    ],
+)
+def test_build_cancel_never_mixes_or_batches_plan_orders(refs):
+    if not refs:
+        with pytest.raises(InputError):
+            Bitget().build_cancel(refs, CREDS, DOC_TS)
+        return
+    with pytest.raises(InputError, match="plan_chunks"):
+        Bitget().build_cancel(refs, CREDS, DOC_TS)
+
+
+def test_plan_chunks_never_mix_and_give_each_plan_order_its_own():
+    refs = (
+        [oid(str(100 + i)) for i in range(70)]
+        + [poid(str(500 + i)) for i in range(7)]
+        + [cid(f"c-{i}") for i in range(3)]
+        + [poid(str(600 + i), "ETHUSDT") for i in range(2)]
+        + [oid(str(700 + i), "ETHUSDT") for i in range(4)]
+    )
+    chunks = Bitget().plan_chunks(refs)
+    assert Counter(r for c in chunks for r in c) == Counter(refs)  # every order exactly once
+    plan = [c for c in chunks if any(r.conditional for r in c)]
+    assert len(plan) == 9 and all(len(c) == 1 for c in plan)
+    ordinary = [c for c in chunks if c not in plan]
+    assert [len(c) for c in ordinary] == [50, 20, 3, 4]
+    assert all(len({(r.symbol, r.kind, r.conditional) for r in c}) == 1 for c in chunks)
+    for chunk in chunks:  # each chunk is a request the adapter builds
+        Bitget().build_cancel(chunk, CREDS, DOC_TS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spec=st.lists(
+        st.tuples(st.sampled_from(["BTCUSDT", "ETHUSDT"]), st.booleans(), st.booleans()), max_size=130, unique=False
+    ),
+    size=st.integers(1, 50),
+)
+def test_plan_chunks_property(spec, size):
+    refs = []
+    for i, (symbol, conditional, by_client) in enumerate(spec):
+        if conditional:
+            refs.append(OrderRef(symbol, order_id=str(10_000 + i), conditional=True))
+        elif by_client:
+            refs.append(OrderRef(symbol, client_order_id=f"c-{i}"))
+        else:
+            refs.append(OrderRef(symbol, order_id=str(10_000 + i)))
+    chunks = Bitget(max_batch=size).plan_chunks(refs)
+    assert Counter(r for c in chunks for r in c) == Counter(refs)
+    for chunk in chunks:
+        assert 1 <= len(chunk) <= size
+        assert len({r.conditional for r in chunk}) == 1
+        if chunk[0].conditional:
+            assert len(chunk) == 1
+        assert len({(r.symbol, r.kind) for r in chunk}) == 1
+
+
+@pytest.mark.parametrize("body", [DOC_PLAN_CANCEL, CCXT_PLAN_CANCEL])
+@pytest.mark.parametrize("trust", [False, True])
+def test_plan_cancel_success_is_accepted_never_cancelled(body, trust):
+    ref = poid("121211212122")
+    out = Bitget(trust_success_list=trust).parse_cancel([ref], resp(body))
+    assert out == {ref: Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, "00000", "result: success")}
+
+
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (200, envelope({"result": "failure"}), (Verdict.UNKNOWN, REASON_AMBIGUOUS, "00000")),
+        (200, envelope({}), (Verdict.UNKNOWN, REASON_OMITTED, "00000")),
+        (200, envelope(None), (Verdict.UNKNOWN, REASON_OMITTED, "00000")),
+        (200, envelope([{"result": "success"}]), (Verdict.UNKNOWN, REASON_OMITTED, "00000")),
+        (
+            400,
+            {"code": "43025", "msg": "Plan order does not exist", "data": None},
+            (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43025"),
+        ),
+        (
+            400,
+            {"code": "43026", "msg": "The planned order has been closed", "data": None},
+            (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43026"),
+        ),
+        (
+            400,
+            {"code": "43001", "msg": "The order does not exist", "data": None},
+            (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43001"),
+        ),
+        (400, {"code": "45129", "msg": "too frequent", "data": None}, (Verdict.UNKNOWN, REASON_AMBIGUOUS, "45129")),
+    ],
+)
+def test_plan_cancel_per_order_answers(status, body, expected):
+    ref = poid("5")
+    out = Bitget().parse_cancel([ref], resp(body, status))
+    assert isinstance(out, dict) and list(out) == [ref]
+    assert (out[ref].verdict, out[ref].reason, out[ref].code) == expected
+
+
+@pytest.mark.parametrize(
+    "status, code, kind",
+    [
+        (400, "40009", FailureKind.AUTH),
+        (400, "40008", FailureKind.CLOCK),
+        (429, "429", FailureKind.RATE_LIMITED),
+        (400, "40019", FailureKind.REJECTED),
+        (400, "40913", FailureKind.REJECTED),
+        (500, "40015", FailureKind.UNKNOWN_OUTCOME),
+        (400, "99999", FailureKind.UNKNOWN_OUTCOME),
+    ],
+)
+def test_plan_cancel_and_query_errors_are_classified_like_the_ordinary_ones(status, code, kind):
+    body = {"code": code, "msg": "x", "requestTime": 1, "data": None}
+    for out in (
+        Bitget().parse_cancel([poid("5")], resp(body, status)),
+        Bitget().parse_query(poid("5"), resp(body, status)),
+    ):
+        assert isinstance(out, Failure) and (out.kind, out.code, out.http_status) == (kind, code, status)
+
+
+def test_a_plan_reply_read_for_the_wrong_chunk_settles_nothing():
+    refs = [poid("1"), poid("2")]
+    out = per_order(Bitget().parse_cancel(refs, resp(DOC_PLAN_CANCEL)))
+    assert set(out) == set(refs) and {o.reason for o in out.values()} == {REASON_AMBIGUOUS}
+    mixed = [poid("1"), oid("2")]
+    out = per_order(Bitget().parse_cancel(mixed, resp(DOC_PLAN_CANCEL)))
+    assert {o.verdict for o in out.values()} == {Verdict.UNKNOWN}
+
+
+def test_plan_query_reads_the_doc_and_ccxt_samples():
+    # The doc sample's entry is on TRXUSDT and reads "not_trigger": a live plan.
+    q = Bitget().parse_query(poid("121211212122", "TRXUSDT"), resp(DOC_PLAN_HISTORY))
+    assert q == Outcome(Verdict.OPEN, None, None, "not_trigger")
+    # The same id asked for on another symbol: the venue's word is about some other listing; unknown.
+    q = q_of(Bitget().parse_query(poid("121211212122", "BTCUSDT"), resp(DOC_PLAN_HISTORY)))
+    assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS) and "TRXUSDT" in str(q.message)
+    q = Bitget().parse_query(poid("1111503385931620352"), resp(CCXT_PLAN_HISTORY))
+    assert q == Outcome(Verdict.CANCELLED, None, None, "cancelled")
+
+
+@pytest.mark.parametrize(
+    "status, verdict, reason",
+    [
+        ("cancelled", Verdict.CANCELLED, None),
+        ("executed", Verdict.FAILED, REASON_FILLED),  # the trigger fired first: its order is an ordinary one
+        ("fail_execute", Verdict.FAILED, REASON_EXPIRED),
+        ("live", Verdict.OPEN, None),
+        ("executing", Verdict.UNKNOWN, REASON_AMBIGUOUS),
+        ("cancelling", Verdict.UNKNOWN, REASON_AMBIGUOUS),
+        (7, Verdict.UNKNOWN, REASON_AMBIGUOUS),
+    ],
+)
+def test_plan_query_status_table(status, verdict, reason):
+    q = q_of(Bitget().parse_query(poid("77"), resp(plan_history(plan_entry("78"), plan_entry("77", status)))))
+    assert (q.verdict, q.reason) == (verdict, reason)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"nextFlag": False, "idLessThan": None, "orderList": []},
+        {"nextFlag": False, "orderList": None},
+        {"nextFlag": True, "idLessThan": "70", "orderList": [plan_entry("76"), plan_entry("75")]},
+        {"nextFlag": False, "orderList": [plan_entry("770"), plan_entry("7")]},  # near misses
+    ],
+)
+def test_a_plan_missing_from_the_history_is_unknown_never_not_found_nor_open(data):
+    q = q_of(Bitget().parse_query(poid("77"), resp(envelope(data))))
+    assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
+    assert "not in history-plan-order" in str(q.message)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, [], "x", {"nextFlag": True, "orderList": None}, {"orderList": {"orderId": "77"}}],
+)
+def test_a_plan_history_without_a_list_is_unknown(data):
+    q = q_of(Bitget().parse_query(poid("77"), resp(envelope(data))))
+    assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
+
+
+def test_plan_query_edge_entries():
+    a, ref, oid_ = Bitget(), poid("1111503385931620352"), "1111503385931620352"
+    entry = b'{"orderId":1111503385931620352,"symbol":"btcusdt","status":"cancelled"}'
+    as_number = (
+        b'{"code":"00000","msg":"success","requestTime":1,"data":{"nextFlag":false,"orderList":[' + entry + b"]}}"
+    )
+    assert q_of(a.parse_query(ref, resp(as_number))).verdict is Verdict.CANCELLED  # a JSON number keeps its digits
+    twice = plan_history(plan_entry(oid_, "cancelled"), plan_entry(oid_, "executed"))
+    assert q_of(a.parse_query(ref, resp(twice))).reason == REASON_AMBIGUOUS
+    same_twice = plan_history(plan_entry(oid_), plan_entry(oid_))
+    assert q_of(a.parse_query(ref, resp(same_twice))).verdict is Verdict.CANCELLED
+    no_symbol = plan_history({**plan_entry(oid_), "symbol": None})
+    assert q_of(a.parse_query(ref, resp(no_symbol))).reason == REASON_AMBIGUOUS
+
+
+@pytest.mark.parametrize("body", GARBAGE)
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_garbage_plan_and_cancel_all_replies_never_raise(body, status):
+    a = Bitget()
+    out = a.parse_cancel([poid("1")], HttpResponse(status, body))
+    assert isinstance(out, Failure) or all(o.verdict is Verdict.UNKNOWN for o in out.values())
+    q = a.parse_query(poid("1"), HttpResponse(status, body))
+    assert isinstance(q, Failure) or q.verdict is not Verdict.CANCELLED
+    assert isinstance(a.parse_cancel_all("BTCUSDT", HttpResponse(status, body)), (Failure, bool))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=json_values, status=st.sampled_from([200, 400, 429, 500]))
+def test_fuzzed_plan_and_cancel_all_replies(body, status):
+    raw = json.dumps(body).encode()
+    a = Bitget()
+    out = a.parse_cancel([poid("1")], HttpResponse(status, raw))
+    assert isinstance(out, Failure) or (set(out) == {poid("1")} and out[poid("1")].verdict is Verdict.UNKNOWN)
+    assert isinstance(a.parse_query(poid("1"), HttpResponse(status, raw)), (Failure, Outcome))
+    assert isinstance(a.parse_cancel_all("BTCUSDT", HttpResponse(status, raw)), (Failure, bool))
+
+
+def test_cancel_all_doc_sample_is_done():
+    assert Bitget().parse_cancel_all("BGBUSDT", resp(DOC_CANCEL_ALL)) is False
+    lower = {**DOC_CANCEL_ALL, "data": {"symbol": "bgbusdt"}}
+    assert Bitget().parse_cancel_all("BGBUSDT", resp(lower)) is False
+
+
+@pytest.mark.parametrize(
+    "status, body, kind",
+    [
+        (200, {**DOC_CANCEL_ALL, "data": {"symbol": "ETHUSDT"}}, FailureKind.UNKNOWN_OUTCOME),  # another symbol
+        (200, {**DOC_CANCEL_ALL, "data": None}, FailureKind.UNKNOWN_OUTCOME),
+        (200, {**DOC_CANCEL_ALL, "data": {}}, FailureKind.UNKNOWN_OUTCOME),
+        (400, {"code": "40019", "msg": "Parameter symbol cannot be empty", "data": None}, FailureKind.REJECTED),
+        (400, {"code": "40009", "msg": "sign signature error", "data": None}, FailureKind.AUTH),
+        (400, {"code": "40008", "msg": "Request timestamp expired", "data": None}, FailureKind.CLOCK),
+        (429, {"code": "429", "msg": "Too Many Requests", "data": None}, FailureKind.RATE_LIMITED),
+        (500, {"code": "40015", "msg": "System is abnormal", "data": None}, FailureKind.UNKNOWN_OUTCOME),
+        (502, b"<html>bad gateway</html>", FailureKind.UNKNOWN_OUTCOME),
+        (404, b"Not Found", FailureKind.REJECTED),
+    ],
+)
+def test_cancel_all_failures_are_classified(status, body, kind):
+    out = Bitget().parse_cancel_all("BTCUSDT", resp(body, status))
+    assert isinstance(out, Failure) and out.kind is kind
+
+
+@pytest.mark.parametrize("code", ["43004", "22001", "31054"])
+def test_cancel_all_with_nothing_to_cancel_is_done(code):
+    body = {"code": code, "msg": "No order to cancel", "requestTime": 1, "data": None}
+    assert Bitget().parse_cancel_all("BTCUSDT", resp(body, 400)) is False
+
+
+# -- plan orders and cancel-all end to end: adapter <-> fake --------------------------------------
+
+
+@pytest.fixture
+def held_cancels(fake):
+    """Accepted cancels land only when a test says so (:func:`land`): the pending window cannot close
+    under a loaded machine, and no test sleeps for it."""
+    before = fake.async_delay_ms
+    fake.async_delay_ms = 600_000
+    yield fake
+    fake.async_delay_ms = before
+
+
+def land(fake: FakeVenue) -> None:
+    """Let every accepted cancel take effect now."""
+    fake.ledger.settle(now_ms() + 3_600_000)
+
+
+def send_chunks(http, fake, a: Bitget, refs: list[OrderRef]) -> dict[OrderRef, Outcome]:
+    """Every chunk of ``refs`` as the adapter plans, builds and parses it."""
+    a.validate(refs)
+    out: dict[OrderRef, Outcome] = {}
+    for chunk in a.plan_chunks(refs):
+        reply = a.parse_cancel(chunk, send(http, fake.url, a.build_cancel(chunk, CREDS, now_ms())))
+        assert not isinstance(reply, Failure), reply
+        out.update(reply)
+    return out
+
+
+def test_plan_orders_cancelled_by_the_adapters_own_requests_and_confirmed_by_query(held_cancels, http):
+    fake, a = held_cancels, Bitget(held_cancels.url)
+    seed(fake, "BTCUSDT", [{"conditional": True, "client_order_id": f"bot-plan-{i}"} for i in range(10)])
+    seed(fake, "BTCUSDT", [{"client_order_id": f"bot-{i}"} for i in range(5)])
+    seed(fake, "ETHUSDT", [{"conditional": True} for _ in range(3)])
+    listed, _ = list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")
+    refs = [o.ref(separate_conditional=SEPARATE) for o in listed]
+    assert len(refs) == 10 and all(r.conditional and r.order_id for r in refs)
+
+    out = send_chunks(http, fake, a, refs)
+    assert set(out) == set(refs)
+    assert {(o.verdict, o.reason) for o in out.values()} == {(Verdict.UNKNOWN, REASON_ACCEPTED)}
+    paths = Counter(r["path"] for r in fake.requests(VENUE))
+    assert paths[PLAN_CANCEL_PATH] == 10 and paths[CANCEL_PATH] == 0
+
+    # Accepted, not landed: the query does not guess, and the plan list still shows them live.
+    for ref in refs:
+        q = query(http, fake, a, ref)
+        assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS), q
+    still, _ = list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")
+    assert {o.order_id for o in still} == {r.order_id for r in refs} and {o.status.message for o in still} == {"live"}
+
+    land(fake)
+    for ref in refs:
+        assert query(http, fake, a, ref) == Outcome(Verdict.CANCELLED, None, None, "cancelled")
+    assert list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")[0] == []
+    rows = fake.orders(VENUE)
+    assert Counter((o["symbol"], o["conditional"], o["status"], o["cancel_requests"]) for o in rows) == {
+        ("BTCUSDT", True, "cancelled", 1): 10,
+        ("BTCUSDT", False, "open", 0): 5,
+        ("ETHUSDT", True, "open", 0): 3,
+    }
+    queried = [r for r in fake.requests(VENUE) if r["endpoint"] == "query"]
+    assert {r["path"] for r in queried} == {PLAN_QUERY_PATH}
+
+
+def test_a_kill_switch_round_with_the_adapter_alone(held_cancels, http):
+    """The issue's scene on Bitget, done by hand: 250 open (20 someone else's) and 10 plan orders; list,
+    cancel the in-scope ones by id through plan_chunks, and confirm every one by the venue's word."""
+    fake, a = held_cancels, Bitget(held_cancels.url)
+    seed(fake, "BTCUSDT", [{"client_order_id": f"bot-{i}"} for i in range(230)])
+    seed(fake, "BTCUSDT", [{"client_order_id": f"other-{i}"} for i in range(20)])
+    seed(fake, "BTCUSDT", [{"client_order_id": f"bot-plan-{i}", "conditional": True} for i in range(10)])
+    since = now_ms() - 1_000
+    open_, _ = list_all(http, fake, a, ListKind.OPEN, "BTCUSDT")
+    plans, _ = list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")
+    in_scope = [o for o in open_ + plans if (o.client_order_id or "").startswith("bot-")]
+    refs = [o.ref(separate_conditional=SEPARATE) for o in in_scope]
+    assert len(refs) == 240 and sum(r.conditional for r in refs) == 10
+
+    out = send_chunks(http, fake, a, refs)
+    assert {o.reason for o in out.values()} == {REASON_ACCEPTED}
+    land(fake)
+    # The ordinary ones from the history listing (3 pages), the plan ones one query each.
+    done, pages = list_all(http, fake, a, ListKind.HISTORY, "BTCUSDT", since_ms=since)
+    assert pages == 3 and {o.order_id for o in done} == {r.order_id for r in refs if not r.conditional}
+    assert {o.status.verdict for o in done} == {Verdict.CANCELLED}
+    for ref in (r for r in refs if r.conditional):
+        assert query(http, fake, a, ref).verdict is Verdict.CANCELLED
+    left, _ = list_all(http, fake, a, ListKind.OPEN, "BTCUSDT")
+    assert {o.client_order_id for o in left} == {f"other-{i}" for i in range(20)}  # the 20 left alone
+    assert list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")[0] == []
+    paths = Counter(r["path"] for r in fake.requests(VENUE))
+    assert paths[CANCEL_PATH] == 5 and paths[PLAN_CANCEL_PATH] == 10  # 230 = 4 x 50 + 30
+
+
+def test_finished_unknown_and_ordinary_orders_on_the_plan_endpoints(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "5001", "conditional": True, "status": "filled"}])
+    seed(fake, "BTCUSDT", [{"order_id": "5002", "conditional": True, "status": "cancelled"}])
+    seed(fake, "BTCUSDT", [{"order_id": "5003"}])  # an ordinary order, wrongly marked conditional below
+    refs = [poid("5001"), poid("5002"), poid("5003"), poid("5004")]
+    out = send_chunks(http, fake, adapter, refs)
+    assert [(out[r].verdict, out[r].reason, out[r].code) for r in refs] == [
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43026"),
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43026"),
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43025"),
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "43025"),
+    ]
+    answers = [query(http, fake, adapter, r) for r in refs]
+    assert answers[0] == Outcome(Verdict.FAILED, REASON_FILLED, None, "executed")
+    assert answers[1] == Outcome(Verdict.CANCELLED, None, None, "cancelled")
+    # Never a plan order, or never known: unknown, never settled on a guess.
+    assert [(q.verdict, q.reason) for q in answers[2:]] == [(Verdict.UNKNOWN, REASON_AMBIGUOUS)] * 2
+    assert ledger(fake)["5003"] == {**ledger(fake)["5003"], "status": "open", "cancel_requests": 0}
+
+
+def test_a_plan_that_fires_before_its_cancel(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "5101", "conditional": True}])
+    fake.fault(VENUE, "cancel", "fill_before_cancel")
+    out = send_chunks(http, fake, adapter, [poid("5101")])
+    assert (out[poid("5101")].verdict, out[poid("5101")].code) == (Verdict.UNKNOWN, "43026")
+    assert query(http, fake, adapter, poid("5101")) == Outcome(Verdict.FAILED, REASON_FILLED, None, "executed")
+
+
+def test_a_second_plan_cancel_while_the_first_is_pending(held_cancels, http):
+    fake, a = held_cancels, Bitget(held_cancels.url)
+    seed(fake, "BTCUSDT", [{"order_id": "5201", "conditional": True}])
+    for _ in range(2):
+        assert send_chunks(http, fake, a, [poid("5201")])[poid("5201")].reason == REASON_ACCEPTED
+    assert ledger(fake)["5201"]["cancel_requests"] == 2
+    assert query(http, fake, a, poid("5201")).verdict is Verdict.UNKNOWN
+    land(fake)
+    assert query(http, fake, a, poid("5201")).verdict is Verdict.CANCELLED
+
+
+def test_the_plan_query_finds_its_order_behind_a_hundred_newer_ones(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "6000", "conditional": True, "status": "cancelled"}])
+    seed(fake, "BTCUSDT", [{"order_id": str(6001 + i), "conditional": True, "status": "filled"} for i in range(150)])
+    seed(fake, "ETHUSDT", [{"order_id": "5999", "conditional": True, "status": "filled"}])
+    # The newest page (no idLessThan) would not show 6000: the query's page starts at it.
+    assert query(http, fake, adapter, poid("6000")) == Outcome(Verdict.CANCELLED, None, None, "cancelled")
+    assert query(http, fake, adapter, poid("6150")).reason == REASON_FILLED
+    assert query(http, fake, adapter, poid("5999")).verdict is Verdict.UNKNOWN  # asked on the wrong symbol
+    assert query(http, fake, adapter, poid("5999", "ETHUSDT")).reason == REASON_FILLED
+
+
+def test_a_plan_older_than_the_window_is_left_unknown(fake, http, adapter):
+    old = now_ms() - 95 * 86_400_000
+    seed(fake, "BTCUSDT", [{"order_id": "6200", "conditional": True, "status": "cancelled", "created_ms": old}])
+    q = query(http, fake, adapter, poid("6200"))
+    assert (q.verdict, q.reason) == (Verdict.UNKNOWN, REASON_AMBIGUOUS)
+
+
+def test_the_fake_keeps_the_plan_history_range(fake, http):
+    now = now_ms()
+    too_long = get(http, fake, PLAN_QUERY_PATH, f"startTime={now - 91 * 86_400_000}")
+    assert (too_long["status"], too_long["code"]) == (400, "00001")
+    assert get(http, fake, PLAN_QUERY_PATH, "limit=101")["code"] == "40020"
+    seed(fake, "BTCUSDT", [{"conditional": True, "status": "cancelled"} for _ in range(105)] + [{"status": "filled"}])
+    page = get(http, fake, PLAN_QUERY_PATH, "symbol=BTCUSDT")["data"]  # the default page is 100
+    assert len(page["orderList"]) == 100 and page["nextFlag"] is True
+    assert {e["status"] for e in page["orderList"]} == {"cancelled"}
+
+
+def test_the_fake_plan_cancel_by_client_oid_and_without_an_id(fake, http):
+    seed(fake, "BTCUSDT", [{"order_id": "6300", "client_order_id": "p-1", "conditional": True}])
+    seed(fake, "BTCUSDT", [{"order_id": "6301", "client_order_id": "o-1"}])
+    assert post(http, fake, PLAN_CANCEL_PATH, {"clientOid": "o-1"})["code"] == "43025"  # ordinary: not a plan
+    assert post(http, fake, PLAN_CANCEL_PATH, {})["code"] == "40913"
+    assert post(http, fake, PLAN_CANCEL_PATH, {"clientOid": "p-1"})["data"] == {"result": "success"}
+    settle(fake)
+    assert {k: v["status"] for k, v in ledger(fake).items()} == {"6300": "cancelled", "6301": "open"}
+
+
+@pytest.mark.parametrize(
+    "fault, expected, applied",
+    [
+        ({"kind": "status", "status": 503}, FailureKind.UNKNOWN_OUTCOME, 0),
+        ({"kind": "status", "status": 429, "retry_after": 1}, FailureKind.RATE_LIMITED, 0),
+        ({"kind": "malformed"}, FailureKind.UNKNOWN_OUTCOME, 1),
+        ({"kind": "omit"}, REASON_OMITTED, 1),
+    ],
+)
+def test_cancel_faults_hit_plan_cancels_too(fake, http, adapter, fault, expected, applied):
+    seed(fake, "BTCUSDT", [{"order_id": "6400", "conditional": True}])
+    fake.fault(VENUE, "cancel", **fault)
+    ref = poid("6400")
+    out = adapter.parse_cancel([ref], send(http, fake.url, adapter.build_cancel([ref], CREDS, now_ms())))
+    if isinstance(expected, FailureKind):
+        assert isinstance(out, Failure) and out.kind is expected
+    else:
+        assert out[ref].reason == expected
+    assert ledger(fake)["6400"]["cancel_requests"] == applied
+
+
+def test_query_faults_hit_plan_queries_too(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "6500", "conditional": True, "status": "cancelled"}])
+    fake.fault(VENUE, "query", "status", status=500)
+    q = query(http, fake, adapter, poid("6500"))
+    assert isinstance(q, Failure) and q.kind is FailureKind.UNKNOWN_OUTCOME
+    assert query(http, fake, adapter, poid("6500")).verdict is Verdict.CANCELLED
+
+
+def test_plan_endpoints_check_the_signature(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "6600", "conditional": True}])
+    bad = Credentials("test-key", "wrong-secret", "test-pass")
+    out = adapter.parse_cancel(
+        [poid("6600")], send(http, fake.url, adapter.build_cancel([poid("6600")], bad, now_ms()))
+    )
+    assert isinstance(out, Failure) and (out.kind, out.code) == (FailureKind.AUTH, "40009")
+    q = query(http, fake, adapter, poid("6600"), bad)
+    assert isinstance(q, Failure) and (q.kind, q.code) == (FailureKind.AUTH, "40009")
+    assert ledger(fake)["6600"]["cancel_requests"] == 0
+
+
+def test_native_cancel_all_leaves_other_symbols_and_plan_orders_alone(held_cancels, http):
+    fake, a = held_cancels, Bitget(held_cancels.url)
+    seed(fake, "BTCUSDT", [{"client_order_id": f"bot-{i}"} for i in range(110)] + [{"status": "filled"}])
+    seed(fake, "BTCUSDT", [{"conditional": True} for _ in range(10)])
+    seed(fake, "ETHUSDT", [{} for _ in range(20)])
+    since = now_ms() - 1_000
+    req = a.build_cancel_all("BTCUSDT", CREDS, now_ms())
+    assert a.parse_cancel_all("BTCUSDT", send(http, fake.url, req)) is False
+    # Asynchronous: the orders still read live until the cancel lands; the reply settled nothing.
+    assert len(list_all(http, fake, a, ListKind.OPEN, "BTCUSDT")[0]) == 110
+    land(fake)
+    assert list_all(http, fake, a, ListKind.OPEN, "BTCUSDT")[0] == []
+    done, _ = list_all(http, fake, a, ListKind.HISTORY, "BTCUSDT", since_ms=since)
+    assert Counter(o.status.message for o in done) == {"cancelled": 110, "filled": 1}
+    assert len(list_all(http, fake, a, ListKind.CONDITIONAL, "BTCUSDT")[0]) == 10  # plans: their own endpoints
+    assert len(list_all(http, fake, a, ListKind.OPEN, "ETHUSDT")[0]) == 20
+    assert [r["endpoint"] for r in fake.requests(VENUE) if r["path"] == CANCEL_ALL_PATH] == ["cancel_all"]
+
+
+def test_native_cancel_all_errors_end_to_end(fake, http, adapter):
+    seed(fake, "BTCUSDT", [{"order_id": "6700"}])
+    bad = Credentials("test-key", "wrong-secret", "test-pass")
+    out = adapter.parse_cancel_all("BTCUSDT", send(http, fake.url, adapter.build_cancel_all("BTCUSDT", bad, now_ms())))
+    assert isinstance(out, Failure) and (out.kind, out.code) == (FailureKind.AUTH, "40009")
+    missing = post(http, fake, CANCEL_ALL_PATH, {})
+    parsed = adapter.parse_cancel_all("BTCUSDT", resp({k: v for k, v in missing.items() if k != "status"}, 400))
+    assert isinstance(parsed, Failure) and (parsed.kind, parsed.code) == (FailureKind.REJECTED, "40019")
+    fake.fault(VENUE, "cancel_all", "status", status=503)
+    out = adapter.parse_cancel_all(
+        "BTCUSDT", send(http, fake.url, adapter.build_cancel_all("BTCUSDT", CREDS, now_ms()))
+    )
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+    settle(fake)
+    assert ledger(fake)["6700"]["status"] == "open"
+    # Nothing open on the symbol: the same success.
+    out = adapter.parse_cancel_all(
+        "XRPUSDT", send(http, fake.url, adapter.build_cancel_all("XRPUSDT", CREDS, now_ms()))
+    )
+    assert out is False
+
+
+def test_cancel_all_rate_limit_enforced_like_bitget(strict_fake, http):
+    strict_fake.reset()
+    a = Bitget(strict_fake.url)
+    replies = [
+        a.parse_cancel_all("BTCUSDT", send(http, strict_fake.url, a.build_cancel_all("BTCUSDT", CREDS, now_ms())))
+        for _ in range(8)
+    ]
+    assert replies[0] is False
+    limited = [r for r in replies if isinstance(r, Failure)]
+    assert limited and all((r.kind, r.code) == (FailureKind.RATE_LIMITED, "429") for r in limited)
+    assert replies.count(False) <= 5 + 1  # 5/s (one more if the window turned during the burst)

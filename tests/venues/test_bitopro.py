@@ -1543,3 +1543,195 @@ def test_fake_listing_rates_match_the_adapter() -> None:
     rates = BitoProDialect().rates
     assert rates["list_open"] == (BitoPro.list_rate.requests, BitoPro.list_rate.per_seconds) == (5, 1.0)
     assert rates["list_history"] == (600, 60.0)  # no own limit: the README's 600/min
+
+
+# -- conditional refs and the venue's own cancel-all (kill switch) ---------------------------------------
+
+# cancel_all_orders.md's response sample (its // comment dropped).
+CANCEL_ALL_SAMPLE = {"data": {"BTC_USDT": ["12234566", "12234567"], "ETH_USDT": ["44566712", "24552212"]}}
+
+
+def test_cancel_all_facts() -> None:
+    assert BitoPro.cancel_all_needs_symbol is False  # DELETE /v3/orders/all: "all your active orders of all pairs"
+    # The page states 2/s per IP & UID and, for /orders/all, 1/s per IP: one rate paces both, the stricter.
+    assert BitoPro.cancel_all_rate == Rate(1, 1.0)
+    assert BitoProDialect().rates["cancel_all"] == (1, 1.0)  # the fake enforces the same (--enforce-rate-limits)
+    assert ListKind.CONDITIONAL not in BitoPro.list_kinds  # stop-limit orders rest on the ordinary list
+
+
+def test_build_cancel_all_exact_requests() -> None:
+    req = BitoPro("https://api.bitopro.com/v3").build_cancel_all("BTC_USDT", CREDS, 1_700_000_000_123)
+    assert (req.method, req.path, req.query, req.body, req.endpoint) == (
+        "DELETE",
+        "/v3/orders/btc_usdt",  # lower-case in the path, as the docs' bito_eth and ccxt's market id
+        "",
+        None,
+        "cancel_all",
+    )
+    payload = req.headers["X-BITOPRO-PAYLOAD"]
+    assert base64.b64decode(payload) == b'{"identity":"","nonce":1700000000123}'
+    # Self-computed: HMAC-SHA384 over the payload text, as for every other request.
+    assert req.headers["X-BITOPRO-SIGNATURE"] == hmac.new(b"test-secret", payload.encode(), hashlib.sha384).hexdigest()
+    assert req.headers["X-BITOPRO-APIKEY"] == "test-key"
+    every = BitoPro().build_cancel_all(None, CREDS, 1_700_000_000_123)
+    assert (every.method, every.path, every.query, every.body, every.endpoint) == (
+        "DELETE",
+        "/v3/orders/all",
+        "",
+        None,
+        "cancel_all",
+    )
+    assert every.headers == req.headers  # same nonce, same payload
+    assert BitoPro().build_cancel_all("bito_eth", CREDS, 1, account="ignored").path == "/v3/orders/bito_eth"
+
+
+def test_cancel_all_identity_only_travels_in_the_secret_payload() -> None:
+    creds = Credentials("test-key", "test-secret", identity=IDENTITY)
+    for symbol in ("BTC_USDT", None):
+        req = BitoPro().build_cancel_all(symbol, creds, NOW)
+        assert IDENTITY not in req.target and IDENTITY not in repr({k: v for k, v in req.headers.items()})
+        assert json.loads(base64.b64decode(req.headers["X-BITOPRO-PAYLOAD"]))["identity"] == IDENTITY
+        assert {k.lower() for k in req.headers} <= BitoPro.secret_headers
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "BTC/USDT", "all", "", "btc_usdt/../all", "BTC_USDT?x=1", 5])
+def test_build_cancel_all_refuses_what_validate_refuses(symbol: object) -> None:
+    with pytest.raises(InputError, match="malformed pair"):
+        BitoPro().build_cancel_all(symbol, CREDS, NOW)  # type: ignore[arg-type]
+
+
+def test_cancel_all_reply_never_asks_for_another_call() -> None:
+    assert BitoPro().parse_cancel_all(None, _resp(200, CANCEL_ALL_SAMPLE)) is False
+    assert BitoPro().parse_cancel_all("BTC_USDT", _resp(200, {"data": {}})) is False  # nothing was open
+
+
+@pytest.mark.parametrize("status, body, kind_expected", ERROR_TABLE)
+def test_error_table_cancel_all(status: int, body: object, kind_expected: FailureKind) -> None:
+    # Classified as the batch cancel classifies the same reply.
+    out = BitoPro().parse_cancel_all("BTC_USDT", _resp(status, body))
+    assert isinstance(out, Failure) and out.kind is kind_expected and out.http_status == status
+    batch = BitoPro().parse_cancel([OrderRef("BTC_USDT", "1")], _resp(status, body))
+    assert isinstance(batch, Failure) and batch.kind is out.kind
+
+
+@pytest.mark.parametrize(
+    "body", [{"data": None}, {"data": []}, {"data": "12234566"}, {"orders": {}}, [], {"error": 5}, {"data": {}, "x": 1}]
+)
+def test_cancel_all_reply_of_another_shape_may_have_been_applied(body: object) -> None:
+    out = BitoPro().parse_cancel_all("BTC_USDT", _resp(200, body))
+    if body == {"data": {}, "x": 1}:
+        assert out is False  # extra fields are tolerated
+    else:
+        assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+def test_cancel_all_rate_limit_keeps_retry_after() -> None:
+    out = BitoPro().parse_cancel_all(None, _resp(429, {"error": "Too Many Requests"}, {"Retry-After": "3"}))
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 3.0
+
+
+@pytest.mark.parametrize("status", [200, 400, 404, 409, 429, 500])
+@pytest.mark.parametrize("body", GARBAGE)
+def test_garbage_never_raises_cancel_all(status: int, body: bytes) -> None:
+    out = BitoPro().parse_cancel_all("BTC_USDT", HttpResponse(status, body))
+    assert out is False or isinstance(out, Failure)
+    if out is False:
+        assert status == 200
+
+
+@pytest.mark.parametrize(
+    "refs, fragment",
+    [
+        ([OrderRef("BTC_USDT", "1"), OrderRef("BTC_USDT", "2", conditional=True)], "order '2' on 'BTC_USDT' is marked"),
+        ([OrderRef("ETH_USDT", "SL-77", conditional=True)], "order 'SL-77' on 'ETH_USDT' is marked conditional"),
+        # The first bad ref is the one named.
+        ([OrderRef("BTCUSDT", "1"), OrderRef("BTC_USDT", "2", conditional=True)], "malformed pair 'BTCUSDT'"),
+        ([OrderRef("BTC_USDT", "2", conditional=True), OrderRef("BTCUSDT", "1")], "order '2'.*conditional"),
+    ],
+)
+def test_validate_refuses_a_conditional_ref_naming_it(refs: list[OrderRef], fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment):
+        BitoPro().validate(refs)
+
+
+def test_stop_limit_ids_are_refused_for_the_batch_and_point_to_the_cancel_all() -> None:
+    with pytest.raises(InputError) as info:
+        BitoPro().validate([OrderRef("BTC_USDT", "SL-9014867155")])
+    text = str(info.value)
+    assert "stop-limit order id 'SL-9014867155'" in text and "DELETE /v3/orders/{pair}" in text
+
+
+def test_a_listed_stop_limit_order_is_an_ordinary_ref() -> None:
+    body = {"data": [_history_entry("161", "btc_usdt", "STOP_LIMIT", -1, NOW, NOW)]}
+    page = BitoPro().parse_list(ListKind.OPEN, None, _resp(200, body))
+    assert isinstance(page, ListPage)
+    (order,) = page.orders
+    ref = order.ref(separate_conditional=ListKind.CONDITIONAL in BitoPro.list_kinds)
+    assert order.conditional and ref == OrderRef("BTC_USDT", "161") and not ref.conditional
+    BitoPro().validate([ref])
+
+
+def cancel_all(venue: BitoPro, session, symbol: str | None, creds=CREDS, at: int | None = None):
+    req = venue.build_cancel_all(symbol, creds, at or now_ms())
+    return venue.parse_cancel_all(symbol, send(session, venue.base_url, req))
+
+
+def test_e2e_native_cancel_all_clears_the_pair_stop_limits_included(fake, venue, session) -> None:
+    stops, plain, other = kill_switch_book(fake)
+    assert cancel_all(venue, session, "BTC_USDT") is False
+    assert [r["endpoint"] for r in fake.requests(VENUE)] == ["cancel_all"]
+    status = fake.order_status(VENUE)
+    assert {status[i] for i in stops | plain} == {"cancelled"}  # synchronous, SL- orders included
+    assert {status[i] for i in other} == {"open"}  # the other pair is left alone
+    # The reply settled nothing; the listings show what happened, at once.
+    assert list_all(venue, session, ListKind.OPEN, "BTC_USDT")[0] == []
+    assert {o.order_id for o in list_all(venue, session, ListKind.OPEN, None)[0]} == other
+    history = {o.order_id: o for o in list_all(venue, session, ListKind.HISTORY, "BTC_USDT")[0]}
+    assert {history[i].status.verdict for i in stops | plain} == {Verdict.CANCELLED}
+    assert {history[i].conditional for i in stops} == {True}
+    # Again on the now empty pair: {"data": {}}, still nothing to call again for.
+    assert cancel_all(venue, session, "btc_usdt") is False
+
+
+def test_e2e_native_cancel_all_of_every_pair(fake, venue, session) -> None:
+    stops, plain, other = kill_switch_book(fake)
+    assert cancel_all(venue, session, None) is False
+    assert fake.requests(VENUE)[-1]["endpoint"] == "cancel_all"
+    assert list_all(venue, session, ListKind.OPEN, None)[0] == []
+    status = fake.order_status(VENUE)
+    assert {status[i] for i in stops | plain | other} == {"cancelled"}
+
+
+def test_e2e_kill_switch_path_for_stop_limit_orders(fake, venue, session) -> None:
+    # What a kill switch sees: the open listing names the SL- orders, the batch cancel cannot take them
+    # (validate refuses them), so only the native cancel-all clears them; the listing confirms.
+    stops, plain, _ = kill_switch_book(fake)
+    listed = list_all(venue, session, ListKind.OPEN, "BTC_USDT")[0]
+    refs = [o.ref(separate_conditional=ListKind.CONDITIONAL in venue.list_kinds) for o in listed]
+    batchable = [r for r in refs if not (r.order_id or "").startswith("SL-")]
+    for r in refs:
+        if r not in batchable:
+            with pytest.raises(InputError, match="stop-limit order id"):
+                venue.validate([r])
+    results = run_cancel(venue, session, batchable)
+    assert {r.order_id for r in results} == plain and {o.verdict for o in results.values()} == {Verdict.CANCELLED}
+    left = list_all(venue, session, ListKind.OPEN, "BTC_USDT")[0]
+    assert {o.order_id for o in left} == stops and all(o.conditional for o in left)
+    assert cancel_all(venue, session, "BTC_USDT") is False
+    assert list_all(venue, session, ListKind.OPEN, "BTC_USDT")[0] == []
+
+
+def test_e2e_native_cancel_all_failures(fake, venue, session) -> None:
+    seed(fake, "BTC_USDT", {"191": "open"})
+    out = cancel_all(venue, session, "BTC_USDT", creds=Credentials("test-key", "wrong-secret"))
+    assert isinstance(out, Failure) and out.kind is FailureKind.AUTH and out.http_status == 401
+    out = cancel_all(venue, session, "BTC_USDT", at=now_ms() - NONCE_TOLERANCE_MS - 5_000)
+    assert isinstance(out, Failure) and out.kind is FailureKind.CLOCK
+    fake.fault(VENUE, "cancel_all", "status", status=429, retry_after=1)
+    out = cancel_all(venue, session, "BTC_USDT")
+    assert isinstance(out, Failure) and out.kind is FailureKind.RATE_LIMITED and out.retry_after == 1.0
+    _assert_untouched(fake)
+    fake.fault(VENUE, "cancel_all", "malformed")
+    out = cancel_all(venue, session, "BTC_USDT")
+    assert isinstance(out, Failure) and out.kind is FailureKind.UNKNOWN_OUTCOME  # may have been applied
+    assert query(venue, session, OrderRef("BTC_USDT", "191")).verdict is Verdict.CANCELLED  # ...and it was

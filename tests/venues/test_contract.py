@@ -658,3 +658,78 @@ def test_the_fake_serves_every_listing_the_adapter_builds(venue: str, kind: List
         assert set(verdicts) == {Verdict.OPEN}, found
         assert len(found) == 1 if (kind is ListKind.CONDITIONAL or ListKind.CONDITIONAL in cls.list_kinds) else 2
     assert all(o.symbol == sym for o in found)
+
+
+# -- 9. the venue's own cancel-all, conditional refs ----------------------------------------------------
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_the_cancel_all_facts_and_its_symbol_rule(venue: str) -> None:
+    cls = CLASSES[venue]
+    assert isinstance(cls.cancel_all_rate, Rate) and cls.cancel_all_rate.per_second > 0
+    a = adapter(venue)
+    req = a.build_cancel_all(cls.example_symbol, MARKED, NOW, account="1")
+    assert req.endpoint == "cancel_all"
+    kept = _evidence(venue, req)
+    for secret in (MARKED.api_key, MARKED.api_secret, MARKED.passphrase, MARKED.identity):
+        assert secret not in kept, (secret, kept)
+    if cls.cancel_all_needs_symbol:
+        with pytest.raises(InputError):
+            a.build_cancel_all(None, MARKED, NOW, account="1")
+    else:
+        assert a.build_cancel_all(None, MARKED, NOW, account="1").endpoint == "cancel_all"
+    with pytest.raises(InputError):
+        a.build_cancel_all("bad symbol\x00", MARKED, NOW, account="1")
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+@pytest.mark.parametrize("body", JUNK, ids=lambda b: repr(b[:24]))
+def test_junk_cancel_all_replies_never_raise(venue: str, body: bytes) -> None:
+    for status in (200, 400, 404, 429, 500, 503):
+        out = adapter(venue).parse_cancel_all(CLASSES[venue].example_symbol, HttpResponse(status, body, {}))
+        assert isinstance(out, bool) or isinstance(out, Failure), out
+        if isinstance(out, Failure):
+            _check_failure(out)
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_the_fake_serves_the_cancel_all_the_adapter_builds(venue: str, fake: FakeVenue, http) -> None:
+    cls = CLASSES[venue]
+    a = cls(fake.url)
+    sym = cls.example_symbol
+    ids = [o["order_id"] for o in fake.seed(venue, sym, [{} for _ in range(3)])]
+    account = None
+    lookup = a.build_account_lookup(CREDS, now_ms())
+    if lookup is not None:
+        account = a.parse_account_lookup(send(http, fake.url, lookup))
+        assert isinstance(account, str), account
+    for _ in range(5):
+        more = a.parse_cancel_all(sym, send(http, fake.url, a.build_cancel_all(sym, CREDS, now_ms(), account=account)))
+        assert isinstance(more, bool), more
+        if not more:
+            break
+    wait_until_applied(fake, venue)
+    assert {fake.order_status(venue)[i] for i in ids} == {"cancelled"}
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_conditional_refs_only_where_the_venue_keeps_them_apart(venue: str) -> None:
+    cls = CLASSES[venue]
+    a = adapter(venue)
+    kinds = sorted(cls.id_kinds)
+    if ListKind.CONDITIONAL not in cls.list_kinds:
+        for kind in kinds:
+            value = "424242" if kind is IdKind.ORDER_ID else "1234"
+            r = OrderRef(cls.example_symbol, conditional=True, **{kind.value: value})
+            with pytest.raises(InputError):
+                a.validate([r])
+        return
+    # Where they are apart, a chunk never mixes conditional and ordinary orders.
+    plain = [ref(venue, kinds[0], v) for v in ("424242", "434343")] if kinds[0] is IdKind.ORDER_ID else []
+    mixed = plain + [OrderRef(cls.example_symbol, **{k.value: "12345"}, conditional=True) for k in kinds[:1]]
+    try:
+        a.validate(mixed)
+    except InputError:
+        mixed = plain + [OrderRef(cls.example_symbol, client_order_id="12345", conditional=True)]
+    for chunk in a.plan_chunks(mixed):
+        assert len({r.conditional for r in chunk}) == 1, chunk

@@ -1138,10 +1138,18 @@ def test_docs_open_orders_sample() -> None:
     )
 
 
-def test_stop_limit_orders_on_the_ordinary_list_are_conditional() -> None:
+def test_stop_limit_orders_on_the_ordinary_list_are_ordinary_orders() -> None:
+    # Legacy stop-limit orders rest on openOrders and batchcancel reaches them: their ref must not be routed to
+    # the algo endpoints (which would never find them), nor refused by validate as an order-id conditional ref.
     entry = {**OPEN_ORDERS_SAMPLE["data"][0], "type": "buy-stop-limit", "stop-price": "1.5", "operator": "lte"}  # type: ignore[index]
     page = HTX().parse_list(ListKind.OPEN, None, reply({"status": "ok", "data": [entry]}))
-    assert isinstance(page, ListPage) and page.orders[0].conditional and page.orders[0].side == "buy"
+    assert isinstance(page, ListPage)
+    order = page.orders[0]
+    assert (order.conditional, order.side, order.order_type) == (False, "buy", "buy-stop-limit")
+    ref = order.ref(separate_conditional=True)
+    assert ref == OrderRef("apnusdt", order_id="357630527817871")
+    HTX().validate([ref])
+    assert HTX().build_cancel([ref], CREDS, NOW).path == "/v1/order/orders/batchcancel"
 
 
 def test_docs_algo_opening_sample() -> None:
@@ -1161,7 +1169,9 @@ def test_docs_algo_opening_sample() -> None:
         "100",
     )
     assert (first.created_ms, first.updated_ms) == (1630657250238, 1630657250326)
-    assert first.ref == OrderRef("adausdt", client_order_id="123")  # cancelled by client id (algo cancellation)
+    # Cancelled and queried by client id through the algo endpoints.
+    assert first.ref(separate_conditional=True) == OrderRef("adausdt", client_order_id="123", conditional=True)
+    HTX().validate([first.ref(separate_conditional=True)])
     more = HTX().parse_list(ListKind.CONDITIONAL, None, reply({**ALGO_OPENING_SAMPLE, "nextId": 9585084}))
     assert isinstance(more, ListPage) and more.cursor == "fromId=9585084"
     assert (
@@ -1239,7 +1249,6 @@ def test_history_entry_fields_and_exact_ids() -> None:
         (ListKind.HISTORY, {"symbol": ""}, "has no symbol"),
         (ListKind.CONDITIONAL, {"clientOrderId": ""}, "has no clientOrderId"),
         (ListKind.CONDITIONAL, {"clientOrderId": "x" * 65}, "unreadable clientOrderId"),
-        (ListKind.CONDITIONAL, {"orderId": "-3"}, "unreadable orderId"),
     ],
 )
 def test_an_unreadable_entry_makes_the_whole_page_a_failure(kind: ListKind, entry: dict, words: str) -> None:
@@ -1457,9 +1466,12 @@ def test_listing_parsers_never_raise(body: dict, status: int, kind: ListKind, cu
         assert status == 200
         for o in got.orders:
             assert o.order_id is not None or o.client_order_id is not None
-            if o.order_id is not None:
-                OrderRef(o.symbol, order_id=o.order_id)
-                HTX().validate([o.ref])  # everything listed can be cancelled or queried as it came
+            # Everything listed can be cancelled and queried as it came (an algo order by client id, marked).
+            ref = o.ref(separate_conditional=True)
+            assert ref.conditional == (kind is ListKind.CONDITIONAL)
+            HTX().validate([ref])
+            HTX().build_cancel([ref], CREDS, NOW)
+            HTX().build_query(ref, CREDS, NOW)
         if got.cursor is not None:
             HTX().build_list(kind, None, CREDS, NOW, cursor=got.cursor, account="1")  # and its cursor is usable
     assert isinstance(HTX().parse_account_lookup(reply(body, status)), (str, Failure))
@@ -1757,3 +1769,653 @@ def test_e2e_listing_rate_limits_answer_like_htx() -> None:
         limited = [r for r in results if isinstance(r, Failure)]
         assert limited and all(r.kind is FailureKind.RATE_LIMITED for r in limited)
         assert all(isinstance(r, ListPage) for r in results[:20])
+
+
+# -- conditional (algo) orders and the native cancel-all: facts, requests, replies -----------------------
+
+ALGO_CANCEL_SAMPLE = {"code": 200, "data": {"accepted": ["zy0002", "zy0003"], "rejected": []}}  # docs sample
+ALGO_SPECIFIC_SAMPLE = {  # GET /v2/algo-orders/specific success example
+    "code": 200,
+    "data": {
+        "lastActTime": 1630656880512,
+        "orderOrigTime": 1630656758442,
+        "symbol": "adausdt",
+        "source": "api",
+        "orderStatus": "canceled",
+        "clientOrderId": "1234567",
+        "orderSide": "buy",
+        "orderType": "limit",
+        "orderPrice": "0.1",
+        "orderSize": "100",
+        "accountId": 13496526,
+        "timeInForce": "gtc",
+        "stopPrice": "0.1",
+    },
+}
+CANCEL_ALL_SAMPLE = {"status": "ok", "data": {"success-count": 2, "failed-count": 0, "next-id": 5454600}}
+
+
+def algo(*ids: str, symbol: str = "btcusdt") -> list[OrderRef]:
+    return [OrderRef(symbol, client_order_id=i, conditional=True) for i in ids]
+
+
+def v2(code: int, message: str, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    return reply({"code": code, "message": message, "data": None}, status, headers)
+
+
+def specific(**fields: object) -> HttpResponse:
+    return reply({**ALGO_SPECIFIC_SAMPLE, "data": {**ALGO_SPECIFIC_SAMPLE["data"], **fields}})  # type: ignore[dict-item]
+
+
+def _signed_text(secret: str, text: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+
+
+def test_kill_switch_facts() -> None:
+    # batchCancelOpenOrders: "Rate Limit: 50times/2s", symbol optional (none: every symbol).
+    assert HTX.cancel_all_rate == Rate(50, 2.0) and HTX.cancel_all_needs_symbol is False
+    assert ListKind.CONDITIONAL in HTX.list_kinds  # algo orders are kept apart: conditional refs are routed
+
+
+def test_validate_accepts_conditional_refs_by_client_id_only() -> None:
+    HTX().validate([*algo("zy0002", "x" * 64), *oid("1"), *cid("zy0002")])
+    bad = OrderRef("btcusdt", order_id="357630527817871", conditional=True)
+    with pytest.raises(InputError) as exc:
+        HTX().validate([*algo("ok-1"), bad, *algo("ok-2")])
+    text = str(exc.value)
+    assert "'357630527817871'" in text and "'btcusdt'" in text and "clientOrderId only" in text
+    # The common checks still name a bad client id or symbol of a conditional ref.
+    with pytest.raises(InputError, match="'a b'"):
+        HTX().validate(algo("a b"))
+    with pytest.raises(InputError, match="65 characters"):
+        HTX().validate(algo("x" * 65))
+    with pytest.raises(InputError, match="BTC/USDT"):
+        HTX().validate(algo("ok", symbol="BTC/USDT"))
+
+
+refs_mixes = st.lists(
+    st.tuples(st.booleans(), st.booleans(), st.sampled_from(["btcusdt", "ethusdt", "adausdt"]), st.integers(1, 40)),
+    max_size=160,
+    unique=True,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(mix=refs_mixes, max_batch=st.sampled_from([None, 1, 7, 50]))
+def test_plan_chunks_never_mixes_conditional_and_ordinary(mix: list, max_batch: int | None) -> None:
+    refs = [
+        OrderRef(sym, client_order_id=f"c{n}", conditional=True)
+        if conditional
+        else (OrderRef(sym, order_id=str(n)) if by_id else OrderRef(sym, client_order_id=f"c{n}"))
+        for conditional, by_id, sym, n in mix
+    ]
+    venue = HTX(max_batch=max_batch)
+    chunks = venue.plan_chunks(refs)
+    assert sorted(map(str, (r for c in chunks for r in c))) == sorted(map(str, refs))  # each exactly once
+    for chunk in chunks:
+        assert 1 <= len(chunk) <= venue.max_batch <= 50
+        assert len({r.conditional for r in chunk}) == 1 and len({r.kind for r in chunk}) == 1
+        req = venue.build_cancel(chunk, CREDS, NOW)  # every chunk is a request HTX takes
+        assert req.path == ("/v2/algo-orders/cancellation" if chunk[0].conditional else "/v1/order/orders/batchcancel")
+
+
+def test_plan_chunks_splits_conditional_refs_at_the_algo_limit() -> None:
+    refs = [*algo(*(f"a{i}" for i in range(60))), *cid(*(f"a{i}" for i in range(60)))]
+    chunks = HTX().plan_chunks(refs)
+    assert [(len(c), c[0].conditional) for c in chunks] == [(50, True), (10, True), (50, False), (10, False)]
+
+
+def test_algo_cancel_request_vector() -> None:
+    req = HTX().build_cancel(algo("zy0002", "zy0003", symbol="adausdt"), CREDS, NOW)
+    assert (req.method, req.path, req.endpoint) == ("POST", "/v2/algo-orders/cancellation", "cancel")
+    assert req.body == b'{"clientOrderIds":["zy0002","zy0003"]}'  # the docs' request example
+    assert req.headers == {"Content-Type": "application/json"}
+    auth = "AccessKeyId=test-key&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=2017-05-11T15%3A19%3A30"
+    sig = _signed_text("test-secret", f"POST\napi.huobi.pro\n/v2/algo-orders/cancellation\n{auth}")
+    assert req.query == auth + "&Signature=" + quote_all(sig)
+
+
+def test_algo_query_request_vector() -> None:
+    req = HTX().build_query(algo("zy0002")[0], CREDS, NOW)
+    assert (req.method, req.path, req.endpoint, req.body) == ("GET", "/v2/algo-orders/specific", "query", None)
+    params = (
+        "AccessKeyId=test-key&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=2017-05-11T15%3A19%3A30"
+        "&clientOrderId=zy0002"
+    )
+    sig = _signed_text("test-secret", f"GET\napi.huobi.pro\n/v2/algo-orders/specific\n{params}")
+    assert req.query == params + "&Signature=" + quote_all(sig)
+
+
+def quote_all(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.~" else f"%{ord(c):02X}" for c in text)
+
+
+def test_ordinary_refs_keep_their_endpoints() -> None:
+    assert HTX().build_cancel(cid("zy0002"), CREDS, NOW).path == "/v1/order/orders/batchcancel"
+    assert HTX().build_query(cid("zy0002")[0], CREDS, NOW).path == "/v1/order/orders/getClientOrder"
+
+
+@pytest.mark.parametrize(
+    ("refs", "words"),
+    [
+        ([*algo("a"), *cid("b")], "cannot share one cancel request"),
+        ([*cid("b"), *algo("a")], "cannot share one cancel request"),
+        ([OrderRef("btcusdt", order_id="5", conditional=True)], "clientOrderId only"),
+        (algo(*(f"a{i}" for i in range(51))), "at most 50"),
+    ],
+)
+def test_build_cancel_refuses_what_the_algo_endpoint_cannot_take(refs: list[OrderRef], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        HTX().build_cancel(refs, CREDS, NOW)
+
+
+def test_build_query_refuses_a_conditional_order_id() -> None:
+    with pytest.raises(InputError, match="clientOrderId only, got order-id '5' on 'btcusdt'"):
+        HTX().build_query(OrderRef("btcusdt", order_id="5", conditional=True), CREDS, NOW)
+
+
+def test_docs_algo_cancel_sample_is_accepted_not_cancelled() -> None:
+    refs = algo("zy0002", "zy0003")
+    assert HTX().parse_cancel(refs, reply(ALGO_CANCEL_SAMPLE)) == {
+        r: Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, None, "accepted") for r in refs
+    }
+
+
+def test_algo_cancel_rejected_omitted_and_contradictory() -> None:
+    refs = algo("acc", "rej", "both", "gone", "7")
+    body = {"code": 200, "data": {"accepted": ["acc", "both", 7, True], "rejected": ["rej", "both"]}}
+    got = HTX().parse_cancel(refs, reply(body))
+    assert isinstance(got, dict)
+    assert [(got[r].verdict, got[r].reason, got[r].message) for r in refs] == [
+        (Verdict.UNKNOWN, REASON_ACCEPTED, "accepted"),
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "rejected"),  # no reason given: the query tells which
+        (Verdict.UNKNOWN, REASON_AMBIGUOUS, "in accepted and rejected"),
+        (Verdict.UNKNOWN, REASON_OMITTED, None),
+        (Verdict.UNKNOWN, REASON_ACCEPTED, "accepted"),  # a number echoed for a numeric client id
+    ]
+    # Neither kind of ref reads the other endpoint's words: each is a reply that is not its endpoint's shape.
+    ordinary = HTX().parse_cancel(cid("acc"), reply(body))
+    assert isinstance(ordinary, Failure) and ordinary.kind is FailureKind.UNKNOWN_OUTCOME
+    v1_body = {"status": "ok", "data": {"success": ["acc"], "failed": []}}
+    conditional = HTX().parse_cancel(algo("acc"), reply(v1_body))
+    assert isinstance(conditional, Failure) and conditional.kind is FailureKind.UNKNOWN_OUTCOME
+
+
+@pytest.mark.parametrize(
+    ("resp", "kind", "code"),
+    [
+        (v2(1003, "Signature is wrong"), FailureKind.AUTH, "1003"),
+        (v2(1002, "Signature is missing or account id doesn't exist"), FailureKind.AUTH, "1002"),
+        (v2(1003, MSG_TIME), FailureKind.CLOCK, "1003"),
+        (v2(1006, "Exceed rate limit", 429, {"Retry-After": "2"}), FailureKind.RATE_LIMITED, "1006"),
+        (v2(2002, "Specified parameter is missing or invalid"), FailureKind.REJECTED, "2002"),
+        (v2(2003, "Trading is disabled"), FailureKind.REJECTED, "2003"),
+        (v2(1007, "Record is not found"), FailureKind.UNKNOWN_OUTCOME, "1007"),  # a whole request: query each
+        (v2(500, "System error", 503), FailureKind.UNKNOWN_OUTCOME, "500"),
+        (err("base-request-exceed-frequency-limit", "too often", 429), FailureKind.RATE_LIMITED, None),
+        (err("base-system-error", "System error", 503), FailureKind.UNKNOWN_OUTCOME, "base-system-error"),
+        (reply({"code": 200, "data": None}), FailureKind.UNKNOWN_OUTCOME, None),
+        (reply({"code": 200, "data": []}), FailureKind.UNKNOWN_OUTCOME, None),
+        (reply({"status": "ok", "data": {"accepted": ["a"]}}), FailureKind.UNKNOWN_OUTCOME, None),
+        (
+            HttpResponse(502, b"<html>bad gateway</html>", {"content-type": "text/html"}),
+            FailureKind.UNKNOWN_OUTCOME,
+            None,
+        ),
+        (HttpResponse(404, b"<html>no</html>", {"content-type": "text/html"}), FailureKind.REJECTED, None),
+        (HttpResponse(200, b'{"code":200,"data":{"accep'), FailureKind.UNKNOWN_OUTCOME, None),
+    ],
+)
+def test_algo_cancel_failures_are_classified(resp: HttpResponse, kind: FailureKind, code: str | None) -> None:
+    got = HTX().parse_cancel(algo("a"), resp)
+    assert isinstance(got, Failure) and got.kind is kind, got
+    if code is not None:
+        assert got.code == code
+    if kind is FailureKind.RATE_LIMITED and resp.status == 429 and resp.header("retry-after"):
+        assert got.retry_after == 2.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "verdict", "reason", "message"),
+    [
+        ({}, Verdict.CANCELLED, None, "canceled"),  # the docs' sample
+        ({"orderStatus": "created"}, Verdict.OPEN, None, "created"),
+        ({"orderStatus": "rejected", "errCode": 3008}, Verdict.FAILED, "expired", "rejected"),
+        ({"orderStatus": "pending"}, Verdict.UNKNOWN, REASON_AMBIGUOUS, "state 'pending'"),
+        ({"clientOrderId": "someone-else"}, Verdict.UNKNOWN, REASON_AMBIGUOUS, "the reply describes another order"),
+    ],
+)
+def test_algo_query_states(fields: dict, verdict: Verdict, reason: str | None, message: str) -> None:
+    got = HTX().parse_query(algo("1234567", symbol="adausdt")[0], specific(**fields))
+    assert got == Outcome(verdict, reason, None, message)
+
+
+def test_a_triggered_algo_order_was_not_cancelled() -> None:
+    ref = algo("1234567", symbol="adausdt")[0]
+    got = HTX().parse_query(ref, specific(orderStatus="triggered", orderId="356494413450321", orderCreateTime=1))
+    assert isinstance(got, Outcome) and (got.verdict, got.reason) == (Verdict.FAILED, REASON_REFUSED)
+    assert "not cancelled" in (got.message or "") and "356494413450321" in (got.message or "")
+    for junk in (None, "x\x00y", "0123", True):
+        bare = HTX().parse_query(ref, specific(orderStatus="triggered", orderId=junk))
+        assert isinstance(bare, Outcome) and (bare.verdict, bare.reason) == (Verdict.FAILED, REASON_REFUSED)
+        assert bare.message == "triggered: not cancelled, became an ordinary order (cancel that one by its order id)"
+    # A listing reads the word the same way (never open, never cancelled).
+    entry = {**ALGO_OPENING_SAMPLE["data"][0], "orderStatus": "triggered"}  # type: ignore[index]
+    page = HTX().parse_list(ListKind.CONDITIONAL, None, reply({"code": 200, "data": [entry]}))
+    assert isinstance(page, ListPage) and page.orders[0].status.verdict is Verdict.FAILED
+
+
+@pytest.mark.parametrize(
+    ("resp", "expected"),
+    [
+        (v2(1007, "Record is not found"), Outcome(Verdict.FAILED, REASON_NOT_FOUND, "1007", "Record is not found")),
+        (reply({"code": 200, "data": None}), FailureKind.UNKNOWN_OUTCOME),  # no order: never a not-found
+        (reply({"code": 200, "data": {"clientOrderId": "a"}}), FailureKind.UNKNOWN_OUTCOME),
+        (v2(1003, "Signature is wrong"), FailureKind.AUTH),
+        (v2(1003, MSG_TIME), FailureKind.CLOCK),
+        (v2(1006, "Exceed rate limit", 429), FailureKind.RATE_LIMITED),
+        (err("base-record-invalid", "record invalid"), FailureKind.UNKNOWN_OUTCOME),  # a v1 word: not algo's
+        (HttpResponse(503, b""), FailureKind.UNKNOWN_OUTCOME),
+    ],
+)
+def test_algo_query_not_found_and_failures(resp: HttpResponse, expected: Outcome | FailureKind) -> None:
+    got = HTX().parse_query(algo("a")[0], resp)
+    if isinstance(expected, Outcome):
+        assert got == expected
+    else:
+        assert isinstance(got, Failure) and got.kind is expected, got
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.fixed_dictionaries(
+        {},
+        optional={
+            "code": st.sampled_from([200, "200", 1007, 1003, None, True]),
+            "status": st.sampled_from(["ok", "error", None]),
+            "message": json_values,
+            "data": st.fixed_dictionaries(
+                {},
+                optional={
+                    "accepted": st.lists(st.sampled_from(["a", "b", 1, None, True, ["a"]]), max_size=3) | json_values,
+                    "rejected": st.lists(st.sampled_from(["a", "b", 1, None]), max_size=3) | json_values,
+                    "orderStatus": st.sampled_from(["created", "canceled", "triggered", "rejected", "x"]) | json_values,
+                    "clientOrderId": st.sampled_from(["a", "b", None, 1]),
+                    "orderId": json_values,
+                },
+            )
+            | json_values,
+        },
+    ),
+    status=st.sampled_from([200, 200, 400, 429, 503]),
+)
+def test_conditional_parsers_never_raise_and_a_cancel_never_says_cancelled(body: dict, status: int) -> None:
+    refs = algo("a", "b")
+    got = HTX().parse_cancel(refs, reply(body, status))
+    if not isinstance(got, Failure):
+        assert set(got) == set(refs) and all(o.verdict is Verdict.UNKNOWN for o in got.values())
+    answer = HTX().parse_query(refs[0], reply(body, status))
+    assert isinstance(answer, (Outcome, Failure))
+    if isinstance(answer, Outcome) and answer.verdict is Verdict.CANCELLED:
+        assert status == 200 and body["data"]["orderStatus"] == "canceled"
+
+
+def test_cancel_all_request_vector() -> None:
+    req = HTX().build_cancel_all("btcusdt", CREDS, NOW, account="13496526")
+    assert (req.method, req.path, req.endpoint) == ("POST", "/v1/order/orders/batchCancelOpenOrders", "cancel_all")
+    assert json.loads(req.body or b"") == {"account-id": "13496526", "symbol": "btcusdt", "size": 100}
+    auth = "AccessKeyId=test-key&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=2017-05-11T15%3A19%3A30"
+    sig = _signed_text("test-secret", f"POST\napi.huobi.pro\n/v1/order/orders/batchCancelOpenOrders\n{auth}")
+    assert req.query == auth + "&Signature=" + quote_all(sig)
+    every = HTX().build_cancel_all(None, CREDS, NOW, account="13496526")
+    assert json.loads(every.body or b"") == {"account-id": "13496526", "size": 100}  # no symbol: every symbol
+
+
+@pytest.mark.parametrize(
+    ("symbol", "account", "words"),
+    [
+        ("btcusdt", None, "needs the spot account-id"),
+        ("btcusdt", "12a", "account-id must be a decimal id"),
+        ("btcusdt", "0", "account-id must be a decimal id"),
+        ("BTC/USDT", "1", "malformed symbol 'BTC/USDT'"),
+        ("btcusdt,ethusdt", "1", "malformed symbol"),  # one symbol per call (validate's spelling)
+        ("", "1", "malformed symbol"),
+    ],
+)
+def test_cancel_all_input_errors(symbol: str, account: str | None, words: str) -> None:
+    with pytest.raises(InputError, match=re.escape(words)):
+        HTX().build_cancel_all(symbol, CREDS, NOW, account=account)
+
+
+@pytest.mark.parametrize(
+    ("next_id", "more"),
+    [(5454600, True), ("5454600", True), (-1, False), ("-1", False), (2**63 - 1, True)],
+)
+def test_parse_cancel_all_follows_next_id(next_id: object, more: bool) -> None:
+    body = {**CANCEL_ALL_SAMPLE, "data": {**CANCEL_ALL_SAMPLE["data"], "next-id": next_id}}  # type: ignore[dict-item]
+    assert HTX().parse_cancel_all("btcusdt", reply(body)) is more
+    assert HTX().parse_cancel_all("btcusdt", reply(CANCEL_ALL_SAMPLE)) is True  # the docs' sample: more remain
+
+
+@pytest.mark.parametrize(
+    ("resp", "kind"),
+    [
+        (reply({"status": "ok", "data": {"success-count": 2, "failed-count": 0}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": {"next-id": 0}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": {"next-id": -2}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": {"next-id": True}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": {"next-id": "x"}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": {"next-id": 2**63}}), FailureKind.UNKNOWN_OUTCOME),
+        (reply({"status": "ok", "data": None}), FailureKind.UNKNOWN_OUTCOME),
+        (err("api-signature-not-valid", "Signature not valid: Verification failure [校验失败]"), FailureKind.AUTH),
+        (err("api-signature-not-valid", MSG_TIME), FailureKind.CLOCK),
+        (err("base-request-exceed-frequency-limit", "too often", 429), FailureKind.RATE_LIMITED),
+        (err("account-get-accounts-inexistent-error", "no such account"), FailureKind.REJECTED),
+        (err("base-system-error", "System error"), FailureKind.NOT_PROCESSED),
+        (HttpResponse(503, b""), FailureKind.UNKNOWN_OUTCOME),
+        (HttpResponse(404, b"<html/>", {"content-type": "text/html"}), FailureKind.REJECTED),
+    ],
+)
+def test_parse_cancel_all_failures(resp: HttpResponse, kind: FailureKind) -> None:
+    got = HTX().parse_cancel_all(None, resp)
+    assert isinstance(got, Failure) and got.kind is kind, got
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=envelopes | json_values, status=st.sampled_from([200, 400, 429, 503]))
+def test_parse_cancel_all_never_raises(body: object, status: int) -> None:
+    got = HTX().parse_cancel_all(None, reply(body, status))
+    assert isinstance(got, (bool, Failure))
+    if isinstance(got, bool):
+        assert status == 200
+
+
+# -- conditional orders and the native cancel-all against the fake venue ----------------------------------
+
+
+def cancel_algo(http: requests.Session, fake: FakeVenue, refs: list[OrderRef], creds: Credentials = CREDS, **kw):
+    venue = HTX(fake.url)
+    return venue.parse_cancel(refs, send(http, fake, venue.build_cancel(refs, creds, kw.get("now", now_ms()))))
+
+
+def algo_order(fake: FakeVenue, client_order_id: str):
+    order = next(
+        (o for o in fake.ledger.listing("htx", conditional=True) if o.client_order_id == client_order_id), None
+    )
+    assert order is not None
+    return order
+
+
+def test_e2e_conditional_orders_are_cancelled_by_the_adapters_requests_and_confirmed_by_query(fake, http) -> None:
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"bot-tp-{i}"} for i in range(60)])
+    fake.seed("htx", "ethusdt", [{"conditional": True, "client_order_id": "bot-eth"}])
+    # Ordinary orders, one of them with an algo order's client id: the algo endpoints never touch them.
+    plain = fake.seed("htx", "btcusdt", [{"client_order_id": "bot-tp-0"}, {}])
+    venue = HTX(fake.url)
+    listed_orders = [o for page in read_listing(http, fake, ListKind.CONDITIONAL) for o in page.orders]
+    refs = [o.ref(separate_conditional=True) for o in listed_orders]
+    assert len(refs) == 61 and all(r.conditional and r.client_order_id for r in refs)
+    venue.validate(refs)
+    chunks = venue.plan_chunks(refs)
+    assert sorted(len(c) for c in chunks) == [11, 50]  # one request may span symbols (the body has no symbol)
+    for chunk in chunks:
+        result = venue.parse_cancel(chunk, send(http, fake, venue.build_cancel(chunk, CREDS, now_ms())))
+        assert result == {r: Outcome(Verdict.UNKNOWN, REASON_ACCEPTED, None, "accepted") for r in chunk}
+    # Every order is confirmed by the venue's word about it: the query.
+    assert {query(http, fake, r) for r in refs} == {ALGO_CANCELLED}
+    assert {o.status for o in fake.ledger.listing("htx", conditional=True)} == {"cancelled"}
+    assert all(o.cancel_requests == 1 for o in fake.ledger.listing("htx", conditional=True))
+    assert [(ledger(fake, o["order_id"]).status, ledger(fake, o["order_id"]).cancel_requests) for o in plain] == [
+        ("open", 0),
+        ("open", 0),
+    ]
+    sent = [
+        (r["method"], r["path"], r["endpoint"]) for r in fake.requests("htx") if r["endpoint"] in ("cancel", "query")
+    ]
+    assert {s for s in sent} == {
+        ("POST", "/v2/algo-orders/cancellation", "cancel"),
+        ("GET", "/v2/algo-orders/specific", "query"),
+    }
+    assert read_listing(http, fake, ListKind.CONDITIONAL)[0].orders == ()  # the algo list is empty now
+
+
+ALGO_CANCELLED = Outcome(Verdict.CANCELLED, None, None, "canceled")
+
+
+def test_e2e_rejections_are_settled_by_the_query(fake, http) -> None:
+    fake.seed(
+        "htx",
+        "btcusdt",
+        [
+            {"conditional": True, "client_order_id": "a-open"},
+            {"conditional": True, "client_order_id": "a-done", "status": "cancelled"},
+            {"conditional": True, "client_order_id": "a-trig", "status": "filled"},  # triggered (and filled)
+        ],
+    )
+    fake.seed("htx", "btcusdt", [{"client_order_id": "plain"}])  # an ordinary order: not an algo order
+    refs = algo("a-open", "a-done", "a-trig", "a-none", "plain")
+    result = cancel_algo(http, fake, refs)
+    assert isinstance(result, dict)
+    assert [result[r].reason for r in refs] == [REASON_ACCEPTED] + [REASON_AMBIGUOUS] * 4
+    answers = {r.client_order_id: query(http, fake, r) for r in refs}
+    assert answers["a-open"] == ALGO_CANCELLED and answers["a-done"] == ALGO_CANCELLED
+    trig = answers["a-trig"]
+    assert (trig.verdict, trig.reason) == (Verdict.FAILED, REASON_REFUSED)
+    assert "not cancelled" in (trig.message or "") and algo_order(fake, "a-trig").order_id in (trig.message or "")
+    for missing in ("a-none", "plain"):
+        assert (answers[missing].verdict, answers[missing].reason, answers[missing].code) == (
+            Verdict.FAILED,
+            REASON_NOT_FOUND,
+            "1007",
+        )
+    assert fake.ledger.find("htx", client_order_id="plain").cancel_requests == 0
+    assert algo_order(fake, "a-trig").status == "filled"
+
+
+def test_e2e_an_algo_order_that_triggers_before_the_cancel_is_never_reported_cancelled(fake, http) -> None:
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": "race"}])
+    fake.fault("htx", "cancel", "fill_before_cancel")
+    ref = algo("race")[0]
+    assert cancel_algo(http, fake, [ref]) == {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "rejected")}
+    answer = query(http, fake, ref)
+    assert (answer.verdict, answer.reason) == (Verdict.FAILED, REASON_REFUSED) and "triggered" in (answer.message or "")
+
+
+def test_e2e_faults_on_cancel_and_query_hit_the_algo_endpoints(fake, http) -> None:
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"f{i}"} for i in range(4)])
+    fake.fault("htx", "cancel", "status", status=429, retry_after=2)
+    limited = cancel_algo(http, fake, algo("f0"))
+    assert isinstance(limited, Failure) and limited.kind is FailureKind.RATE_LIMITED and limited.retry_after == 2.0
+    fake.fault("htx", "cancel", "status", status=503)
+    broken = cancel_algo(http, fake, algo("f0"))
+    assert isinstance(broken, Failure) and broken.kind is FailureKind.UNKNOWN_OUTCOME
+    assert (algo_order(fake, "f0").status, algo_order(fake, "f0").cancel_requests) == ("open", 0)
+    fake.fault("htx", "cancel", "malformed")
+    applied = cancel_algo(http, fake, algo("f1"))
+    assert isinstance(applied, Failure) and applied.kind is FailureKind.UNKNOWN_OUTCOME
+    assert algo_order(fake, "f1").status == "cancelled"  # it was applied: only the query can tell
+    fake.fault("htx", "cancel", "omit")
+    refs = algo("f2", "f3")
+    omitted = cancel_algo(http, fake, refs)
+    assert isinstance(omitted, dict) and sorted(o.reason for o in omitted.values()) == [REASON_ACCEPTED, REASON_OMITTED]
+    fake.fault("htx", "query", "status", status=503)
+    venue = HTX(fake.url)
+    failed = venue.parse_query(refs[0], send(http, fake, venue.build_query(refs[0], CREDS, now_ms())))
+    assert isinstance(failed, Failure) and failed.kind is FailureKind.UNKNOWN_OUTCOME
+    assert {query(http, fake, r) for r in algo("f1", "f2", "f3")} == {ALGO_CANCELLED}
+
+
+@pytest.mark.parametrize(
+    ("creds", "offset_ms", "kind"),
+    [
+        (Credentials("test-key", "wrong-secret"), 0, FailureKind.AUTH),
+        (Credentials("who-is-this", "test-secret"), 0, FailureKind.AUTH),
+        (CREDS, -10 * 60_000, FailureKind.CLOCK),
+    ],
+    ids=["secret", "key", "stale"],
+)
+def test_e2e_algo_endpoints_check_the_signature(fake, http, creds: Credentials, offset_ms: int, kind) -> None:
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": "sig"}])
+    ref = algo("sig")[0]
+    venue = HTX(fake.url)
+    refused = venue.parse_cancel([ref], send(http, fake, venue.build_cancel([ref], creds, now_ms() + offset_ms)))
+    assert isinstance(refused, Failure) and refused.kind is kind and refused.code in ("1002", "1003"), refused
+    answer = venue.parse_query(ref, send(http, fake, venue.build_query(ref, creds, now_ms() + offset_ms)))
+    assert isinstance(answer, Failure) and answer.kind is kind
+    assert (algo_order(fake, "sig").status, algo_order(fake, "sig").cancel_requests) == ("open", 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"clientOrderIds":[' + b",".join(b'"x%d"' % i for i in range(51)) + b"]}",
+        b'{"clientOrderIds":[]}',
+        b'{"clientOrderIds":"sig"}',
+        b'{"clientOrderIds":[7]}',
+        b'{"client-order-ids":["sig"]}',
+        b'{"clientOrderIds":["sig"],"orderIds":["1"]}',
+        b"[]",
+        b"",
+    ],
+)
+def test_e2e_the_fake_refuses_algo_cancels_htx_would_refuse(fake, http, body: bytes) -> None:
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": "sig"}])
+    signed = _raw_signed("POST", "/v2/algo-orders/cancellation", host=f"127.0.0.1:{fake.port}")
+    req = HttpRequest("POST", "/v2/algo-orders/cancellation", signed, body, {"Content-Type": "application/json"})
+    got = HTX(fake.url).parse_cancel(algo("sig"), send(http, fake, req))
+    assert isinstance(got, Failure) and (got.kind, got.code) == (FailureKind.REJECTED, "2002")
+    assert algo_order(fake, "sig").cancel_requests == 0
+
+
+def test_e2e_the_algo_query_wants_exactly_a_client_id(fake, http) -> None:
+    host = f"127.0.0.1:{fake.port}"
+    for extra in ((), (("clientOrderId", "a"), ("orderId", "1"))):
+        signed = _raw_signed("GET", "/v2/algo-orders/specific", host=host, extra=extra)
+        got = HTX(fake.url).parse_query(
+            algo("a")[0], send(http, fake, HttpRequest("GET", "/v2/algo-orders/specific", signed))
+        )
+        assert isinstance(got, Failure) and (got.kind, got.code) == (FailureKind.REJECTED, "2002")
+
+
+def test_e2e_an_algo_cancel_applied_later_reads_created_until_then(http) -> None:
+    # HTX's algo cancellation may be applied after it answers (UNCONFIRMED): then the order still reads created,
+    # which is "send it again", and only the query after it took effect says cancelled. A 60 s delay and a clock
+    # step instead of sleeping: nothing here depends on timing.
+    with FakeVenue(dialects=[HTXDialect(algo_cancel_async=True)], async_delay_ms=60_000) as fake:
+        fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": "slow"}])
+        ref = algo("slow")[0]
+        assert cancel_algo(http, fake, [ref])[ref].reason == REASON_ACCEPTED
+        assert query(http, fake, ref) == Outcome(Verdict.OPEN, None, None, "created")
+        assert [o.client_order_id for p in read_listing(http, fake, ListKind.CONDITIONAL) for o in p.orders] == ["slow"]
+        again = cancel_algo(http, fake, [ref])
+        assert again == {ref: Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "rejected")}  # already under way
+        fake.fault("htx", "time", "clock_skew", offset_ms=61_000)
+        venue = HTX(fake.url)
+        late = venue.parse_query(ref, send(http, fake, venue.build_query(ref, CREDS, now_ms() + 61_000)))
+        assert late == ALGO_CANCELLED
+        assert (algo_order(fake, "slow").status, algo_order(fake, "slow").cancel_requests) == ("cancelled", 2)
+
+
+def _cancel_all_loop(http: requests.Session, fake: FakeVenue, symbol: str | None) -> list[bool | Failure]:
+    """batchCancelOpenOrders the way a caller must use it: account lookup, then again while next-id != -1."""
+    venue = HTX(fake.url)
+    account = venue.parse_account_lookup(send(http, fake, venue.build_account_lookup(CREDS, now_ms())))
+    assert isinstance(account, str)
+    out: list[bool | Failure] = []
+    for _ in range(10):
+        more = venue.parse_cancel_all(
+            symbol, send(http, fake, venue.build_cancel_all(symbol, CREDS, now_ms(), account=account))
+        )
+        out.append(more)
+        if more is not True:
+            return out
+    raise AssertionError("next-id never reached -1")
+
+
+def test_e2e_native_cancel_all_loops_on_next_id_and_leaves_other_symbols_and_algo_orders(fake, http) -> None:
+    btc = [o["order_id"] for o in fake.seed("htx", "btcusdt", [{} for _ in range(150)])]
+    eth = [o["order_id"] for o in fake.seed("htx", "ethusdt", [{} for _ in range(20)])]
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"keep-{i}"} for i in range(10)])
+    assert _cancel_all_loop(http, fake, "btcusdt") == [True, False]  # 100, then the last 50 and next-id -1
+    sent = [r for r in fake.requests("htx") if r["endpoint"] == "cancel_all"]
+    assert [r["path"] for r in sent] == ["/v1/order/orders/batchCancelOpenOrders"] * 2
+    # Each submitted once (HTX applies them later: cancelling, or cancelled once the fake's delay passed).
+    assert {ledger(fake, i).cancel_requests for i in btc} == {1}
+    assert {ledger(fake, i).status for i in btc} <= {"cancelling", "cancelled"}
+    assert {(ledger(fake, i).status, ledger(fake, i).cancel_requests) for i in eth} == {("open", 0)}
+    assert {(o.status, o.cancel_requests) for o in fake.ledger.listing("htx", conditional=True)} == {("open", 0)}
+    # Every symbol: the ethusdt orders go; the algo orders stay (a kill switch cancels them by client id).
+    assert _cancel_all_loop(http, fake, None) == [False]
+    assert {(ledger(fake, i).status, ledger(fake, i).cancel_requests) for i in eth} == {("cancelling", 1)}
+    assert {(o.status, o.cancel_requests) for o in fake.ledger.listing("htx", conditional=True)} == {("open", 0)}
+    settle()
+    status = fake.order_status("htx")
+    assert {status[i] for i in btc + eth} == {"cancelled"}
+
+
+def test_e2e_native_cancel_all_failures(fake, http) -> None:
+    ids = [o["order_id"] for o in fake.seed("htx", "btcusdt", [{}, {}])]
+    venue = HTX(fake.url)
+
+    def strike(creds: Credentials = CREDS, account: str = str(ACCOUNT_ID), offset_ms: int = 0) -> bool | Failure:
+        req = venue.build_cancel_all("btcusdt", creds, now_ms() + offset_ms, account=account)
+        return venue.parse_cancel_all("btcusdt", send(http, fake, req))
+
+    other = strike(account="1")  # not the key's account: refused, nothing cancelled
+    assert isinstance(other, Failure) and (other.kind, other.code) == (
+        FailureKind.REJECTED,
+        "account-get-accounts-inexistent-error",
+    )
+    wrong = strike(Credentials("test-key", "wrong-secret"))
+    assert isinstance(wrong, Failure) and wrong.kind is FailureKind.AUTH
+    stale = strike(offset_ms=-10 * 60_000)
+    assert isinstance(stale, Failure) and stale.kind is FailureKind.CLOCK
+    fake.fault("htx", "cancel_all", "status", status=429, retry_after=1)
+    limited = strike()
+    assert isinstance(limited, Failure) and limited.kind is FailureKind.RATE_LIMITED and limited.retry_after == 1.0
+    assert {(ledger(fake, i).status, ledger(fake, i).cancel_requests) for i in ids} == {("open", 0)}
+    fake.fault("htx", "cancel_all", "malformed")
+    unknown = strike()  # applied, but the reply is cut: it may have been, and nothing is settled by it
+    assert isinstance(unknown, Failure) and unknown.kind is FailureKind.UNKNOWN_OUTCOME
+    assert {ledger(fake, i).status for i in ids} == {"cancelling"}
+
+
+def test_e2e_the_fake_refuses_cancel_all_fields_htx_does_not_document(fake, http) -> None:
+    fake.seed("htx", "btcusdt", [{"order_id": "901"}])
+    signed = _raw_signed("POST", "/v1/order/orders/batchCancelOpenOrders", host=f"127.0.0.1:{fake.port}")
+    req = HttpRequest(
+        "POST",
+        "/v1/order/orders/batchCancelOpenOrders",
+        signed,
+        b'{"symbols":"btcusdt"}',
+        {"Content-Type": "application/json"},
+    )
+    got = HTX(fake.url).parse_cancel_all(None, send(http, fake, req))
+    assert isinstance(got, Failure) and (got.kind, got.code) == (FailureKind.REJECTED, "invalid-parameter")
+    assert ledger(fake, "901").cancel_requests == 0
+
+
+def test_e2e_client_cancels_conditional_orders_through_the_engine(fake, tmp_path) -> None:
+    from safecancel import Client, VenueConfig
+    from safecancel.engine import RetryPolicy
+
+    fake.seed("htx", "btcusdt", [{"conditional": True, "client_order_id": f"eng-{i}"} for i in range(12)])
+    plain = fake.seed("htx", "btcusdt", [{"client_order_id": "eng-plain"}])[0]["order_id"]
+    refs = [*algo(*(f"eng-{i}" for i in range(12))), OrderRef("btcusdt", order_id=plain)]
+    client = Client(
+        str(tmp_path / "journal.db"),
+        venues=[VenueConfig("htx", credentials=CREDS, base_url=fake.url)],
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.2),
+        environ={},
+    )
+    try:
+        result = client.cancel("htx", orders=refs, deadline=30)
+    finally:
+        client.close()
+    assert result.finished and result.all_cancelled, result.attention
+    assert sorted(o.conditional for o in result.orders) == [False] + [True] * 12
+    assert {o.status for o in fake.ledger.listing("htx", conditional=True)} == {"cancelled"}
+    assert ledger(fake, plain).status == "cancelled"
+    paths = {(r["path"], r["endpoint"]) for r in fake.requests("htx") if r["endpoint"] in ("cancel", "query")}
+    assert ("/v2/algo-orders/cancellation", "cancel") in paths and ("/v1/order/orders/batchcancel", "cancel") in paths
+    assert ("/v2/algo-orders/specific", "query") in paths

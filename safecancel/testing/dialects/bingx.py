@@ -19,9 +19,9 @@ Listings (``safecancel/venues/bingx.py`` "Listings"), signed and verified like t
   UNCONFIRMED: here the newest). No paging parameters.
 - ``GET /openApi/spot/v1/oco/openOrderList`` (``pageIndex``, ``pageSize`` required): conditional orders
   (``FakeOrder.conditional``) stand for OCO legs, which BingX keeps on a list of their own; ``data`` is the
-  list of legs, as captured (JKorf ``GetOpenOcoOrders``), string ids, JSON-number prices. The fake does not
-  pair legs: each is its own ``orderListId``. ``pageSize`` above :data:`OCO_MAX_PAGE_SIZE` is refused
-  (the real maximum is undocumented: the fake is strict).
+  list of legs, as captured (JKorf ``GetOpenOcoOrders``), string ids, JSON-number prices. A leg is its own
+  OCO list (its own ``orderListId``) unless :meth:`BingXDialect.pair_oco` paired it. ``pageSize`` above
+  :data:`OCO_MAX_PAGE_SIZE` is refused (the real maximum is undocumented: the fake is strict).
 - ``GET /openApi/spot/v1/trade/historyOrders``: ordinary orders of every state, newest first, filtered by
   creation time (``startTime`` / ``endTime``), ``orderId`` (>=), ``status`` (FILLED / CANCELED / FAILED),
   ``type``; ``pageSize`` 1..100, ``pageIndex`` >= 1 and ``pageIndex * pageSize <= 10000`` as documented,
@@ -31,19 +31,38 @@ Listings (``safecancel/venues/bingx.py`` "Listings"), signed and verified like t
   keeps saying ``NEW``. ``clientOrderID`` is on listed orders unless the dialect is built with
   ``listing_client_ids=False`` (whether BingX sends it there is UNCONFIRMED).
 
-OCO legs are not found by ``cancelOrders`` or ``trade/query`` (they answer as for an unknown id) and
-``cancelOpenOrders`` leaves them alone: nothing in the docs says those endpoints reach OCO orders, whose
-cancel is ``POST /openApi/spot/v1/oco/cancel`` (not served). ``cancelOpenOrders`` is synchronous: every
-open ordinary order of the symbol (or of every symbol) is cancelled before the reply, which lists each as
-``CANCELED`` (``data.orders``; JKorf ``CancelAllOrders`` capture).
+OCO orders (``safecancel/venues/bingx.py`` "Conditional orders"), signed and verified like the rest:
+- ``POST /openApi/spot/v1/oco/cancel`` (endpoint kind ``cancel``, so faults on ``cancel`` hit it too):
+  ``orderId`` or ``clientOrderId`` of either leg (both together, neither, or a non-numeric ``orderId``:
+  ``100400``). Synchronous: the leg and its sibling are cancelled before the reply, which echoes the leg's
+  ids and nothing else (``data: {"orderId", "clientOrderId"}``, docs and JKorf ``CancelOcoOrder``). A leg
+  that was no longer open (the pair cancelled already, or filled) or an id that names no OCO leg:
+  ``100404`` (which code BingX uses there is UNCONFIRMED). ``omit`` drops the echo (``data: {}``);
+  ``fill_before_cancel`` fills the leg first, and its sibling is cancelled as an OCO pair's would be.
+- ``GET /openApi/spot/v1/oco/historyOrderList`` (endpoint kind ``query``: it is how the adapter queries a
+  leg): finished legs (cancelled, filled), most recently finished first, shaped like the open OCO list's
+  entries with their ``status`` word (``CANCELED`` / ``FILLED``); ``pageIndex`` / ``pageSize`` required
+  (``pageSize`` up to :data:`OCO_MAX_PAGE_SIZE`), ``startTime`` / ``endTime`` optional (creation time).
+- Legs are OCO lists of their own unless paired: :meth:`BingXDialect.pair_oco` makes two conditional orders
+  one list (one ``orderListId``; cancelling either cancels both). Seeded orders stay lone legs, so a test
+  that seeds N conditional orders has N lists and each leg's fate is its own.
+- OCO legs are not found by ``cancelOrders`` or ``trade/query`` (they answer as for an unknown id) and
+  ``cancelOpenOrders`` leaves them alone: nothing in the docs says those endpoints reach OCO orders.
+  ``GET /openApi/spot/v1/oco/orderList`` (by ``orderListId``) is not served: the adapter does not use it.
+
+``cancelOpenOrders`` is synchronous: every open ordinary order of the symbol (or of every symbol) is
+cancelled before the reply, which lists each as ``CANCELED`` (``data.orders``; JKorf ``CancelAllOrders``
+capture).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import re
+import threading
 import time
 from typing import Any
 from urllib.parse import unquote_plus
@@ -101,16 +120,48 @@ class BingXDialect:
     venue = VENUE
     rate = (2, 1.0)  # cancelOrders: "rate limitation by UID: 2/s"
     rates = {
-        "cancel": rate,
-        "query": (10, 1.0),
+        "cancel": rate,  # oco/cancel: 2/s too
+        "query": (5, 1.0),
         "cancel_all": (2, 1.0),
         "list_open": (10, 1.0),
         "list_history": (10, 1.0),
         "list_conditional": (5, 1.0),
-    }  # trade/query 10/s, cancelOpenOrders 2/s (§3.6, §3.7); openOrders, historyOrders 10/s, OCO list 5/s
+    }  # query: trade/query 10/s and oco/historyOrderList 5/s share the kind, so the fake holds both to 5/s;
+    # cancelOpenOrders 2/s (§3.6, §3.7); openOrders, historyOrders 10/s, OCO list 5/s
 
     def __init__(self, *, listing_client_ids: bool = True) -> None:
         self.listing_client_ids = listing_client_ids
+        # OCO lists of two legs (pair_oco): id(leg) -> (the leg, its orderListId), and the list's legs. Keyed by
+        # the order object itself (held here, so its id is never reused), so a ledger reset ends every pair.
+        self._oco_lock = threading.Lock()
+        self._oco_of: dict[int, tuple[FakeOrder, str]] = {}
+        self._oco_legs: dict[str, tuple[FakeOrder, ...]] = {}
+        self._oco_list_ids = itertools.count(1_800_000_000_000_000_001)
+
+    def pair_oco(self, first: FakeOrder, second: FakeOrder) -> str:
+        """Make two conditional orders of one symbol one OCO list (``first`` the limit leg, ``second`` the
+        stop-limit leg): cancelling either cancels both. Returns the list's ``orderListId``."""
+        legs = (first, second)
+        if first is second or not all(leg.conditional for leg in legs):
+            raise ValueError("an OCO list is two distinct conditional orders")
+        if first.symbol != second.symbol:
+            raise ValueError("the legs of an OCO list share one symbol")
+        with self._oco_lock:
+            if any(id(leg) in self._oco_of for leg in legs):
+                raise ValueError("a leg is already in an OCO list")
+            list_id = str(next(self._oco_list_ids))
+            for leg in legs:
+                self._oco_of[id(leg)] = (leg, list_id)
+            self._oco_legs[list_id] = legs
+        return list_id
+
+    def _oco_list(self, leg: FakeOrder) -> tuple[str, tuple[FakeOrder, ...]]:
+        """The leg's orderListId and legs (a lone leg is a list of its own, with its own id)."""
+        with self._oco_lock:
+            entry = self._oco_of.get(id(leg))
+            if entry is None or entry[0] is not leg:
+                return leg.order_id, (leg,)
+            return entry[1], self._oco_legs[entry[1]]
 
     def routes(self):
         return [
@@ -125,6 +176,8 @@ class BingXDialect:
             # clock the ccxt way gets an answer instead of a 404.
             ("GET", re.compile(r"/openApi/swap/v2/server/time"), "time", self.time),
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOpenOrders"), "cancel_all", self.cancel_all),
+            ("POST", re.compile(r"/openApi/spot/v1/oco/cancel"), "cancel", self.oco_cancel),
+            ("GET", re.compile(r"/openApi/spot/v1/oco/historyOrderList"), "query", self.oco_history),
         ]
 
     def rate_limited_reply(self, endpoint: str, retry_after: float) -> Reply:
@@ -440,9 +493,74 @@ class BingXDialect:
         legs = ctx.ledger.open_orders(VENUE, None, conditional=True)[(index - 1) * size : index * size]
         return _ok([self._oco_leg_json(o) for o in legs], now)
 
+    # -- OCO orders ------------------------------------------------------------------------
+
+    def oco_cancel(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        order_id, client_id = params.get("orderId") or None, params.get("clientOrderId") or None
+        if order_id is not None and client_id is not None:
+            return _err(100400, "orderId and clientOrderId cannot be sent together", now)
+        if order_id is None and client_id is None:
+            return _err(100400, "miss arguments", now)  # "Either orderId or clientOrderId must be provided"
+        if order_id is not None and not order_id.isdigit():
+            return _err(100400, "Invalid parameter orderId", now)
+        leg = (
+            ctx.ledger.find(VENUE, order_id=order_id)
+            if order_id is not None
+            else ctx.ledger.find(VENUE, client_order_id=client_id)
+        )
+        if leg is None or not leg.conditional:
+            return _err(100404, MSG_ORDER_NOT_EXIST, now)  # ordinary orders are not OCO orders
+        _, legs = self._oco_list(leg)
+        with ctx.ledger.lock:
+            before = ctx.cancel(leg)
+            # The whole OCO list goes: the sibling too (also when the leg just filled: OCO's other half).
+            for sibling in legs:
+                if sibling is not leg and sibling.status == "open":
+                    ctx.cancel(sibling)
+        if before != "open":
+            return _err(100404, MSG_NOT_CANCELLABLE, now)
+        echo = {"orderId": leg.order_id, "clientOrderId": leg.client_order_id or ""}
+        return _ok({} if ctx.omit else echo, now)
+
+    def oco_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        raw_index, raw_size = params.get("pageIndex"), params.get("pageSize")
+        if not raw_index or not raw_size:
+            return _err(100400, "miss arguments", now)  # both are required
+        if not raw_index.isdigit() or int(raw_index) < 1:
+            return _err(100400, "Invalid parameter pageIndex", now)
+        if not raw_size.isdigit() or not 1 <= int(raw_size) <= OCO_MAX_PAGE_SIZE:
+            return _err(100400, f"Invalid parameter pageSize: must be 1..{OCO_MAX_PAGE_SIZE}", now)
+        times: dict[str, int | None] = {}
+        for name in ("startTime", "endTime"):
+            raw = params.get(name) or None
+            if raw is not None and not raw.isdigit():
+                return _err(100400, f"Invalid parameter {name}", now)
+            times[name] = int(raw) if raw is not None else None
+        start, end = times["startTime"], times["endTime"]
+        if start is not None and end is not None and start > end:
+            return _err(100400, "Invalid parameter: startTime must not be after endTime", now)
+        index, size = int(raw_index), int(raw_size)
+        done = ctx.ledger.listing(
+            VENUE, None, conditional=True, statuses=("filled", "cancelled"), since_ms=start, until_ms=end
+        )
+        done.sort(key=lambda o: (o.updated_ms, o.created_ms), reverse=True)  # the most recently finished first
+        return _ok([self._oco_leg_json(o) for o in done[(index - 1) * size : index * size]], now)
+
     def _oco_leg_json(self, o: FakeOrder) -> dict[str, Any]:
         """One OCO leg as captured (JKorf ``GetOpenOcoOrders``): string ids, JSON-number prices."""
-        stop = o.order_id.isdigit() and int(o.order_id) % 2 == 1  # the fake's legs alternate limit / stop
+        list_id, legs = self._oco_list(o)
+        if len(legs) > 1:
+            stop = o is legs[1]  # a pair: the first leg is the limit order, the second the stop-limit order
+        else:
+            stop = o.order_id.isdigit() and int(o.order_id) % 2 == 1  # lone legs alternate limit / stop
         return {
             "transactionTime": o.created_ms,
             "orderId": o.order_id,
@@ -453,7 +571,7 @@ class BingXDialect:
             "triggerPrice": _number(o.price) if stop else 0,
             "price": _number(o.price),
             "quantity": _number(o.qty),
-            "orderListId": o.order_id,
+            "orderListId": list_id,
             "status": LIST_STATUS[o.status],
         }
 

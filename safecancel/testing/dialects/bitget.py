@@ -12,7 +12,23 @@ Batch cancel accepts the body with or without ``batchMode`` (ccxt sends none; th
 (``ctx.cancel(order, asynchronous=True)``): the order reads ``live`` until the cancel is due.
 
 Plan (conditional) orders are kept apart, as Bitget keeps them: batch-cancel-order, orderInfo and
-cancel-symbol-order never see them (43001 / not found / left alone); only current-plan-order lists them.
+cancel-symbol-order never see them (43001 / not found / left alone). They have endpoints of their own,
+and those never see ordinary orders:
+
+- ``POST /api/v2/spot/trade/cancel-plan-order`` (endpoint kind ``cancel``, so the ``cancel`` faults and
+  the batch cancel's 10/s budget apply to it too; Bitget documents 20/s): ``{"orderId"}`` or
+  ``{"clientOid"}``, one plan order per request (neither id: ``40913``). A live plan's cancel is accepted
+  and applied asynchronously, like every cancel here (``ctx.cancel(order, asynchronous=True)``: the plan
+  reads ``live`` on current-plan-order until it lands, and only then shows ``cancelled`` on
+  history-plan-order); the reply is ``{"result": "success"}`` (also for a plan whose cancel is pending).
+  An unknown plan gets ``43025`` "Plan order does not exist", a finished one (executed or cancelled)
+  ``43026`` "The planned order has been closed" (which codes Bitget uses is UNCONFIRMED). With an
+  ``omit`` fault the cancel is applied and the reply's ``data`` is ``{}``.
+- ``GET /api/v2/spot/trade/history-plan-order`` (endpoint kind ``query``: the adapter's plan-order query):
+  finished plan orders, ``executed`` (a filled ledger order: the trigger fired) or ``cancelled``, newest
+  first by ``orderId``, paged by ``idLessThan``, ``limit`` 1..100 (default 100), optional ``symbol``,
+  ``startTime``/``endTime`` on creation time, a range over 90 days ``00001``; ``data = {"nextFlag",
+  "idLessThan", "orderList"}`` as on current-plan-order.
 
 Listings (``GET``, signed like the rest, 20/s each), newest first by ``orderId``, paged by ``idLessThan``
 (orders with a smaller id), ``limit`` 1..100 (default 100; current-plan-order default 20), anything else
@@ -60,6 +76,8 @@ NOT_CANCELLABLE_MSG = "The current order status cannot be cancelled"
 TOO_FREQUENT_MSG = "Cancel order is too frequent, the same orderId is only allowed to be canceled once in a second"
 
 STATUS_NAMES = {"open": "live", "cancelling": "live", "filled": "filled", "cancelled": "cancelled"}
+# Plan orders: a filled ledger order is a plan whose trigger fired and placed its order ("executed").
+PLAN_STATUS_NAMES = {"open": "live", "cancelling": "live", "filled": "executed", "cancelled": "cancelled"}
 
 
 def _reply(ctx: Context | None, status: int, code: str, msg: str, data: Any, headers: dict[str, str] | None) -> Reply:
@@ -112,6 +130,10 @@ class BitgetDialect:
             ("GET", re.compile(r"/api/v2/spot/trade/orderInfo"), "query", self.query),
             ("GET", re.compile(r"/api/v2/public/time"), "time", self.time),
             ("POST", re.compile(r"/api/v2/spot/trade/cancel-symbol-order"), "cancel_all", self.cancel_all),
+            # Plan orders' own cancel and (the adapter's) query: the "cancel" and "query" kinds, so faults
+            # and budgets on those endpoints hit plan orders too.
+            ("POST", re.compile(r"/api/v2/spot/trade/cancel-plan-order"), "cancel", self.cancel_plan),
+            ("GET", re.compile(r"/api/v2/spot/trade/history-plan-order"), "query", self.plan_history),
             ("GET", re.compile(r"/api/v2/spot/trade/unfilled-orders"), "list_open", self.unfilled_orders),
             ("GET", re.compile(r"/api/v2/spot/trade/current-plan-order"), "list_conditional", self.plan_orders),
             ("GET", re.compile(r"/api/v2/spot/trade/history-orders"), "list_history", self.history_orders),
@@ -265,6 +287,60 @@ class BitgetDialect:
             ctx.cancel(order, asynchronous=True)
         return _ok(ctx, {"symbol": symbol})
 
+    # -- plan orders -----------------------------------------------------------------------
+
+    def cancel_plan(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        data = self._json_body(req)
+        if data is None:
+            return _err(ctx, 400, "40017", "Parameter verification failed")
+        oid, cid = _id_or_none(data.get("orderId")), _id_or_none(data.get("clientOid"))
+        if oid is not None:
+            order = _plan(ctx.ledger.find(self.venue, order_id=oid))
+        elif cid is not None:
+            order = _plan(ctx.ledger.find(self.venue, client_order_id=cid))
+        else:
+            return _err(ctx, 400, "40913", "Either orderId or clientOid is required")
+        if order is None:
+            return _err(ctx, 400, "43025", "Plan order does not exist")
+        before = ctx.cancel(order, asynchronous=True)
+        if before not in ("open", "cancelling"):
+            return _err(ctx, 400, "43026", "The planned order has been closed")
+        if ctx.omit:
+            return _ok(ctx, {})  # applied, but the reply leaves the order's result out
+        return _ok(ctx, {"result": "success"})
+
+    def plan_history(self, req: FakeRequest, ctx: Context) -> Reply:
+        denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        params, refused = _list_params(req, ctx, LIST_DEFAULT)
+        if refused:
+            return refused
+        now = ctx.now_ms()
+        start, end = params.get("startTime"), params.get("endTime")
+        if start is not None and (end if end is not None else now) - start > HISTORY_DAYS * DAY_MS:
+            return _err(ctx, 400, "00001", f"startTime and endTime interval cannot be greater than {HISTORY_DAYS} days")
+        orders = ctx.ledger.listing(
+            self.venue,
+            params.get("symbol"),
+            conditional=True,
+            statuses=("filled", "cancelled"),
+            since_ms=start if start is not None else now - HISTORY_DAYS * DAY_MS,
+            until_ms=end,
+        )
+        page, more = _page(orders, params)
+        return _ok(
+            ctx,
+            {
+                "nextFlag": more,
+                "idLessThan": page[-1].order_id if page else None,
+                "orderList": [self._plan_json(o) for o in page],
+            },
+        )
+
     # -- listings --------------------------------------------------------------------------
 
     def unfilled_orders(self, req: FakeRequest, ctx: Context) -> Reply:
@@ -373,7 +449,7 @@ class BitgetDialect:
             "size": o.qty,
             "executePrice": o.price,
             "triggerPrice": o.price,
-            "status": STATUS_NAMES[o.status],  # "live": not triggered
+            "status": PLAN_STATUS_NAMES[o.status],  # "live": not triggered (or its cancel is pending)
             "orderType": "limit",
             "side": o.side.lower(),
             "planType": "amount",
@@ -410,6 +486,11 @@ class BitgetDialect:
 def _ordinary(order: FakeOrder | None) -> FakeOrder | None:
     """The order, unless it is a plan order: Bitget's ordinary endpoints do not see those."""
     return None if order is None or order.conditional else order
+
+
+def _plan(order: FakeOrder | None) -> FakeOrder | None:
+    """The order, if it is a plan order: the plan endpoints do not see ordinary orders."""
+    return order if order is not None and order.conditional else None
 
 
 def _list_params(req: FakeRequest, ctx: Context, default_limit: int) -> tuple[dict[str, Any], Reply | None]:

@@ -26,9 +26,11 @@ Listings (get_open_orders_data.md, get_orders_data.md):
   ``ignoreTimeLimitEnable`` (with ``OPEN``: no time window). Orders older than 90 days are gone.
   Refusals read ``{"error": "Wrong parameter: <name>"}`` (ccxt's table has ``Wrong parameter: from``;
   the exact wording for these parameters is UNCONFIRMED).
-- Cancel-all (``DELETE /v3/orders/{pair}``, ``/v3/orders/all``) is synchronous, as the batch cancel:
-  the reply lists, per upper-case pair, the ids it cancelled (cancel_all_orders.md), stop-limit
-  orders included ("all your active orders"; UNCONFIRMED for not-triggered ones).
+- Cancel-all (``DELETE /v3/orders/{pair}``, pair in any case, and ``/v3/orders/all``; signed with the
+  GET/DELETE nonce payload, no query, no body) is synchronous, as the batch cancel: the reply lists, per
+  upper-case pair, the ids it cancelled (cancel_all_orders.md; ``{"data": {}}`` when nothing was open),
+  stop-limit orders included ("all your active orders"; UNCONFIRMED for not-triggered ones), other pairs
+  untouched. Its rate (``--enforce-rate-limits``) is the stricter documented one, 1 per second.
 
 Errors are ``{"error": "..."}`` with the README's HTTP statuses. Every reply a handler builds carries a
 ``Date`` header from the venue's (possibly skewed) clock, since BitoPro has no time endpoint and that
@@ -120,6 +122,9 @@ class BitoProDialect:
         "query": (600, 60.0),  # the README's 600/min per IP (venues.md §1.4)
         "list_open": (5, 1.0),  # get_open_orders_data.md: "5 requests per second per IP & UID"
         "list_history": (600, 60.0),  # get_orders_data.md states none: the README's 600/min
+        # cancel_all_orders.md: "2 requests per second per IP & UID", and "1 requests per second per IP" for
+        # /orders/all; both forms share this endpoint kind, so the stricter one (the adapter's cancel_all_rate).
+        "cancel_all": (1, 1.0),
     }
 
     def routes(self):

@@ -29,10 +29,27 @@ Conditional (algo) orders are HTX's own list: before they trigger the trading en
 batchcancel and order detail answer ``base-record-invalid`` for them and batchCancelOpenOrders and openOrders
 leave them alone. Their client id is the ledger's ``client_order_id`` (or, if a seed gave none, the order id).
 
+Algo orders are cancelled and queried through endpoints of their own (the adapter's "Conditional orders"),
+routed as the endpoint kinds ``cancel`` and ``query`` so that faults on those hit them too:
+``POST /v2/algo-orders/cancellation`` (v2 signature check and envelope; body ``{"clientOrderIds": [...]}``, an
+array of 1..50 strings, nothing else; each id is ``accepted`` when its algo order was open -- ``created`` --
+and ``rejected`` otherwise: unknown, cancelled, triggered, or a cancel already pending) and
+``GET /v2/algo-orders/specific?clientOrderId=`` (``orderStatus`` ``created`` / ``canceled`` / ``triggered``
+-- the ledger's ``filled``, with ``orderId`` and ``orderCreateTime`` -- and v2 ``1007`` "Record is not found"
+for an id no algo order has). HTX does not document the algo cancellation as asynchronous (unlike
+batchcancel's and batchCancelOpenOrders' "submit"), so by default an accepted algo cancel is applied at once;
+``HTXDialect(algo_cancel_async=True)`` applies it after the fake's ``async_delay_ms`` instead, and meanwhile
+the order still reads ``created`` (HTX has no "canceling" word for algo orders) on ``specific`` and on the
+algo listing. The ordinary order a triggered algo order becomes is not modelled (the ledger order counts as
+filled). Limits of the fake here: status faults and rate limiting answer these v2 paths in the v1 envelope
+(``error_reply`` knows the endpoint kind, not the path; the adapter reads a v1 body on a v2 path as v1), and
+the algo endpoints share the ``cancel`` / ``query`` budgets (50/2 s) rather than HTX's 20/2 s.
+
 batchCancelOpenOrders (50/2 s): ``account-id`` (optional, must be ours), ``symbol`` (at most 10,
-comma-separated), ``types``, ``side``, ``size`` 1..100 (default 100); it submits cancels (asynchronous, as
-batchcancel) for at most ``size`` open orders and answers ``success-count``, ``failed-count`` and ``next-id``
-(the next order it would cancel, -1 when none is left): a caller must repeat it until ``next-id`` is -1.
+comma-separated), ``types``, ``side``, ``size`` 1..100 (default 100), nothing else; it submits cancels
+(asynchronous, as batchcancel) for at most ``size`` open orders and answers ``success-count``, ``failed-count``
+and ``next-id`` (the next order it would cancel, -1 when none is left): a caller must repeat it until
+``next-id`` is -1. It never touches algo orders.
 
 UNCONFIRMED here (no source gives HTX's exact reply): the codes for malformed batch bodies
 (``validation-format-error``), the HTTP status of rate limiting (429 with HTX's
@@ -40,7 +57,11 @@ UNCONFIRMED here (no source gives HTX's exact reply): the codes for malformed ba
 out-of-range page size (``invalid-parameter``; v2: ``2002``), a bad window (``invalid-interval``,
 ``invalid-start-time``, from the trading error table), another account's id
 (``account-get-accounts-inexistent-error``; v2: ``1002``), the v2 shape of auth errors (``1002``/``1003`` with
-v1's messages) and of 429/5xx, and that HTX refuses undocumented parameters at all.
+v1's messages) and of 429/5xx, and that HTX refuses undocumented parameters at all; for the algo endpoints,
+``1007`` for an unknown clientOrderId on ``specific``, ``2002`` for a malformed or oversized cancellation body,
+whether a second cancel of an algo order whose cancel is pending is rejected (here) or accepted, whether the
+algo cancellation is applied at once (default here) or later, and whether HTX ever forgets algo orders (never
+here); for batchCancelOpenOrders, ``invalid-parameter`` for an undocumented body field.
 """
 
 from __future__ import annotations
@@ -99,6 +120,15 @@ V2_UNAUTHORIZED = 1002  # "Signature is missing or account id doesn't exist"
 V2_BAD_SIGNATURE = 1003  # "Signature is wrong"
 V2_RATE = 1006  # "Exceed rate limit"
 V2_BAD_PARAMETER = 2002  # "Specified parameter is missing or invalid"
+V2_NOT_FOUND = 1007  # "Record is not found"
+ALGO_MAX_IDS = 50  # clientOrderIds: "maximum 50 orders are allowed"
+ALGO_CANCEL_FIELDS = frozenset({"clientOrderIds"})
+ALGO_QUERY_PARAMS = frozenset({"clientOrderId"})
+CANCEL_ALL_FIELDS = frozenset({"account-id", "symbol", "types", "side", "size"})
+# The ledger's status as an algo order's orderStatus; a pending cancel (async mode only) still reads created.
+LEDGER_TO_ALGO_STATE = MappingProxyType(
+    {"open": "created", "cancelling": "created", "cancelled": "canceled", "filled": "triggered"}
+)
 
 LEDGER_TO_STATE = MappingProxyType(
     {"open": "submitted", "cancelling": "canceling", "filled": "filled", "cancelled": "canceled"}
@@ -197,6 +227,8 @@ def _id_list(value: Any) -> list[str] | None:
 
 
 class HTXDialect:
+    """HTX spot. ``algo_cancel_async``: apply accepted algo cancels after the async delay (default: at once)."""
+
     venue = "htx"
     rate = (50, 2.0)  # "Rate Limit: 50times/2s" (seed 003)
     # Per endpoint, per UID: order detail and batchCancelOpenOrders 50/2 s, accounts 100/2 s, openOrders
@@ -211,9 +243,14 @@ class HTXDialect:
         "list_history": (20, 2.0),
     }
 
+    def __init__(self, *, algo_cancel_async: bool = False) -> None:
+        self.algo_cancel_async = algo_cancel_async
+
     def routes(self):
         return [
             ("POST", re.compile(r"/v1/order/orders/batchcancel"), "cancel", self.batch_cancel),
+            ("POST", re.compile(r"/v2/algo-orders/cancellation"), "cancel", self.algo_cancel),
+            ("GET", re.compile(r"/v2/algo-orders/specific"), "query", self.algo_specific),
             ("GET", re.compile(r"/v1/order/orders/getClientOrder"), "query", self.query_client),
             ("GET", re.compile(r"/v1/order/orders/[0-9]+"), "query", self.query_order),
             ("GET", re.compile(r"/v1/common/timestamp"), "time", self.time),
@@ -295,6 +332,16 @@ class HTXDialect:
             ):
                 found = o
         return found
+
+    def _find_algo(self, ctx: Context, client_order_id: str) -> FakeOrder | None:
+        """The newest algo (conditional) order with this clientOrderId (a seed's client id, else its order id)."""
+        order = ctx.ledger.find(self.venue, client_order_id=client_order_id)
+        if order is not None and order.conditional:
+            return order
+        for o in reversed(ctx.ledger.listing(self.venue, conditional=True)):
+            if (o.client_order_id or o.order_id) == client_order_id:
+                return o
+        return None
 
     def _json_body(self, req: FakeRequest) -> tuple[dict[str, Any] | None, Reply | None]:
         if not req.body.strip():
@@ -411,6 +458,50 @@ class HTXDialect:
         # Uniqueness is not enforced on HTX: the latest order with this client id answers (ledger.find: newest).
         return self._detail(self._find_ordinary(ctx, client_order_id=cid), ctx)
 
+    def algo_cancel(self, req: FakeRequest, ctx: Context) -> Reply:
+        _, denied = self._authenticate_v2(req, ctx)
+        if denied:
+            return denied
+        body, bad = self._json_body(req)
+        if bad or not body:
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter: clientOrderIds")
+        extra = sorted(set(body) - ALGO_CANCEL_FIELDS)
+        if extra:
+            return _v2_error(V2_BAD_PARAMETER, f"invalid parameter: {extra[0]}")
+        ids = body.get("clientOrderIds")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter: clientOrderIds")
+        if len(ids) > ALGO_MAX_IDS:
+            return _v2_error(V2_BAD_PARAMETER, f"invalid parameter: clientOrderIds exceeds {ALGO_MAX_IDS}")
+        accepted: list[str] = []
+        rejected: list[str] = []
+        for cid in ids:
+            order = self._find_algo(ctx, cid)
+            if order is not None and ctx.cancel(order, asynchronous=self.algo_cancel_async) == "open":
+                accepted.append(cid)
+            else:
+                rejected.append(cid)  # unknown, cancelled, triggered (filled) or already being cancelled
+        if ctx.omit:
+            (accepted or rejected).pop(0)
+        return json_reply({"code": 200, "data": {"accepted": accepted, "rejected": rejected}})
+
+    def algo_specific(self, req: FakeRequest, ctx: Context) -> Reply:
+        if req.body:
+            return Reply(403, b"")
+        params, denied = self._authenticate_v2(req, ctx)
+        if denied:
+            return denied
+        extra = _undocumented(params, ALGO_QUERY_PARAMS)
+        if extra is not None:
+            return _v2_error(V2_BAD_PARAMETER, f"invalid parameter: {extra}")
+        cid = params.get("clientOrderId")
+        if not cid:
+            return _v2_error(V2_BAD_PARAMETER, "invalid parameter: clientOrderId")
+        order = self._find_algo(ctx, cid)
+        if order is None:
+            return _v2_error(V2_NOT_FOUND, "Record is not found")
+        return json_reply({"code": 200, "data": self._algo_json(order)})
+
     def time(self, req: FakeRequest, ctx: Context) -> Reply:
         return _ok(ctx.now_ms())
 
@@ -421,6 +512,9 @@ class HTXDialect:
         body, bad = self._json_body(req)
         if bad or body is None:
             return bad or _error("validation-format-error", "Format Error: body.")
+        extra = sorted(set(body) - CANCEL_ALL_FIELDS)
+        if extra:
+            return _error("invalid-parameter", f"Parameter `{extra[0]}` is invalid.")
         account = body.get("account-id")
         if account is not None and str(account) != str(ACCOUNT_ID):
             return _error("account-get-accounts-inexistent-error", "The account doesn't exist in current user.")
@@ -482,8 +576,9 @@ class HTXDialect:
 
     @staticmethod
     def _algo_json(o: FakeOrder) -> dict[str, Any]:
-        """An algo-orders/opening entry: keyed by clientOrderId, no orderId before it triggers."""
-        return {
+        """An algo order as opening and specific show it: keyed by clientOrderId, no orderId before it triggers."""
+        state = LEDGER_TO_ALGO_STATE[o.status]
+        out: dict[str, Any] = {
             "lastActTime": o.updated_ms,
             "orderOrigTime": o.created_ms,
             "symbol": o.symbol,
@@ -496,8 +591,13 @@ class HTXDialect:
             "accountId": ACCOUNT_ID,
             "timeInForce": "gtc",
             "stopPrice": o.price,
-            "orderStatus": "created",
+            "orderStatus": state,
         }
+        if state == "triggered":
+            # It became an ordinary order (not modelled further: the ledger order counts as filled).
+            out["orderId"] = o.order_id
+            out["orderCreateTime"] = o.updated_ms
+        return out
 
     def accounts(self, req: FakeRequest, ctx: Context) -> Reply:
         if req.body:
@@ -570,9 +670,11 @@ class HTXDialect:
             return _v2_error(V2_BAD_PARAMETER, "invalid parameter")
         if start is not None and not _decimal(start):
             return _v2_error(V2_BAD_PARAMETER, "invalid parameter: fromId")
+        # Untriggered algo orders; in async mode one whose cancel is pending still reads created.
+        statuses = ("open", "cancelling") if self.algo_cancel_async else ("open",)
         orders = [
             o
-            for o in ctx.ledger.open_orders(self.venue, params.get("symbol") or None, conditional=True)
+            for o in ctx.ledger.listing(self.venue, params.get("symbol") or None, conditional=True, statuses=statuses)
             if (side is None or o.side.lower() == side) and kind in (None, "limit")
         ]
         orders.sort(key=_id_key, reverse=sort == "desc")
