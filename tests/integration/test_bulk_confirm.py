@@ -9,6 +9,7 @@ its evidence -- and only what no page showed is queried one by one.
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -26,6 +27,23 @@ def endpoint_counts(fake: FakeVenue, venue: str) -> dict[str, int]:
     for r in fake.requests(venue):
         out[r["endpoint"]] = out.get(r["endpoint"], 0) + 1
     return out
+
+
+def crashed_job(client, fake: FakeVenue, venue: str, symbol: str, ids: list[str]) -> str:
+    """A job whose every order was written ahead as ``sent`` by a runner that then vanished."""
+    journal = client._journal  # the write-ahead as the engine does it, then nothing: a crash
+    job, _ = journal.create_job(
+        job_id=uuid.uuid4().hex,
+        key=f"crash-{uuid.uuid4().hex}",
+        venue=venue,
+        account="default",
+        refs=client._refs(venue, symbol, ids, None, None),
+        now=time.time(),
+        base_url=fake.url,
+        key_fp=None,
+    )
+    crash_write_ahead(journal, job.id, journal.orders(job.id, ("pending",)))
+    return job.id
 
 
 def crash_write_ahead(journal, job_id: str, rows) -> None:
@@ -61,27 +79,13 @@ def test_a_resume_after_a_crash_after_the_write_ahead_settles_from_listings(make
     n = 300
     sym = SYMBOLS[venue]
     ids = [o["order_id"] for o in fake.seed(venue, sym, [{} for _ in range(n)])]
-    client = make_client()
-    journal = client._journal  # the write-ahead as the engine does it, then nothing: a crash
-    job, _ = journal.create_job(
-        job_id="crashedjob0000000000000000000001",
-        key="crash-key",
-        venue=venue,
-        account="default",
-        refs=client._refs(venue, sym, ids, None, None),
-        now=time.time(),
-        base_url=fake.url,
-        key_fp=None,
-        derived=False,
-    )
-    rows = journal.orders(job.id, ("pending",))
-    crash_write_ahead(journal, job.id, rows)
+    job_id = crashed_job(make_client(), fake, venue, sym, ids)
     for oid in ids[: n // 2]:  # these requests had gone out before the crash
         order = fake.ledger.find(venue, order_id=oid)
         assert order is not None
         order.status = "cancelled"
     before = endpoint_counts(fake, venue)
-    result = make_client().resume(job_id=job.id)[0]
+    result = make_client().resume(job_id=job_id)[0]
     assert result.counts == {"cancelled": n}, result.attention
     after = endpoint_counts(fake, venue)
     queries = after.get("query", 0) - before.get("query", 0)
@@ -121,24 +125,11 @@ def test_a_filled_order_is_settled_failed_from_history(make_client, fake) -> Non
     venue = BN
     sym = SYMBOLS[venue]
     ids = [o["order_id"] for o in fake.seed(venue, sym, [{} for _ in range(12)])]
-    client = make_client()
-    journal = client._journal
-    job, _ = journal.create_job(
-        job_id="crashedjob0000000000000000000002",
-        key="crash-key-2",
-        venue=venue,
-        account="default",
-        refs=client._refs(venue, sym, ids, None, None),
-        now=time.time(),
-        base_url=fake.url,
-        key_fp=None,
-        derived=False,
-    )
-    crash_write_ahead(journal, job.id, journal.orders(job.id, ("pending",)))
+    job_id = crashed_job(make_client(), fake, venue, sym, ids)
     filled = fake.ledger.find(venue, order_id=ids[0])
     assert filled is not None
     filled.status = "filled"
-    result = make_client().resume(job_id=job.id)[0]
+    result = make_client().resume(job_id=job_id)[0]
     by_id = {o.order_id: o for o in result.orders}
     assert (by_id[ids[0]].state, by_id[ids[0]].reason) == ("failed", "filled")
     assert all(by_id[i].state == "cancelled" for i in ids[1:])
