@@ -26,7 +26,7 @@ from .clock import Clock
 from .errors import AuthError, ConcurrentUpdate, InputError, TransportError, VenueError, VenueRejected
 from .link import VenueLink, evidence, exchange, sync_clock
 from .listing import Lister
-from .model import Failure, HttpRequest, HttpResponse, ListedOrder, ListKind, Outcome, Verdict
+from .model import Failure, HttpRequest, HttpResponse, JobStatus, ListedOrder, ListKind, Outcome, Verdict
 from .policy import (
     Action,
     Decision,
@@ -110,6 +110,7 @@ class JobRunner:
         self._last_error: str | None = None  # the last transport failure, to say why a job stayed open
         self._attention_text: str | None = None  # why the job stopped short, as recorded by _finish
         self._job_id = ""
+        self._sweeps_decide = False
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -177,6 +178,9 @@ class JobRunner:
         now = self.clock.now()
         job = self.journal.get_job(job_id)
         self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
+        # A kill switch is done only when its sweeps have listed the scope empty, which is theirs to say:
+        # a run that settles every order found so far leaves it open (a crash then, and resume sweeps).
+        self._sweeps_decide = job is not None and job.kind is not None
         recovered = self.journal.acquire(
             job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now, proc=self.proc, is_dead=self.is_dead
         )
@@ -265,6 +269,8 @@ class JobRunner:
         self._attention_text = why
         if why:
             log.warning("job %s %s: %s", job_id, status, why)
+        if status == JobStatus.DONE and self._sweeps_decide:
+            status, why = JobStatus.OPEN, "every order found so far is settled; the scope is not listed empty yet"
         self.journal.set_status(job_id, status, self.clock.now(), why)
         self.journal.release(job_id, self.owner)
         self._progress(job_id)

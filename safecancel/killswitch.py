@@ -197,7 +197,7 @@ class KillSwitch:
                 log.warning("job %s: native cancel-all: %s", self.job_id, exc)
         while True:
             new, in_scope = self.sweep(until, found)
-            if found.verified:
+            if found.verified and not self.journal.orders(self.job_id, UNSETTLED_STATES):
                 return found
             if self.clock.monotonic() >= until:
                 return found
@@ -221,6 +221,12 @@ def finish_status(journal: Journal, job_id: str, found: Sweeps, now: float, time
         return JobStatus.DONE, None
     if found.verified and result.finished:
         return JobStatus.NEEDS_ATTENTION, f"the scope was listed empty of your orders, but {found.attention}"
+    if found.verified:
+        unsettled = sum(1 for o in result.orders if o.state not in ("cancelled", "failed"))
+        why = f"the scope was listed empty, but {unsettled} order(s) are not settled on the venue's word yet"
+        if result.attention:
+            why += f" ({result.attention})"
+        return JobStatus.OPEN, why + ("; the deadline passed: `safecancel resume` continues" if timed_out else "")
     left = len(found.still_open)
     why = (
         f"the scope was not verified empty: the last listing (sweep {found.count}) still showed {left} order(s) "

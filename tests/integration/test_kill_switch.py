@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from safecancel import Client, InputError, VenueConfig
 from safecancel.cli import cli
+from safecancel.killswitch import KillSwitch
 from safecancel.testing import FakeVenue
 from safecancel.testing.dialects.bingx import BingXDialect
 from safecancel.venues import venue_class
@@ -232,3 +233,32 @@ def test_orders_listed_without_a_client_id_are_left_alone_and_block_verification
         assert result.status == "needs_attention" and result.verified_empty_at is None
         assert "without a client id" in (result.attention or "")
         assert {bare.order_status("bingx")[i] for i in ids} == {"open"}
+
+
+def test_a_crash_after_the_orders_settled_but_before_the_scope_was_listed_empty_is_swept_on_resume(
+    make_client, fake, monkeypatch
+) -> None:
+    """The process dies after the engine settled every order it knew and before the next sweep: the job
+    must not read ``done`` (only a listing showing the scope empty makes it so), and resume sweeps."""
+    venue = "binance_coinm"
+    ids = {o["order_id"] for o in fake.seed(venue, SYMBOLS[venue], [{"client_order_id": f"bot-{i}"} for i in range(8)])}
+    fake.fault(venue, "cancel", "place_during_cancel", count=3)
+    sweep = KillSwitch.sweep
+    calls: list[int] = []
+
+    def dies_before_its_second_listing(self, until, found):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit("killed")
+        return sweep(self, until, found)
+
+    monkeypatch.setattr(KillSwitch, "sweep", dies_before_its_second_listing)
+    with pytest.raises(SystemExit):
+        make_client().cancel_all(venue, SYMBOLS[venue], client_prefix="bot-")
+    monkeypatch.setattr(KillSwitch, "sweep", sweep)
+    (job,) = make_client().history()
+    assert job.status == "open"  # every order found was settled, but the scope was never listed empty
+    (resumed,) = make_client().resume()
+    assert resumed.status == "done" and resumed.verified_empty_at
+    late = {o["order_id"] for o in fake.orders(venue)} - ids
+    assert len(late) == 3 and statuses(fake, venue, ids | late) == {"cancelled"}
