@@ -90,7 +90,7 @@ def _show_waiting() -> None:
 def _say_why(results: list[JobResult]) -> None:
     """One plain line on stderr for each job that did not finish, saying why."""
     for r in results:
-        why = r.skipped or r.held_by or (r.attention if not r.finished else None)
+        why = r.skipped or r.held_by or (r.attention if not r.finished or r.status != JobStatus.DONE else None)
         if r.skipped:
             click.echo(f"skipped job {r.job_id} ({r.venue}): {why}", err=True)
         elif r.held_by:

@@ -552,10 +552,9 @@ class Client:
             self._journal.set_status(job.id, JobStatus.OPEN if timed_out else status, self._clock.now(), why)
         except (AuthError, VenueRejected) as exc:
             outcome["problem"] = "auth" if isinstance(exc, AuthError) else "venue"
-            status, why = finish_status(self._journal, job.id, found, self._clock.now(), timed_out=False)
-            self._journal.set_status(
-                job.id, JobStatus.OPEN if status == JobStatus.DONE else status, self._clock.now(), why or str(exc)
-            )
+            # As for a cancel: refused credentials leave the job open, refused requests ask for attention.
+            status = JobStatus.OPEN if isinstance(exc, AuthError) else JobStatus.NEEDS_ATTENTION
+            self._journal.set_status(job.id, status, self._clock.now(), f"the scope could not be swept: {exc}")
             if raise_venue_errors:
                 exc.job_id = job.id
                 raise

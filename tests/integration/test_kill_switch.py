@@ -262,3 +262,19 @@ def test_a_crash_after_the_orders_settled_but_before_the_scope_was_listed_empty_
     assert resumed.status == "done" and resumed.verified_empty_at
     late = {o["order_id"] for o in fake.orders(venue)} - ids
     assert len(late) == 3 and statuses(fake, venue, ids | late) == {"cancelled"}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [({"BASE_URL": "/typo"}, 4, "check the base URL"), ({"API_SECRET": "wrong-secret"}, 3, "refused the credentials")],
+)
+def test_a_wrong_environment_is_named_with_the_cli_exit_code(fake, tmp_path: Path, change, code, words) -> None:
+    venue = "bitget"
+    seed_book(fake, venue, SMALL)
+    env = env_for(fake, venue, str(tmp_path / "j.db"))
+    for k, v in change.items():
+        env[f"SAFECANCEL_BITGET_{k}"] = env[f"SAFECANCEL_BITGET_{k}"] + v if k == "BASE_URL" else v
+    res = CliRunner().invoke(cli, ["cancel-all", "--venue", venue, "--symbol", SYMBOLS[venue]], env=env)
+    assert res.exit_code == code, res.output
+    assert words in res.output and "wrong-secret" not in res.output
+    assert {o["status"] for o in fake.orders(venue)} == {"open"}
