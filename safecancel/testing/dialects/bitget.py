@@ -323,13 +323,15 @@ class BitgetDialect:
         start, end = params.get("startTime"), params.get("endTime")
         if start is not None and (end if end is not None else now) - start > HISTORY_DAYS * DAY_MS:
             return _err(ctx, 400, "00001", f"startTime and endTime interval cannot be greater than {HISTORY_DAYS} days")
+        since = start if start is not None else now - HISTORY_DAYS * DAY_MS
+        return self._plan_page(ctx, params, ("filled", "cancelled"), since, end)
+
+    def _plan_page(
+        self, ctx: Context, params: dict[str, Any], statuses: tuple[str, ...], since: int | None, until: int | None
+    ) -> Reply:
+        """One page of plan orders in these ledger statuses, in the plan endpoints' reply shape."""
         orders = ctx.ledger.listing(
-            self.venue,
-            params.get("symbol"),
-            conditional=True,
-            statuses=("filled", "cancelled"),
-            since_ms=start if start is not None else now - HISTORY_DAYS * DAY_MS,
-            until_ms=end,
+            self.venue, params.get("symbol"), conditional=True, statuses=statuses, since_ms=since, until_ms=until
         )
         page, more = _page(orders, params)
         return _ok(
@@ -376,23 +378,7 @@ class BitgetDialect:
         start, end = params.get("startTime"), params.get("endTime")
         if start is not None and end is not None and end - start > HISTORY_DAYS * DAY_MS:
             return _err(ctx, 400, "00001", f"startTime and endTime interval cannot be greater than {HISTORY_DAYS} days")
-        orders = ctx.ledger.listing(
-            self.venue,
-            params.get("symbol"),
-            conditional=True,
-            statuses=("open", "cancelling"),
-            since_ms=start,
-            until_ms=end,
-        )
-        page, more = _page(orders, params)
-        return _ok(
-            ctx,
-            {
-                "nextFlag": more,
-                "idLessThan": page[-1].order_id if page else None,
-                "orderList": [self._plan_json(o) for o in page],
-            },
-        )
+        return self._plan_page(ctx, params, ("open", "cancelling"), start, end)
 
     def history_orders(self, req: FakeRequest, ctx: Context) -> Reply:
         denied = self._authenticate(req, ctx)
