@@ -320,20 +320,21 @@ QUERY_DOC_ORDER = {
 }
 
 
-@pytest.mark.parametrize(
-    "status, expected",
-    [
-        # The outcome carries BingX's own status word as its message (the journal shows it).
-        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
-        ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
-        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
-        ("RUNNING", Outcome(Verdict.OPEN, None, None, "RUNNING")),
-        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
-        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
-        ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
-        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
-    ],
-)
+# BingX's status words and what a query (and a listing) reads in them; the outcome carries BingX's own
+# word as its message (the journal shows it).
+STATUS_CASES = [
+    ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
+    ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
+    ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
+    ("RUNNING", Outcome(Verdict.OPEN, None, None, "RUNNING")),
+    ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
+    ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
+    ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
+    ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
+]
+
+
+@pytest.mark.parametrize("status, expected", STATUS_CASES)
 def test_query_statuses(bx: BingX, status: str, expected: Outcome) -> None:
     body = envelope({**QUERY_DOC_ORDER, "status": status})
     assert bx.parse_query(OrderRef(SYMBOL, order_id="1885778991827025920"), reply(body)) == expected
@@ -799,14 +800,7 @@ def test_trigger_orders_on_the_open_list_are_conditional(bx: BingX) -> None:
 @pytest.mark.parametrize(
     "status, expected",
     [
-        ("NEW", Outcome(Verdict.OPEN, None, None, "NEW")),
-        ("PENDING", Outcome(Verdict.OPEN, None, None, "PENDING")),
-        ("PARTIALLY_FILLED", Outcome(Verdict.OPEN, None, None, "PARTIALLY_FILLED")),
-        ("RUNNING", Outcome(Verdict.OPEN, None, None, "RUNNING")),
-        ("FILLED", Outcome(Verdict.FAILED, REASON_FILLED, None, "FILLED")),
-        ("CANCELED", Outcome(Verdict.CANCELLED, None, None, "CANCELED")),
-        ("CANCELLED", Outcome(Verdict.CANCELLED, None, None, "CANCELLED")),
-        ("FAILED", Outcome(Verdict.FAILED, REASON_EXPIRED, None, "FAILED")),
+        *STATUS_CASES,
         ("EXPIRED", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "EXPIRED")),
         ("canceled", Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "canceled")),
         (7, Outcome(Verdict.UNKNOWN, REASON_AMBIGUOUS, None, "7")),

@@ -969,23 +969,7 @@ ACCOUNTS_SAMPLE = {  # GET /v1/account/accounts success example
 
 def history_sample(*entries: dict) -> dict:
     """A GET /v1/order/history reply made of the docs' sample entry, varied per order."""
-    base = {
-        "id": 357632718898331,
-        "symbol": "adausdt",
-        "account-id": 13496526,
-        "client-order-id": "23456",
-        "amount": "5.000000000000000000",
-        "price": "1.000000000000000000",
-        "created-at": 1630649406687,
-        "type": "buy-limit-maker",
-        "field-amount": "0.0",
-        "field-cash-amount": "0.0",
-        "field-fees": "0.0",
-        "finished-at": 0,
-        "source": "spot-api",
-        "state": "submitted",
-        "canceled-at": 0,
-    }
+    base = ORDER_DETAIL["data"]  # the same order object as the order-detail sample
     return {"status": "ok", "data": [{**base, **e} for e in entries]}
 
 
