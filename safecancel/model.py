@@ -253,6 +253,18 @@ class ListedOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class Countdown:
+    """The venue's word on its dead-man countdown after an arm, renewal or disarm request.
+
+    ``armed``: the countdown runs (False: the venue says it is off); ``trigger_ms``: when the venue says it
+    fires (its own clock, epoch ms), None where the reply does not say.
+    """
+
+    armed: bool
+    trigger_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListPage:
     """One page of a listing: its orders, and the cursor of the next page (None: this was the last).
 

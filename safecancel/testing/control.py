@@ -33,6 +33,11 @@ class FakeVenueControl:
     def fault(self, venue: str, endpoint: str, kind: str, **spec: Any) -> None:
         self._call("POST", "/_fake/faults", {"venue": venue, "endpoint": endpoint, "kind": kind, **spec})
 
+    def deadman(self, venue: str | None = None) -> list[dict[str, Any]]:
+        """Every dead-man countdown armed so far on the fake (armed, disarmed or fired)."""
+        q = f"?venue={venue}" if venue else ""
+        return list(self._call("GET", f"/_fake/deadman{q}")["switches"])
+
     def requests(self, venue: str | None = None) -> list[dict[str, Any]]:
         return self._call("GET", "/_fake/requests" + (f"?venue={venue}" if venue else ""))["requests"]
 

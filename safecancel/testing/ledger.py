@@ -44,6 +44,41 @@ class FakeOrder:
         }
 
 
+@dataclass
+class FakeCountdown:
+    """A venue's dead-man countdown as the fake keeps it: armed until disarmed, or until it fires.
+
+    ``symbol`` None: the countdown covers every symbol of the account (BingX, HTX). When it fires, every
+    open order in scope is cancelled -- conditional ones too only where ``conditional`` (the venue keeps
+    them on the ordinary book), at most ``cap`` of them (HTX: 500), oldest first.
+    """
+
+    venue: str
+    symbol: str | None
+    timeout_ms: int
+    armed_ms: int
+    trigger_ms: int
+    conditional: bool = True
+    cap: int | None = None
+    state: str = "armed"  # armed | disarmed | fired
+    renewals: int = 0
+    ended_ms: int | None = None
+    cancelled: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "timeout_ms": self.timeout_ms,
+            "armed_ms": self.armed_ms,
+            "trigger_ms": self.trigger_ms,
+            "state": self.state,
+            "renewals": self.renewals,
+            "ended_ms": self.ended_ms,
+            "cancelled": list(self.cancelled),
+        }
+
+
 def symbol_key(symbol: str) -> str:
     """Venues differ in case (BitoPro's path is lower-case, its body upper-case): compare case-folded."""
     return symbol.casefold()
@@ -61,9 +96,14 @@ class Ledger:
     _by_id: dict[tuple[str, str], list[FakeOrder]] = field(default_factory=dict)
     _by_cid: dict[tuple[str, str], list[FakeOrder]] = field(default_factory=dict)
     _cancelling: list[FakeOrder] = field(default_factory=list)
+    # Dead-man countdowns, armed ones under (venue, symbol key or None); every one ever armed in ``timers``.
+    countdowns: dict[tuple[str, str | None], FakeCountdown] = field(default_factory=dict)
+    timers: list[FakeCountdown] = field(default_factory=list)
 
     def reset(self) -> None:
         with self.lock:
+            self.countdowns.clear()
+            self.timers.clear()
             self.orders.clear()
             self._by_id.clear()
             self._by_cid.clear()
@@ -227,6 +267,67 @@ class Ledger:
                 and (since_ms is None or o.created_ms >= since_ms)
                 and (until_ms is None or o.created_ms <= until_ms)
             ]
+
+    # -- dead-man countdowns ---------------------------------------------------------------------
+
+    def arm(
+        self,
+        venue: str,
+        symbol: str | None,
+        timeout_ms: int,
+        now_ms: int,
+        *,
+        conditional: bool = True,
+        cap: int | None = None,
+    ) -> FakeCountdown:
+        """Arm the countdown of ``symbol`` (None: the account), or renew it: it fires ``timeout_ms`` from now."""
+        self.fire_due(venue, now_ms)
+        key = (venue, None if symbol is None else symbol_key(symbol))
+        with self.lock:
+            timer = self.countdowns.get(key)
+            if timer is None:
+                timer = FakeCountdown(venue, symbol, timeout_ms, now_ms, now_ms + timeout_ms, conditional, cap)
+                self.countdowns[key] = timer
+                self.timers.append(timer)
+            else:
+                timer.renewals += 1
+                timer.timeout_ms = timeout_ms
+                timer.trigger_ms = now_ms + timeout_ms
+            return timer
+
+    def disarm(self, venue: str, symbol: str | None, now_ms: int) -> FakeCountdown | None:
+        """Stop the countdown of ``symbol`` (None: the account); the one stopped, if one was armed."""
+        self.fire_due(venue, now_ms)
+        key = (venue, None if symbol is None else symbol_key(symbol))
+        with self.lock:
+            timer = self.countdowns.pop(key, None)
+            if timer is not None:
+                timer.state, timer.ended_ms = "disarmed", now_ms
+            return timer
+
+    def fire_due(self, venue: str, now_ms: int) -> list[FakeCountdown]:
+        """Fire every countdown of ``venue`` whose time has come: cancel the open orders in its scope."""
+        fired = []
+        with self.lock:
+            for key, timer in list(self.countdowns.items()):
+                if key[0] != venue or timer.trigger_ms > now_ms:
+                    continue
+                del self.countdowns[key]
+                timer.state, timer.ended_ms = "fired", timer.trigger_ms
+                victims = [
+                    o
+                    for o in self.listing(venue, timer.symbol, statuses=("open",))
+                    if timer.conditional or not o.conditional
+                ]
+                for o in victims[: timer.cap] if timer.cap is not None else victims:
+                    o.status, o.updated_ms = "cancelled", timer.trigger_ms
+                    timer.cancelled.append(o.order_id)
+                fired.append(timer)
+        return fired
+
+    def countdowns_json(self, venue: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [t.to_json() for t in self.timers if venue is None or t.venue == venue]
 
     def snapshot(self, venue: str | None = None) -> list[dict[str, Any]]:
         with self.lock:

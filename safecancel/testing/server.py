@@ -5,7 +5,9 @@ from the venue's docs -- it never imports the adapters' signing -- and answers i
 shapes and error codes. The :class:`~safecancel.testing.ledger.Ledger` is the ground truth.
 
 Control API (JSON) under ``/_fake/``: ``POST /_fake/orders``, ``GET /_fake/orders?venue=V``,
-``POST /_fake/faults``, ``GET /_fake/requests?venue=V``, ``POST /_fake/reset`` (see design.md).
+``POST /_fake/faults``, ``GET /_fake/requests?venue=V``, ``GET /_fake/deadman?venue=V``, ``POST /_fake/reset``
+(see design.md). Dead-man countdowns fire on the fake's own clock: a ticker thread checks them every
+``TICK_S``, and every request checks them first.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from .wire import (  # re-exported: FakeRequest & co. were first defined here
     Reply,
     json_reply,
 )
+
+TICK_S = 0.05  # how often armed countdowns are checked (Binance documents ~10 ms; loopback tests need less)
 
 
 class _Bucket:
@@ -85,6 +89,8 @@ class FakeVenue:
         self._routes = [(m, rx, ep, h, d.venue) for d in self.dialects.values() for (m, rx, ep, h) in d.routes()]
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -99,6 +105,7 @@ class FakeVenue:
         """Serve on a background thread."""
         self.bind()
         assert self._httpd is not None
+        self._start_ticker()
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-venue", daemon=True)
         self._thread.start()
         return self
@@ -107,9 +114,38 @@ class FakeVenue:
         """Serve on this thread until interrupted."""
         self.bind()
         assert self._httpd is not None
+        self._start_ticker()
         self._httpd.serve_forever()
 
+    def _start_ticker(self) -> None:
+        """Fire dead-man countdowns on the fake's clock even when no request arrives."""
+        if self._ticker is not None:
+            return
+        self._stopping.clear()
+
+        def tick() -> None:
+            while not self._stopping.wait(TICK_S):
+                self.fire_countdowns()
+
+        self._ticker = threading.Thread(target=tick, name="fake-venue-countdowns", daemon=True)
+        self._ticker.start()
+
+    def fire_countdowns(self) -> None:
+        for venue in self.dialects:
+            self.ledger.fire_due(venue, self.venue_now_ms(venue))
+
+    def deadman(self, venue: str | None = None) -> list[dict[str, Any]]:
+        """Every countdown armed so far (armed, disarmed or fired), oldest first."""
+        if venue is not None:
+            self._known(venue)
+        self.fire_countdowns()
+        return self.ledger.countdowns_json(venue)
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=1)
+            self._ticker = None
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -135,6 +171,7 @@ class FakeVenue:
         if venue is not None:
             self._known(venue)
         self.ledger.settle(self.venue_now_ms(venue or ""))
+        self.fire_countdowns()
         return self.ledger.snapshot(venue)
 
     def order_status(self, venue: str) -> dict[str, str]:
@@ -251,6 +288,7 @@ class FakeVenue:
         if "drop_before_apply" in kinds:
             return None
         self.ledger.settle(self.venue_now_ms(venue))
+        self.ledger.fire_due(venue, self.venue_now_ms(venue))
         ctx = Context(self, venue, faults)
         reply = handler(req, ctx)
         if "drop_after_apply" in kinds:
@@ -280,6 +318,8 @@ class FakeVenue:
                 spec = dict(data)
                 self.fault(spec.pop("venue"), spec.pop("endpoint"), spec.pop("kind"), **spec)
                 return json_reply({"ok": True})
+            if path == "/_fake/deadman" and method == "GET":
+                return json_reply({"switches": self.deadman(query.get("venue"))})
             if path == "/_fake/requests" and method == "GET":
                 return json_reply({"requests": self.requests(query.get("venue"))})
             if path == "/_fake/reset" and method == "POST":

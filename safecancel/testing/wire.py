@@ -17,7 +17,17 @@ from urllib.parse import parse_qsl
 from .ledger import FakeOrder, Ledger
 
 # The endpoint kinds a fault (or a rate budget) can target; each dialect route names one.
-ENDPOINTS = ("cancel", "query", "time", "cancel_all", "list_open", "list_conditional", "list_history", "account")
+ENDPOINTS = (
+    "cancel",
+    "query",
+    "time",
+    "cancel_all",
+    "list_open",
+    "list_conditional",
+    "list_history",
+    "account",
+    "countdown",
+)
 FAULT_KINDS = (
     "status",
     "delay",

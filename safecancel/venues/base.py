@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from ..errors import InputError
 from ..model import (
     CancelReply,
+    Countdown,
     Credentials,
     Failure,
     FailureKind,
@@ -112,6 +113,15 @@ class VenueAdapter(ABC):
     # Client order ids are integers (BitoPro): a kill switch names the caller's own orders by a numeric
     # range there, not by a prefix.
     numeric_client_ids: ClassVar[bool] = False
+    # The venue's own dead-man countdown (a dead-man switch's native half): None where the venue has none
+    # (a local guardian process stands in); "symbol" where one countdown covers one symbol (Binance
+    # COIN-M); "account" where it covers every symbol of the account (BingX, HTX). The timeouts it accepts
+    # when arming (seconds, inclusive), its documented request rate, and how many orders it cancels at
+    # most when it fires (HTX: 500; None: no documented cap).
+    countdown_scope: ClassVar[str | None] = None
+    countdown_range_s: ClassVar[tuple[int, int]] = (0, 0)
+    countdown_rate: ClassVar[Rate] = Rate(1, 1.0)
+    countdown_cap: ClassVar[int | None] = None
 
     base_url: str
     max_batch: int  # this instance's ids per request, within 1..hard_max_batch
@@ -192,6 +202,37 @@ class VenueAdapter(ABC):
         """Whether the venue says more orders remain for another call (HTX's ``next-id``), or a
         classified failure. Never settles an order: what was cancelled is learnt from listings and
         queries afterwards. Never raises."""
+
+    # -- the venue's own dead-man countdown -------------------------------------------------------
+
+    def build_countdown(self, symbol: str | None, timeout_s: int, creds: Credentials, now_ms: int) -> HttpRequest:
+        """Arm or renew the venue's countdown for ``timeout_s`` seconds, or disarm it (``timeout_s`` 0).
+        Endpoint name ``countdown``.
+
+        Raises:
+            InputError: the venue has no countdown (``countdown_scope`` None), a timeout outside
+                ``countdown_range_s`` (other than 0), a missing symbol where the scope is "symbol", or a
+                symbol ``validate`` would refuse.
+        """
+        raise InputError(f"{self.name} has no countdown cancel (a dead-man switch there runs a local guardian)")
+
+    def check_countdown_timeout(self, timeout_s: object) -> int:
+        """``timeout_s`` as :meth:`build_countdown` takes it: whole seconds, 0 (disarm) or within
+        ``countdown_range_s``; :class:`InputError` naming it otherwise."""
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int):
+            raise InputError(
+                f"{self.name}: the countdown timeout must be whole seconds (an int), got {clip(timeout_s)}"
+            )
+        low, high = self.countdown_range_s
+        if timeout_s != 0 and not low <= timeout_s <= high:
+            raise InputError(
+                f"{self.name}: the countdown timeout must be 0 (disarm) or {low}..{high} seconds, got {timeout_s}"
+            )
+        return timeout_s
+
+    def parse_countdown(self, resp: HttpResponse) -> Failure | Countdown:
+        """The venue's word on its countdown, or a classified failure. Never raises."""
+        return Failure(FailureKind.REJECTED, None, f"{self.name} has no countdown cancel", resp.status)
 
     # -- listings (pure, like the rest) ------------------------------------------------------------
 

@@ -106,6 +106,43 @@ UNCONFIRMED (safe under both readings as noted):
   open orders does not prove that no trigger order rests.
 - Sample replies carry ``pair`` since 2026 and lost ``avgPrice``/``cumBase`` on the trade replies: only
   ``orderId``, ``symbol`` and ``status`` are relied on; the rest is read when present.
+
+Countdown (dead-man switch)
+---------------------------
+``POST /dapi/v1/countdownCancelAll`` ("Auto-Cancel All Open Orders", TRADE; docs:
+https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Auto-Cancel-All-Open-Orders):
+"Cancel all open orders of the specified symbol at the end of the specified countdown"; called again it
+replaces the running countdown (a heartbeat), and ``countdownTime=0`` stops it. Parameters ``symbol``
+(mandatory: one countdown per symbol, so :attr:`~BinanceCoinM.countdown_scope` is ``"symbol"`` and
+:meth:`~BinanceCoinM.build_countdown` refuses None), ``countdownTime`` (LONG, **milliseconds**: "1000 for 1
+second"; the adapter takes whole seconds and sends ``timeout_s * 1000``), ``recvWindow``, ``timestamp``; signed
+like every other request (all in the query string, ``signature`` last). Weight 10 of the per-IP REQUEST_WEIGHT
+budget (2400/min shared with fapi: 240 such calls a minute at most); :attr:`~BinanceCoinM.countdown_rate` paces
+it at 1 per second, far below that, because a heartbeat needs no more and every weight it spends is taken from
+the cancels and listings that share the budget. Binance checks the countdowns "approximately every 10
+milliseconds" and advises against a countdown "too precise or too small".
+
+Reply: ``{"symbol": "BTCUSD_200925", "countdownTime": "100000"}`` (an echo; a string in the docs' sample, a
+JSON number is read too): :meth:`~BinanceCoinM.parse_countdown` gives ``Countdown(armed=countdownTime != 0,
+trigger_ms=None)`` -- the reply names no trigger time. A reply without a readable ``countdownTime`` is
+UNKNOWN_OUTCOME (it may have been applied: arm again). Failures are classified as everywhere else here
+(:meth:`~BinanceCoinM._failure`: ``-1021`` CLOCK, auth codes AUTH, 429/418/``-1003`` RATE_LIMITED, 503
+"Service Unavailable." NOT_PROCESSED, other 5xx UNKNOWN_OUTCOME, Binance's own 4xx REJECTED).
+
+Range (:attr:`~BinanceCoinM.countdown_range_s`, whole seconds): 1..3600. The docs give no bounds: 1 s is the
+smallest whole-second value their own unit example names ("1000 for 1 second"), and 3600 is our cap, not
+Binance's: a dead-man countdown is a heartbeat (Binance's example: 120 s, renewed every 30 s), so anything over
+an hour is far more likely a unit slip (milliseconds passed as seconds) than a wish, and is refused before it
+arms a timer that would not fire for days.
+
+When it fires, every open order of the symbol is cancelled; trigger orders (STOP, TAKE_PROFIT, ...) rest on the
+same open-orders list and are cancelled with them (the fake does so).
+
+UNCONFIRMED (countdown):
+- Any minimum or maximum Binance enforces (none documented) and the error code it gives for a value it refuses.
+- Whether trigger orders moved to the Algo Service (see above), if that migration happened on COIN-M, are
+  cancelled when the countdown fires.
+- Whether a disarm (``countdownTime=0``) with no countdown running answers the same echo (assumed) or an error.
 """
 
 from __future__ import annotations
@@ -124,6 +161,7 @@ from ..model import (
     REASON_NOT_FOUND,
     REASON_OMITTED,
     CancelReply,
+    Countdown,
     Credentials,
     Failure,
     FailureKind,
@@ -227,6 +265,11 @@ CANCEL_ALL_PATH = "/dapi/v1/allOpenOrders"
 # The success reply carries Binance's error shape with code 200: {"code": 200, "msg": "The operation of ..."}.
 CANCEL_ALL_DONE_CODE = 200
 
+# -- countdown (module docstring "Countdown (dead-man switch)") --
+COUNTDOWN_PATH = "/dapi/v1/countdownCancelAll"
+COUNTDOWN_RANGE_S = (1, 3600)  # no documented bounds: 1 s (the docs' unit example) .. our one-hour cap
+COUNTDOWN_MS_RE = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)  # countdownTime as echoed (a LONG, as text)
+
 
 class BinanceCoinM(VenueAdapter):
     """Adapter for Binance COIN-M futures (``dapi``)."""
@@ -262,6 +305,11 @@ class BinanceCoinM(VenueAdapter):
     # queries; one call per symbol, which the venue requires.
     cancel_all_rate: ClassVar[Rate] = Rate(1200, 60.0)
     cancel_all_needs_symbol: ClassVar[bool] = True
+    # countdownCancelAll (module docstring "Countdown"): one countdown per symbol; weight 10 from the shared
+    # per-IP budget, paced at 1/s (a heartbeat needs no more; see the docstring for the range).
+    countdown_scope: ClassVar[str | None] = "symbol"
+    countdown_range_s: ClassVar[tuple[int, int]] = COUNTDOWN_RANGE_S
+    countdown_rate: ClassVar[Rate] = Rate(1, 1.0)
 
     # -- input -------------------------------------------------------------------------------
 
@@ -370,6 +418,21 @@ class BinanceCoinM(VenueAdapter):
         query, headers = self._signed([("symbol", symbol)], creds, now_ms)
         return HttpRequest("DELETE", CANCEL_ALL_PATH, query, None, headers, "cancel_all")
 
+    def build_countdown(self, symbol: str | None, timeout_s: int, creds: Credentials, now_ms: int) -> HttpRequest:
+        """``POST /dapi/v1/countdownCancelAll?symbol=...&countdownTime=<timeout_s * 1000>`` (module docstring
+        "Countdown"); ``timeout_s`` 0 stops the symbol's countdown. ``symbol`` is mandatory (one countdown per
+        symbol)."""
+        self.check_countdown_timeout(timeout_s)
+        if symbol is None:
+            raise InputError(
+                f"{self.name}: the countdown (countdownCancelAll) covers one symbol and needs it, "
+                f"e.g. {self.example_symbol}"
+            )
+        self._check_symbol(symbol)
+        params = [("symbol", symbol), ("countdownTime", str(timeout_s * 1000))]
+        query, headers = self._signed(params, creds, now_ms)
+        return HttpRequest("POST", COUNTDOWN_PATH, query, None, headers, "countdown")
+
     # -- replies -----------------------------------------------------------------------------
 
     def parse_time(self, resp: HttpResponse) -> int | None:
@@ -454,6 +517,23 @@ class BinanceCoinM(VenueAdapter):
             return False
         # Anything else as the other parsers read it: a 200 that is not Binance's word may have been
         # applied (UNKNOWN_OUTCOME), Binance's own 4xx refused the call as a whole (REJECTED), and so on.
+        return self._failure(resp, data)
+
+    def parse_countdown(self, resp: HttpResponse) -> Failure | Countdown:
+        """The echo ``{"symbol": ..., "countdownTime": "<ms>"}``: armed unless ``countdownTime`` is 0; the
+        reply names no trigger time. Anything else is classified like the other replies. Never raises."""
+        data = load_json(resp)
+        if resp.status == 200 and isinstance(data, dict) and _own_error_code(data) is None and "countdownTime" in data:
+            raw = data["countdownTime"]
+            text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+            if not isinstance(text, str) or COUNTDOWN_MS_RE.fullmatch(text) is None:
+                return Failure(
+                    FailureKind.UNKNOWN_OUTCOME,
+                    None,
+                    f"the countdown reply has an unreadable countdownTime ({clip(raw)}): it may have been applied",
+                    resp.status,
+                )
+            return Countdown(armed=text != "0", trigger_ms=None)
         return self._failure(resp, data)
 
     def parse_list(

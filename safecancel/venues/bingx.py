@@ -173,6 +173,32 @@ lists every order it cancelled in ``data.orders[]`` with ``status`` ``CANCELED``
 ``CancelAllOrders`` capture). There is no "more remain" in it and no documented cap, so
 :meth:`BingX.parse_cancel_all` answers ``False`` on success; failures are classified as for every other
 BingX reply. What was cancelled is learnt from the listings afterwards, never from this reply.
+
+Countdown (dead-man switch): ``POST /openApi/spot/v1/trade/cancelAllAfter`` (docs: trade-api.html "Cancel All
+After", https://bingx-api.github.io/docs/#/en-us/spot/trade-api.html). ``type`` ``ACTIVATE`` (arm, or renew: a
+second ACTIVATE moves the trigger time) or ``CLOSE`` (disarm), ``timeOut`` "Activate countdown time (seconds),
+range: 10s-120s" (:attr:`BingX.countdown_range_s`). Disarming sends ``type=CLOSE&timeOut=0``, as ccxt's
+``cancel_all_orders_after(0)`` does. One countdown covers the whole spot account ("All your spot pending orders
+will be closed": :attr:`BingX.countdown_scope` ``"account"``): it takes no symbol; a symbol passed to
+:meth:`BingX.build_countdown` is checked as :meth:`BingX.validate` would and then not sent, since the countdown
+covers it and every other symbol. Signed like every other request here (query string, empty body; the docs'
+page says "Content-Type: request body(application/json)", the same remark it makes for the endpoints this
+adapter already sends in the query string). "rate limitation by UID: 2/s" (IP group 2):
+:attr:`BingX.countdown_rate` paces it at 1/s, half the budget, which a heartbeat never needs more of.
+Reply ``{"code": 0, "data": {"triggerTime", "status", "note"}}``: ``ACTIVATED`` -> ``Countdown(armed=True,
+trigger_ms)``, ``CLOSED`` -> ``Countdown(armed=False)``, ``FAILED`` -> a REJECTED :class:`Failure` carrying the
+``note`` (nothing changed: a failed CLOSE leaves a running countdown running). Any other status word, or no
+``data``, is UNKNOWN_OUTCOME (it may have been applied: send it again). ``triggerTime`` is an epoch time whose
+unit the docs do not give; the one captured reply (JKorf BingX.Net ``CancelAllOrdersAfter``: ``1710389137``,
+matching its note "... at 2024-03-14 04:05:37 UTC") is in **seconds**, so a value below 10**11 is read as
+seconds (multiplied by 1000, which can only put the trigger up to a second early) and a larger one as
+milliseconds. Envelope failures are classified by :meth:`BingX._failure`, as for every other endpoint.
+UNCONFIRMED (countdown):
+- ``timeOut`` on CLOSE: the docs mark it required and give only the ACTIVATE range; ccxt sends 0.
+- The answer to an ACTIVATE outside 10-120 s (read as BingX's ``100400`` if it is an error envelope, or as
+  ``FAILED`` if it is a status: either is a refusal), and to a CLOSE with no countdown running.
+- Whether the countdown also cancels OCO orders, which BingX keeps apart (the fake assumes it does not).
+- The unit of ``triggerTime`` (see above; both are read).
 """
 
 from __future__ import annotations
@@ -193,6 +219,7 @@ from ..model import (
     REASON_NOT_FOUND,
     REASON_OMITTED,
     CancelReply,
+    Countdown,
     Credentials,
     Failure,
     FailureKind,
@@ -362,6 +389,15 @@ OCO_QUERY_PAGE_SIZE = 100  # UNCONFIRMED maximum (the AI-skills reference says 1
 # ordinary clientOrderID's (1-40).
 OCO_CLIENT_ID_RE = re.compile(rf"[0-9]{{1,{CLIENT_ID_MAX_LEN}}}", re.ASCII)
 OCO_CLIENT_ID_FIELDS = ("clientOrderId", "clientOrderID")
+# -- the countdown (dead-man switch; see the module docstring) -----------------------------------
+
+PATH_COUNTDOWN = "/openApi/spot/v1/trade/cancelAllAfter"
+COUNTDOWN_RANGE_S = (10, 120)  # timeOut: "range: 10s-120s"
+COUNTDOWN_ARM, COUNTDOWN_DISARM = "ACTIVATE", "CLOSE"
+COUNTDOWN_ARMED, COUNTDOWN_CLOSED, COUNTDOWN_FAILED = "ACTIVATED", "CLOSED", "FAILED"
+# triggerTime below this is epoch seconds (the captured reply), above it epoch ms (the year 5138 in seconds).
+SECONDS_BELOW = 10**11
+
 OCO_ACCEPTED = Outcome(
     Verdict.UNKNOWN,
     REASON_ACCEPTED,
@@ -395,6 +431,11 @@ class BingX(VenueAdapter):
     # trade/cancelOpenOrders: "rate limitation by UID: 2/s"; ``symbol`` optional (every symbol without it).
     cancel_all_rate: ClassVar[Rate] = Rate(2, 1.0)
     cancel_all_needs_symbol: ClassVar[bool] = False
+    # trade/cancelAllAfter: one countdown for the whole spot account, timeOut 10-120 s; "rate limitation by
+    # UID: 2/s", paced at half that (module docstring "Countdown").
+    countdown_scope: ClassVar[str | None] = "account"
+    countdown_range_s: ClassVar[tuple[int, int]] = COUNTDOWN_RANGE_S
+    countdown_rate: ClassVar[Rate] = Rate(1, 1.0)
 
     # -- input -------------------------------------------------------------------------------
 
@@ -469,6 +510,21 @@ class BingX(VenueAdapter):
             self.validate([OrderRef(symbol, order_id="1")])  # the symbol as validate() words a bad one
         query, headers = self._signed({} if symbol is None else {"symbol": symbol}, creds, now_ms)
         return HttpRequest("POST", PATH_CANCEL_ALL, query, None, headers, "cancel_all")
+
+    def build_countdown(self, symbol: str | None, timeout_s: int, creds: Credentials, now_ms: int) -> HttpRequest:
+        """``POST trade/cancelAllAfter`` with ``type=ACTIVATE&timeOut=<timeout_s>``, or ``type=CLOSE&timeOut=0``
+        for ``timeout_s`` 0 (module docstring "Countdown"). The countdown covers the whole account: a symbol is
+        checked as :meth:`validate` would, then not sent."""
+        self.check_countdown_timeout(timeout_s)
+        if symbol is not None:
+            self.validate([OrderRef(symbol, order_id="1")])  # the symbol as validate() words a bad one
+        params = (
+            {"type": COUNTDOWN_ARM, "timeOut": str(timeout_s)}
+            if timeout_s
+            else {"type": COUNTDOWN_DISARM, "timeOut": "0"}
+        )
+        query, headers = self._signed(params, creds, now_ms)
+        return HttpRequest("POST", PATH_COUNTDOWN, query, None, headers, "countdown")
 
     def build_list(
         self,
@@ -677,6 +733,35 @@ class BingX(VenueAdapter):
             return self._failure(resp, data, code)
         return False
 
+    def parse_countdown(self, resp: HttpResponse) -> Failure | Countdown:
+        """``data.status`` ACTIVATED / CLOSED as a :class:`Countdown`, FAILED as a REJECTED failure with BingX's
+        ``note``; envelope failures as everywhere else (module docstring "Countdown"). Never raises."""
+        data = load_json(resp)
+        code = _code(data)
+        if resp.status != 200 or code != CODE_OK:
+            return self._failure(resp, data, code)
+        body = data.get("data")
+        status = body.get("status") if isinstance(body, dict) else None
+        if status == COUNTDOWN_ARMED:
+            assert isinstance(body, dict)
+            trigger = _epoch_ms(body.get("triggerTime"))
+            return Countdown(armed=True, trigger_ms=trigger or None)
+        if status == COUNTDOWN_CLOSED:
+            return Countdown(armed=False, trigger_ms=None)
+        if status == COUNTDOWN_FAILED:
+            assert isinstance(body, dict)
+            note = body.get("note")
+            why = str(note)[:200] if note not in (None, "") else "no note given"
+            return Failure(
+                FailureKind.REJECTED, None, f"BingX did not apply the countdown (status FAILED): {why}", resp.status
+            )
+        return Failure(
+            FailureKind.UNKNOWN_OUTCOME,
+            None,
+            f"the countdown reply has no status BingX documents ({clip(status)}): it may have been applied",
+            resp.status,
+        )
+
     def parse_list(
         self, kind: ListKind, symbol: str | None, resp: HttpResponse, *, cursor: str | None = None
     ) -> ListReply:
@@ -863,6 +948,15 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, str) and INT_TEXT_RE.fullmatch(value):
         return int(value)
     return None
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """An epoch time in ms from a number or numeric string; below :data:`SECONDS_BELOW` it is read as epoch
+    seconds (BingX's captured ``triggerTime``). None when unreadable or not positive."""
+    n = _as_int(value)
+    if n is None or n <= 0:
+        return None
+    return n * 1000 if n < SECONDS_BELOW else n
 
 
 def _code(data: Any) -> int | None:

@@ -172,6 +172,38 @@ UNCONFIRMED (conditional orders and cancel-all; each choice is safe under every 
   read as RATE_LIMITED (not applied, retried after backoff).
 - ``parse_cancel_all``: a reply without a readable ``next-id`` is a failure (``unknown_outcome``: it may have
   been applied) rather than a guess either way; ``success-count`` / ``failed-count`` are not relied on.
+
+Countdown (dead-man switch): ``POST /v2/algo-orders/cancel-all-after`` ("Dead man's switch", spot private REST
+docs page ``7ec50a66-7773-11ed-9966-0242ac110003``; legacy https://huobiapi.github.io/docs/spot/v1/en/#dead-man-s-switch;
+the 2021-01-11 announcement "Adding Automatic Order Cancellation API", HTX support article 900004111906). "If the
+Dead man's switch is turned on and the API call isn't sent twice within the set time, the platform will cancel
+all of your orders on the spot market (a maximum cancellation of 500 orders)": one countdown for the whole spot
+account (:attr:`HTX.countdown_scope` ``"account"``; a symbol passed to :meth:`HTX.build_countdown` is checked as
+:meth:`HTX.validate` would, then not sent) that cancels at most 500 orders when it fires
+(:attr:`HTX.countdown_cap`). JSON body ``{"timeout": <seconds>}``, "0 or >=5 seconds"; 0 turns it off ("Set
+timeout as 0 if you want to cancel the API operation and keep your orders open"); calling it again renews it
+(HTX's advice: timeout 60 s, called every 15 s). Signed like every other POST here (signature v2, the four auth
+parameters in the query, the body unsigned). Range (:attr:`HTX.countdown_range_s`): 5..3600 s -- 5 is HTX's
+minimum; the upper bound is ours (none is documented): a dead-man countdown is a heartbeat, and more than an
+hour is far more likely a unit slip than a wish. No rate is documented for this endpoint:
+:attr:`HTX.countdown_rate` is a conservative 1 per second (HTX's own advice is one call every 15 s).
+
+Reply (v2 envelope): ``{"code": 200, "message": "success", "data": {"currentTime": ..., "triggerTime": ...}}``
+(current docs: numbers, ms); the announcement shows ``data`` as a one-element list of strings
+(``"triggerTime": "1587971460"``, seconds) and ``"triggerTime": "0"`` for a switch turned off. Both shapes are
+read; a ``triggerTime`` below 10**11 is read as seconds (times 1000), a larger one as ms; 0 means disarmed
+(``Countdown(armed=False)``), anything else armed with that trigger time. A success without a readable
+``triggerTime`` is UNKNOWN_OUTCOME (it may have been applied: send it again). Failures (``{"code": 2003,
+"message": "missing mandatory field"}`` in the announcement) are classified by :meth:`HTX._v2_failure`, as the
+other v2 endpoints' are: ``1006`` / 429 RATE_LIMITED, ``1002`` / ``1003`` AUTH (CLOCK when the message is about
+the submission time), 5xx UNKNOWN_OUTCOME (as every HTX 5xx here: a gateway may fail after HTX acted -- for a
+countdown that only means "send it again"), ``1001`` / ``2002`` / ``2003`` and other 4xx REJECTED.
+
+UNCONFIRMED (countdown):
+- Any maximum timeout HTX enforces, and the code it answers for a timeout of 1-4 s (read as a v2 refusal).
+- Which 500 orders it cancels when more are open (the fake: the oldest), and whether algo (conditional) orders,
+  which live apart before they trigger, are among "all of your orders" (the fake assumes not).
+- The unit and type of ``currentTime`` / ``triggerTime`` (see above), and the rate limit.
 """
 
 from __future__ import annotations
@@ -194,6 +226,7 @@ from ..model import (
     REASON_OMITTED,
     REASON_REFUSED,
     CancelReply,
+    Countdown,
     Credentials,
     Failure,
     FailureKind,
@@ -396,6 +429,12 @@ V2_REJECTED_CODES = frozenset({"1001", "2002", "2003"})  # invalid URL; paramete
 V2_NOT_FOUND_CODES = frozenset({"1007"})  # "Record is not found" (algo-orders/specific: no such clientOrderId)
 MS_RE = re.compile(r"[0-9]{1,16}", re.ASCII)
 
+# -- the countdown (dead-man switch; see the module docstring) -----------------------------------
+COUNTDOWN_PATH = "/v2/algo-orders/cancel-all-after"
+COUNTDOWN_RANGE_S = (5, 3600)  # "0 or >=5 seconds"; the upper bound is ours (none documented)
+COUNTDOWN_CAP = 500  # "a maximum cancellation of 500 orders"
+SECONDS_BELOW = 10**11  # a triggerTime below this is epoch seconds (the announcement's sample), else epoch ms
+
 
 # -- pure signing helpers (also the unit of the official SDK vector) ----------------------------
 
@@ -542,6 +581,12 @@ class HTX(VenueAdapter):
     # batchCancelOpenOrders: "Rate Limit: 50times/2s"; its symbol is optional (none: every symbol).
     cancel_all_rate: ClassVar[Rate] = CANCEL_ALL_RATE
     cancel_all_needs_symbol: ClassVar[bool] = False
+    # Dead man's switch: one countdown for the whole spot account, 5..3600 s, at most 500 orders cancelled when it
+    # fires; no documented rate, so a conservative 1/s (module docstring "Countdown").
+    countdown_scope: ClassVar[str | None] = "account"
+    countdown_range_s: ClassVar[tuple[int, int]] = COUNTDOWN_RANGE_S
+    countdown_rate: ClassVar[Rate] = Rate(1, 1.0)
+    countdown_cap: ClassVar[int | None] = COUNTDOWN_CAP
 
     name: ClassVar[str] = "htx"
     default_base_url: ClassVar[str] = "https://api.huobi.pro"
@@ -918,6 +963,43 @@ class HTX(VenueAdapter):
                 resp.status,
             )
         return next_id != CANCEL_ALL_DONE
+
+    # -- the venue's own dead-man countdown -----------------------------------------------------
+
+    def build_countdown(self, symbol: str | None, timeout_s: int, creds: Credentials, now_ms: int) -> HttpRequest:
+        """``POST /v2/algo-orders/cancel-all-after`` with ``{"timeout": timeout_s}`` (0 turns it off; module
+        docstring "Countdown"). The countdown covers the whole spot account: a symbol is checked as
+        :meth:`validate` would, then not sent."""
+        self.check_countdown_timeout(timeout_s)
+        if symbol is not None:
+            check_refs(self.name, [OrderRef(symbol, order_id="1")], ID_FORMAT)
+        body = compact_json({"timeout": timeout_s}).encode()
+        # POST: only the auth parameters are in the query and signed, as for every other POST.
+        query = self._signed_query("POST", COUNTDOWN_PATH, (), creds, now_ms)
+        return HttpRequest("POST", COUNTDOWN_PATH, query, body, {"Content-Type": "application/json"}, "countdown")
+
+    def parse_countdown(self, resp: HttpResponse) -> Failure | Countdown:
+        """``data.triggerTime`` (``data`` an object, or a one-element list): 0 disarmed, else armed with that
+        trigger time; failures as the other v2 replies' (module docstring "Countdown"). Never raises."""
+        data = load_json(resp)
+        if resp.status != 200 or _v2_code(data) != V2_OK_CODE:
+            return self._v2_failure(resp, data)
+        assert isinstance(data, dict)
+        body = data.get("data")
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]
+        raw = body.get("triggerTime") if isinstance(body, dict) else None
+        trigger = _ms(raw)
+        if trigger is None:
+            return Failure(
+                FailureKind.UNKNOWN_OUTCOME,
+                None,
+                f"htx: the dead man's switch reply has no readable triggerTime ({clip(raw)}): it may have been applied",
+                resp.status,
+            )
+        if trigger == 0:
+            return Countdown(armed=False, trigger_ms=None)
+        return Countdown(armed=True, trigger_ms=trigger * 1000 if trigger < SECONDS_BELOW else trigger)
 
     # -- listings ----------------------------------------------------------------------------
 

@@ -18,6 +18,15 @@ Listings, from the COIN-M trade pages:
   holds the most recent orders, as the page says.
 - ``DELETE /dapi/v1/allOpenOrders`` (Cancel-All-Open-Orders): ``symbol`` required; cancels synchronously
   and answers only ``{"code": 200, "msg": ...}``.
+
+Countdown, ``POST /dapi/v1/countdownCancelAll`` (Auto-Cancel-All-Open-Orders, endpoint kind ``countdown``; it
+spends the venue's one request budget like everything else here): ``symbol`` (required, ``-1102`` when
+missing, ``-1121`` when malformed) and ``countdownTime`` (required LONG, ms: ``-1102`` when missing, ``-1100``
+unless ASCII digits within LONG range). The docs give no bounds, so any non-negative LONG is taken: 0 stops the
+symbol's countdown, anything else arms it (or renews it: the new countdown replaces the old) on the ledger,
+where it fires ``countdownTime`` ms later and cancels every open order of the symbol -- trigger orders too,
+since they rest on the ordinary list. The reply echoes ``{"symbol", "countdownTime"}`` (a string, as the docs'
+sample), for a disarm with nothing running as well (UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ UNFILLED_KEPT_MS = 3 * DAY_MS  # CANCELED/EXPIRED without fills: not found 3 day
 KEPT_MS = 90 * DAY_MS  # any order: not found 90 days after creation
 SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}_(PERP|[0-9]{6})", re.ASCII)
 DIGITS_RE = re.compile(r"[0-9]{1,20}", re.ASCII)
+LONG_MAX = 2**63 - 1
 STATUS_WORD = {"open": "NEW", "cancelling": "NEW", "filled": "FILLED", "cancelled": "CANCELED"}
 
 
@@ -59,6 +69,7 @@ class BinanceCoinMDialect:
             ("DELETE", re.compile(r"/dapi/v1/allOpenOrders"), "cancel_all", self.cancel_all),
             ("GET", re.compile(r"/dapi/v1/openOrders"), "list_open", self.list_open),
             ("GET", re.compile(r"/dapi/v1/allOrders"), "list_history", self.list_history),
+            ("POST", re.compile(r"/dapi/v1/countdownCancelAll"), "countdown", self.countdown),
         ]
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
@@ -219,6 +230,31 @@ class BinanceCoinMDialect:
         for order in ctx.ledger.open_orders(self.venue, symbol):
             ctx.cancel(order)
         return json_reply({"code": 200, "msg": "The operation of cancel all open order is done."})
+
+    def countdown(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        symbol = params.get("symbol")
+        if not symbol:  # one countdown per symbol: there is no account-wide form
+            return _err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+        if not SYMBOL_RE.fullmatch(symbol):
+            return _err(400, -1121, "Invalid symbol.")
+        raw = params.get("countdowntime")
+        if raw is None or raw == "":
+            return _err(400, -1102, "Mandatory parameter 'countdownTime' was not sent, was empty/null, or malformed.")
+        if not DIGITS_RE.fullmatch(raw) or int(raw) > LONG_MAX:
+            return _err(
+                400, -1100, "Illegal characters found in parameter 'countdownTime'; legal range is '^[0-9]{1,20}$'."
+            )
+        timeout_ms = int(raw)
+        now = ctx.now_ms()
+        if timeout_ms == 0:
+            ctx.ledger.disarm(self.venue, symbol, now)
+        else:
+            # Trigger orders rest on the ordinary open-orders list: the countdown cancels them too.
+            ctx.ledger.arm(self.venue, symbol, timeout_ms, now, conditional=True)
+        return json_reply({"symbol": symbol, "countdownTime": str(timeout_ms)})
 
     # -- listings --------------------------------------------------------------------------
 

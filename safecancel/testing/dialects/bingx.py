@@ -53,6 +53,18 @@ OCO orders (``safecancel/venues/bingx.py`` "Conditional orders"), signed and ver
 ``cancelOpenOrders`` is synchronous: every open ordinary order of the symbol (or of every symbol) is
 cancelled before the reply, which lists each as ``CANCELED`` (``data.orders``; JKorf ``CancelAllOrders``
 capture).
+
+Countdown, ``POST /openApi/spot/v1/trade/cancelAllAfter`` ("Cancel All After", endpoint kind ``countdown``, 2/s
+per UID), signed and verified like the rest (query string or JSON body): ``type`` ``ACTIVATE`` | ``CLOSE`` and
+``timeOut`` (whole seconds, required). ACTIVATE takes 10..120 ("range: 10s-120s") and arms the account's one
+countdown on the ledger, or renews it (a new trigger time); CLOSE stops it, whatever its ``timeOut`` (ccxt
+sends 0). A missing or malformed ``type`` / ``timeOut`` or an ACTIVATE outside 10-120 s is ``100400`` (which
+answer BingX gives there -- an error envelope or a ``FAILED`` status -- is UNCONFIRMED). The reply is ``data:
+{"triggerTime", "status": "ACTIVATED" | "CLOSED", "note"}`` with ``triggerTime`` in epoch **seconds** and a note
+naming it in UTC, as in the captured reply (JKorf BingX.Net ``CancelAllOrdersAfter``); CLOSE answers
+``triggerTime`` 0. When the countdown fires, every open ordinary order of every symbol is cancelled; OCO legs
+(the ledger's conditional orders) are not: BingX keeps them apart and nothing says the countdown reaches them
+(UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -64,6 +76,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -84,6 +97,7 @@ HISTORY_MAX_RESULTS = 10_000  # historyOrders: "pageIndex * pageSize <= 10,000"
 HISTORY_MAX_RANGE_MS = 2 * 60 * 60 * 1000  # UNCONFIRMED (see the module docstring)
 OCO_MAX_PAGE_SIZE = 100  # UNCONFIRMED: undocumented; the adapter asks for 100
 HISTORY_STATUSES = {"FILLED": ("filled",), "CANCELED": ("cancelled",), "FAILED": ()}  # no fake order fails
+COUNTDOWN_RANGE_S = (10, 120)  # cancelAllAfter timeOut: "range: 10s-120s"
 
 MSG_NULL_KEY = "Null apiKey"
 MSG_BAD_KEY = "Incorrect apiKey"
@@ -126,8 +140,9 @@ class BingXDialect:
         "list_open": (10, 1.0),
         "list_history": (10, 1.0),
         "list_conditional": (5, 1.0),
+        "countdown": (2, 1.0),
     }  # query: trade/query 10/s and oco/historyOrderList 5/s share the kind, so the fake holds both to 5/s;
-    # cancelOpenOrders 2/s (§3.6, §3.7); openOrders, historyOrders 10/s, OCO list 5/s
+    # cancelOpenOrders 2/s (§3.6, §3.7); openOrders, historyOrders 10/s, OCO list 5/s; cancelAllAfter 2/s
 
     def __init__(self, *, listing_client_ids: bool = True) -> None:
         self.listing_client_ids = listing_client_ids
@@ -178,6 +193,7 @@ class BingXDialect:
             ("POST", re.compile(r"/openApi/spot/v1/trade/cancelOpenOrders"), "cancel_all", self.cancel_all),
             ("POST", re.compile(r"/openApi/spot/v1/oco/cancel"), "cancel", self.oco_cancel),
             ("GET", re.compile(r"/openApi/spot/v1/oco/historyOrderList"), "query", self.oco_history),
+            ("POST", re.compile(r"/openApi/spot/v1/trade/cancelAllAfter"), "countdown", self.cancel_all_after),
         ]
 
     def rate_limited_reply(self, endpoint: str, retry_after: float) -> Reply:
@@ -395,6 +411,36 @@ class BingXDialect:
             if ctx.cancel(order) == "open":
                 orders.append(self._order_json(order, "CANCELED", now))
         return _ok({"orders": orders}, now)
+
+    def cancel_all_after(self, req: FakeRequest, ctx: Context) -> Reply:
+        params, denied = self._authenticate(req, ctx)
+        if denied:
+            return denied
+        now = ctx.now_ms()
+        kind = params.get("type")
+        if kind not in ("ACTIVATE", "CLOSE"):
+            return _err(100400, "Invalid parameter type: ACTIVATE or CLOSE", now)
+        raw = params.get("timeOut")
+        if raw is None or raw == "":
+            return _err(100400, "miss arguments timeOut", now)
+        if not re.fullmatch(r"[0-9]{1,9}", raw):
+            return _err(100400, "Invalid parameter timeOut", now)
+        if kind == "CLOSE":
+            ctx.ledger.disarm(VENUE, None, now)
+            return _ok({"triggerTime": 0, "status": "CLOSED", "note": "The timer is closed"}, now)
+        seconds = int(raw)
+        low, high = COUNTDOWN_RANGE_S
+        if not low <= seconds <= high:
+            return _err(100400, f"Invalid parameter timeOut, range: {low}s-{high}s", now)
+        # OCO legs (the ledger's conditional orders) live apart: the countdown leaves them (UNCONFIRMED).
+        timer = ctx.ledger.arm(VENUE, None, seconds * 1000, now, conditional=False)
+        trigger_s = timer.trigger_ms // 1000
+        when = datetime.fromtimestamp(trigger_s, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        note = (
+            f"All your spot pending orders will be closed automatically at {when} UTC(+0),before that you can "
+            "cancel the timer, or extend triggerTime time by this request"
+        )
+        return _ok({"triggerTime": trigger_s, "status": "ACTIVATED", "note": note}, now)
 
     # -- listings --------------------------------------------------------------------------
 

@@ -62,6 +62,18 @@ v1's messages) and of 429/5xx, and that HTX refuses undocumented parameters at a
 whether a second cancel of an algo order whose cancel is pending is rejected (here) or accepted, whether the
 algo cancellation is applied at once (default here) or later, and whether HTX ever forgets algo orders (never
 here); for batchCancelOpenOrders, ``invalid-parameter`` for an undocumented body field.
+
+Dead man's switch, ``POST /v2/algo-orders/cancel-all-after`` (endpoint kind ``countdown``): v2 signature check
+and envelope (status faults and rate limiting on this kind answer in the v2 envelope too), JSON body
+``{"timeout": <seconds>}`` and nothing else. ``timeout`` is a JSON integer or a string of digits (the 2021
+announcement's example sends ``"10"``); missing: ``2003`` "missing mandatory field" (the announcement's failure
+sample); not a whole number, or 1-4 (HTX takes "0 or >=5 seconds"): ``2002``. No maximum is documented, so none
+is enforced. 0 stops the account's one countdown; any other value arms it (or renews it) on the ledger, where it
+fires ``timeout`` seconds later and cancels at most 500 open ordinary orders of every symbol, oldest first
+("a maximum cancellation of 500 orders"; which 500 is UNCONFIRMED); algo (conditional) orders are left alone
+(whether HTX's countdown reaches them is UNCONFIRMED). The reply is the current docs' shape, ``{"code": 200,
+"message": "success", "data": {"currentTime": ms, "triggerTime": ms}}``, ``triggerTime`` 0 when turned off. No
+rate is documented for it, so the fake does not limit it.
 """
 
 from __future__ import annotations
@@ -121,6 +133,11 @@ V2_BAD_SIGNATURE = 1003  # "Signature is wrong"
 V2_RATE = 1006  # "Exceed rate limit"
 V2_BAD_PARAMETER = 2002  # "Specified parameter is missing or invalid"
 V2_NOT_FOUND = 1007  # "Record is not found"
+V2_MISSING_FIELD = 2003  # the dead man's switch announcement's failure sample: "missing mandatory field"
+V2_ENDPOINTS = frozenset({"list_conditional", "countdown"})  # endpoint kinds whose every path is a v2 one
+COUNTDOWN_MIN_S = 5  # timeout: "0 or >=5 seconds"
+COUNTDOWN_CAP = 500  # "a maximum cancellation of 500 orders"
+COUNTDOWN_FIELDS = frozenset({"timeout"})
 ALGO_MAX_IDS = 50  # clientOrderIds: "maximum 50 orders are allowed"
 ALGO_CANCEL_FIELDS = frozenset({"clientOrderIds"})
 ALGO_QUERY_PARAMS = frozenset({"clientOrderId"})
@@ -259,11 +276,12 @@ class HTXDialect:
             ("GET", re.compile(r"/v1/order/openOrders"), "list_open", self.open_orders),
             ("GET", re.compile(r"/v2/algo-orders/opening"), "list_conditional", self.algo_opening),
             ("GET", re.compile(r"/v1/order/history"), "list_history", self.order_history),
+            ("POST", re.compile(r"/v2/algo-orders/cancel-all-after"), "countdown", self.cancel_all_after),
         ]
 
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
-        if endpoint == "list_conditional":  # a v2 endpoint: its own envelope
+        if endpoint in V2_ENDPOINTS:  # a v2 endpoint: its own envelope
             if status == 429:
                 return _v2_error(V2_RATE, "Exceed rate limit", 429, headers)
             if status in (401, 403):
@@ -408,6 +426,33 @@ class HTXDialect:
             elif failed:
                 failed.pop(0)
         return _ok({"success": success, "failed": failed})
+
+    def cancel_all_after(self, req: FakeRequest, ctx: Context) -> Reply:
+        _, denied = self._authenticate_v2(req, ctx)
+        if denied:
+            return denied
+        body, bad = self._json_body(req)
+        if bad or body is None:
+            return _v2_error(V2_BAD_PARAMETER, "invalid field value in body")
+        extra = sorted(set(body) - COUNTDOWN_FIELDS)
+        if extra:
+            return _v2_error(V2_BAD_PARAMETER, f"invalid parameter: {extra[0]}")
+        if "timeout" not in body:
+            return _v2_error(V2_MISSING_FIELD, "missing mandatory field")
+        value = body["timeout"]
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or (value != 0 and value < COUNTDOWN_MIN_S):
+            return _v2_error(V2_BAD_PARAMETER, "invalid field value in timeout")
+        now = ctx.now_ms()
+        if value == 0:
+            ctx.ledger.disarm(self.venue, None, now)
+            trigger = 0
+        else:
+            # Algo orders live apart before they trigger: the countdown leaves them (UNCONFIRMED).
+            timer = ctx.ledger.arm(self.venue, None, value * 1000, now, conditional=False, cap=COUNTDOWN_CAP)
+            trigger = timer.trigger_ms
+        return json_reply({"code": 200, "message": "success", "data": {"currentTime": now, "triggerTime": trigger}})
 
     def _order_json(self, o: FakeOrder) -> dict[str, Any]:
         state = LEDGER_TO_STATE[o.status]
