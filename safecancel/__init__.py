@@ -13,9 +13,11 @@ from importlib.metadata import PackageNotFoundError, version
 from .client import Client, credentials_from_env
 from .clock import Clock, FakeClock, SystemClock
 from .config import VenueConfig
+from .deadman import DeadManSwitch
 from .errors import (
     AuthError,
     ConcurrentUpdate,
+    DeadManError,
     IdempotencyConflict,
     IllegalTransition,
     InputError,
@@ -63,6 +65,8 @@ __all__ = [
     "Clock",
     "ConcurrentUpdate",
     "Credentials",
+    "DeadManError",
+    "DeadManSwitch",
     "EventRecord",
     "FakeClock",
     "IdempotencyConflict",

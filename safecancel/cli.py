@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -23,6 +25,7 @@ import click
 
 from .client import Client
 from .config import VenueConfig
+from .deadman import MODES as DEAD_MAN_MODES
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
 from .killswitch import KIND as KILL_SWITCH
 from .model import JobResult, JobStatus
@@ -405,6 +408,113 @@ def cancel_all(
                 )
         _say_why([result])
         raise SystemExit(exit_code([result]))
+
+
+@cli.command()
+@click.option("--venue", required=True, type=click.Choice(VENUE_NAMES), help="Venue name.")
+@click.option(
+    "--symbol",
+    help="Only this symbol (Binance COIN-M: required for its countdown; BingX, HTX: their countdown is account-wide).",
+)
+@click.option(
+    "--timeout",
+    required=True,
+    type=int,
+    help="Seconds without a renewal before the orders come off (Binance COIN-M 1-3600, BingX 10-120, HTX 5-3600; "
+    "a guardian 5-3600).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(DEAD_MAN_MODES),
+    default="auto",
+    show_default=True,
+    help="auto: the venue's countdown where it has one, else a guardian process; native / guardian: insist.",
+)
+@click.option(
+    "--no-guardian",
+    is_flag=True,
+    help="With a venue countdown: no local guardian process (nothing journals the firing or cancels what it left).",
+)
+@click.option("--no-conditional", is_flag=True, help="A guardian leaves conditional orders alone.")
+@click.option("--account", default="default", show_default=True, help="Account label recorded with the switch.")
+@db_option
+@click.option("--base-url", help="Venue base URL (default $SAFECANCEL_<VENUE>_BASE_URL or production).")
+@json_option
+def deadman(venue, symbol, timeout, mode, no_guardian, no_conditional, account, db, base_url, as_json) -> None:
+    """Arm a dead-man switch and keep it alive until SIGTERM or SIGINT; then disarm it and exit 0.
+
+    While this runs it renews the switch every timeout/3 seconds. If it dies (SIGKILL, a lost host, a
+    wedge), the renewals stop and after --timeout the orders in scope come off: by the venue's own
+    countdown (Binance COIN-M per symbol; BingX and HTX for the whole account) and by a guardian
+    process in a session of its own, which journals the firing, records what was cancelled and cancels
+    what the countdown left. BitoPro and Bitget have no countdown: the guardian alone cancels (a
+    journaled kill switch), and it does not survive the loss of this host. Every arm, renewal summary,
+    disarm and firing is in the journal (`safecancel show JOB`).
+
+    \b
+    Exit 0: disarmed on SIGTERM/SIGINT. 2: bad input, nothing stored or sent. 3: the venue refused the
+    credentials. 4: the venue refused to arm or disarm its countdown, the guardian did not start, or the
+    switch fired while this ran (its renewals failed for the whole timeout). 5: the journal could not be
+    used. 6: the same switch is armed by another live process.
+
+    Example:
+
+        safecancel deadman --venue binance_coinm --symbol BTCUSD_PERP --timeout 60
+    """
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+
+    def say(event: str, text: str, **fields: Any) -> None:
+        if as_json:
+            click.echo(json.dumps({"event": event, **fields}, separators=(",", ":")))
+        else:
+            click.echo(text, err=event in ("unhealthy", "fired"))
+
+    with cli_errors():
+        with Client(db, venues=[VenueConfig(venue, base_url=base_url or None)]) as client:
+            switch = client.dead_man_switch(
+                venue,
+                symbol,
+                timeout=timeout,
+                mode=mode,
+                guardian=not no_guardian,
+                include_conditional=not no_conditional,
+                account=account,
+                on_unhealthy=lambda why: say("unhealthy", f"warning: {why}", why=why),
+                on_healthy=lambda: say("healthy", "renewals landing again"),
+            )
+            switch.arm()
+            fields = {
+                "job_id": switch.job_id,
+                "venue": venue,
+                "symbol": symbol,
+                "timeout": timeout,
+                "mode": switch.mode,
+                "scope": switch.describe(),
+                "renew_every_s": round(switch.arming.interval, 3),
+                "guardian_pid": switch.guardian_pid,
+            }
+            say("armed", f"armed (job {switch.job_id}): {switch.describe()}; SIGTERM or Ctrl-C disarms", **fields)
+            while not stop.wait(0.5):
+                if switch.state != "armed":
+                    break
+            if switch.state == "fired":
+                why = f"job {switch.job_id}: {switch.last_error}; see `safecancel show {switch.job_id}`"
+                say("fired", f"error: {why}", job_id=switch.job_id, why=why)
+                raise SystemExit(EXIT_VENUE)
+            switch.disarm()
+            say(
+                "disarmed",
+                f"disarmed (job {switch.job_id}) after {switch.renewals} renewal(s); the orders stay as they are",
+                job_id=switch.job_id,
+                renewals=switch.renewals,
+                failures=switch.failures,
+            )
 
 
 @cli.command("open-orders")

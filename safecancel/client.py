@@ -7,6 +7,7 @@ transport, clock and random source. Nothing is created at import time.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import random
@@ -31,6 +32,8 @@ from .config import (
     legacy_configs,
     venue_configs,
 )
+from .deadman import KIND as DEAD_MAN
+from .deadman import Arming, DeadManSwitch, Parts, plan_arming
 from .engine import JobRunner, RetryPolicy, VenueLink
 from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, ListingIncomplete, VenueRejected
 from .inputs import check_account, order_refs
@@ -52,7 +55,7 @@ from .model import (
 )
 from .pacing import key_fingerprint, shared_bucket, shared_pacing
 from .scope import Fit, Scope, make_scope
-from .states import UNSETTLED, StateTable
+from .states import UNSETTLED, OrderState, StateTable, Trigger
 from .store import Database, Journal, fingerprint, iso
 from .store.journal import JobRow
 from .transport import RequestsTransport, Transport
@@ -375,7 +378,8 @@ class Client:
             return [self._run_job(job, until, wait=wait, rebind=rebind)]
         if rebind:
             raise InputError("rebind moves one job on purpose: give its job id")
-        reported = self._journal.unfinished_job_ids()
+        # An armed dead-man switch whose heartbeat is fresh is its bot's, not unfinished work.
+        reported = [j for j in self._journal.unfinished_job_ids() if not self._armed(j)]
         results: dict[str, JobResult] = {}
         waiting_for: list[str] = []
         while True:
@@ -393,7 +397,7 @@ class Client:
                 job = self._journal.get_job(jid)
                 assert job is not None
                 results[jid] = self._run_job(job, until, wait=False, claimed=True)
-            held = [j for j in self._journal.unfinished_job_ids() if j not in results]
+            held = [j for j in self._journal.unfinished_job_ids() if j not in results and not self._armed(j)]
             if not wait or not held or self._clock.monotonic() >= until:
                 break
             if held != waiting_for:
@@ -404,6 +408,14 @@ class Client:
         for jid in reported + [j for j in results if j not in set(reported)]:
             out.append(results.get(jid) or self._held_result(jid))
         return out
+
+    def _armed(self, job_id: str) -> bool:
+        """A dead-man switch whose bot's heartbeat is fresh (it fires only once that lease expires)."""
+        job = self._journal.get_job(job_id)
+        if job is None or job.kind != DEAD_MAN:
+            return False
+        owner, _, expires_ms = self._journal.lease(job_id)
+        return owner is not None and expires_ms is not None and expires_ms >= int(self._clock.now() * 1000)
 
     def rebind(self, job_id: str) -> JobResult:
         """Move an unfinished job on purpose to the base URL and API key this client is configured
@@ -484,6 +496,8 @@ class Client:
             return replace(self._journal.job_result(job.id, with_events=False), skipped=str(exc))
         if job.kind == KILL_SWITCH:
             return self._run_kill_switch(job, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
+        if job.kind == DEAD_MAN:
+            return self._run_dead_man(job, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
         problem, held = self._engine_run(job.id, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
         # Without events: a 100k-order job has 300k of them. `job(job_id)` returns them.
         return replace(self._journal.job_result(job.id, with_events=False), problem=problem, held_by=held)
@@ -572,6 +586,153 @@ class Client:
             held_by=outcome["held"],
             still_open=tuple(found.still_open) if not found.verified else (),
         )
+
+    def _run_dead_man(
+        self,
+        job: JobRow,
+        link: VenueLink,
+        until: float,
+        *,
+        wait: bool,
+        raise_venue_errors: bool,
+        watched: Sequence[ListedOrder] = (),
+    ) -> JobResult:
+        """Fire a dead-man switch whose heartbeats stopped for its timeout, and verify: the orders open at
+        the guardian's last listing (``watched``) join the job -- ``unknown`` where the venue's countdown
+        may have cancelled them, so they are asked about first -- and the job runs as a kill switch over
+        the scope. A switch whose heartbeat is fresh is left to its bot (``held_by`` says until when)."""
+        arming = Arming.from_scope_json(job.scope)
+        now = self._clock.now()
+        owner, _, expires_ms = self._journal.lease(job.id)
+        if owner is not None and owner != self._owner and expires_ms is not None and expires_ms >= int(now * 1000):
+            held = LeaseHeld(job.id, owner, expires_ms / 1000, now=now)
+            return replace(self._journal.job_result(job.id, with_events=False), held_by=f"armed: {held}")
+        try:  # compare-and-set on the lease: a renewal landing at this instant wins, and nothing fires
+            self._journal.acquire(job.id, self._owner, int(now * 1000), self._lease_ttl_ms, now, proc=self._proc)
+        except LeaseHeld as exc:
+            return replace(self._journal.job_result(job.id, with_events=False), held_by=f"armed: {exc}")
+        stopped = None if owner == self._owner or expires_ms is None else expires_ms / 1000 - arming.timeout
+        note: dict[str, Any] = {
+            "why": f"no heartbeat for {arming.timeout} s",
+            "last_heartbeat": iso(stopped) if stopped is not None else None,
+            "mode": arming.mode,
+            "watched": len(watched),
+        }
+        if arming.mode == "native":
+            note["native"] = "the venue's countdown cancels in its scope by itself; what it left is cancelled here"
+        self._journal.record_event(job.id, now, json.dumps(note, separators=(",", ":"), sort_keys=True), Trigger.FIRE)
+        log.warning("job %s: dead-man switch fired (%s)", job.id, note["why"])
+        scope = Scope.from_json(job.scope or "{}")
+        separate = ListKind.CONDITIONAL in link.adapter.list_kinds
+        refs = []
+        for o in watched:
+            if scope.fit(o) is not Fit.IN:
+                continue
+            ref = o.ref(separate_conditional=separate)
+            try:
+                link.adapter.validate([ref])
+            except InputError:
+                continue  # the sweeps list it again and say why it cannot be cancelled by id
+            refs.append(ref)
+        if refs:
+            self._journal.add_orders(
+                job.id,
+                refs,
+                now,
+                None,
+                "open at the guardian's last listing before the switch fired",
+                state=OrderState.UNKNOWN if arming.mode == "native" else OrderState.PENDING,
+            )
+        return self._run_kill_switch(job, link, until, wait=wait, raise_venue_errors=raise_venue_errors)
+
+    def _fire_dead_man(self, job_id: str, watched: Sequence[ListedOrder] = ()) -> JobResult:
+        """Fire and verify one expired dead-man switch (the guardian's, or arming's for a predecessor)."""
+        job = self._journal.get_job(job_id)
+        if job is None:
+            raise InputError(f"no job {job_id!r} in {self.db_url}")
+        if job.status == JobStatus.DONE:
+            return self._journal.job_result(job_id, with_events=False)
+        link = self._job_link(job, rebind=False)
+        return self._run_dead_man(
+            job, link, self._deadline_at(None), wait=False, raise_venue_errors=False, watched=watched
+        )
+
+    def dead_man_switch(
+        self,
+        venue: str,
+        symbol: str | None = None,
+        *,
+        timeout: int = 60,
+        mode: str = "auto",
+        guardian: bool = True,
+        include_conditional: bool = True,
+        on_unhealthy: Callable[[str], None] | None = None,
+        on_healthy: Callable[[], None] | None = None,
+        account: str = "default",
+    ) -> DeadManSwitch:
+        """A dead-man switch: if the bot stops renewing it for ``timeout`` seconds, its orders come off.
+
+        Use it as a context manager: ``with client.dead_man_switch("binance_coinm", "BTCUSD_PERP",
+        timeout=60) as switch: ...``. Arming stores a journaled job (kind ``deadman``) and renews it from a
+        background thread every ``timeout / 3`` seconds. ``mode``: "auto" uses the venue's own countdown
+        where it has one (Binance COIN-M per symbol -- a symbol is needed; BingX and HTX per account, so a
+        symbol there widens to the whole account, said in the journal) and a guardian process alone where
+        it has none (BitoPro, Bitget); "native" insists on the venue's countdown, "guardian" on the guardian.
+        The guardian (``guardian=True``; required without a countdown) runs in a session of its own, watches
+        the heartbeat, and when it stops for the timeout fires the switch: a journaled kill switch over the
+        scope, which also records what the venue's countdown cancelled. ``switch.healthy`` turns False and
+        ``on_unhealthy(reason)`` is called while renewals fail. A clean exit of the block disarms; an
+        exception leaves the switch to fire. See :class:`~safecancel.deadman.DeadManSwitch`.
+
+        Raises:
+            InputError: bad venue, symbol, mode or timeout (the venue's countdown range: Binance COIN-M 1-3600 s,
+                BingX 10-120 s, HTX 5-3600 s; a guardian 5-3600 s) or credentials (nothing stored or sent).
+        """
+        check_account(account)
+        cls = venue_class(venue)
+        if symbol is not None and not isinstance(symbol, str):
+            raise InputError(f"{venue}: symbol must be a string, got {clip(symbol)}")
+        arming = plan_arming(cls, symbol, timeout, mode, guardian)
+        scope, link = self._kill_scope(venue, symbol, None, None, include_conditional, False)
+        key_id = key_fingerprint(link.creds.api_key)
+        bucket = shared_bucket("countdown", venue, key_id, link.adapter.base_url, cls.countdown_rate, self._clock)
+
+        def guardian_config() -> dict[str, Any]:
+            config = self._venues.get(venue) or VenueConfig(venue)
+            creds = link.creds
+            return {
+                "db": self._journal.db.url.render_as_string(hide_password=False),
+                "venue": venue,
+                "base_url": link.adapter.base_url,
+                "credentials": {
+                    "api_key": creds.api_key,
+                    "api_secret": creds.api_secret,
+                    "passphrase": creds.passphrase,
+                    "identity": creds.identity,
+                },
+                "batch_size": config.batch_size,
+                "rate": [config.rate.requests, config.rate.per_seconds] if config.rate is not None else None,
+                "options": dict(config.options),
+                "lease_ttl": self._lease_ttl_ms / 1000,
+            }
+
+        parts = Parts(
+            journal=self._journal,
+            link=link,
+            transport=self._transport,
+            clock=self._clock,
+            rng=self._rng,
+            policy=self._retry,
+            owner=self._owner,
+            proc=self._proc,
+            bucket=bucket,
+            db_url=self.db_url,
+            account=account,
+            guardian_config=guardian_config,
+            fire_expired=self._fire_dead_man,
+            is_dead=proc.holder_is_dead,
+        )
+        return DeadManSwitch(parts, scope, arming, on_unhealthy=on_unhealthy, on_healthy=on_healthy)
 
     def existing_job(
         self,

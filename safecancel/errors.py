@@ -91,6 +91,10 @@ class SchemaOutOfDate(StoreError):
     """The database schema is newer than this version of safecancel understands."""
 
 
+class DeadManError(SafeCancelError):
+    """A dead-man switch could not be armed or disarmed as asked; the message says where it stands."""
+
+
 class VenueError(SafeCancelError):
     """A venue answered with an error, or could not be reached."""
 

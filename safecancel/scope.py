@@ -64,7 +64,8 @@ class Scope:
 
     @classmethod
     def from_json(cls, text: str) -> Scope:
-        data: dict[str, Any] = json.loads(text)
+        # Only the scope's own fields: a dead-man switch keeps its arming beside them (``deadman``).
+        data: dict[str, Any] = {k: v for k, v in json.loads(text).items() if k in cls.__dataclass_fields__}
         rng = data.get("client_id_range")
         data["client_id_range"] = tuple(rng) if rng is not None else None
         return cls(**data)

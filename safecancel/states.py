@@ -65,6 +65,10 @@ class Trigger(enum.StrEnum):
     DISCOVER = "discover"  # a kill switch's listing showed orders in scope: added to the job as pending
     SWEEP = "sweep"  # a kill switch listed its scope: what was left (empty: the scope is verified empty)
     NATIVE = "native"  # a kill switch's first strike: the venue's own cancel-all (settles no order)
+    ARM = "arm"  # a dead-man switch was armed (the venue's countdown reply as evidence, where it has one)
+    RENEW = "renew"  # a dead-man switch's renewals: a bounded summary, and every change of health
+    DISARM = "disarm"  # a dead-man switch was disarmed on purpose (the bot's clean exit)
+    FIRE = "fire"  # a dead-man switch's heartbeats stopped for its timeout: it fired; verification follows
 
 
 T = Trigger

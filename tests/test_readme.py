@@ -127,3 +127,33 @@ def test_a_venues_listings_row_states_the_adapters_facts(venue: str) -> None:
         assert row[column].startswith(f"`{req.method} {path}`"), (row[column], req.path)
         assert ("needs a symbol" in row[column]) is (kind in cls.list_needs_symbol), row[column]
     assert row["listed at"] == rate_words(cls.list_rate)
+
+
+DEADMAN_COLUMNS = ["venue", "countdown", "covers", "timeout", "paced at", "when it fires"]
+DEADMAN_HEADER, *DEADMAN_ROWS = table_rows(section("Dead-man switch"))
+DEADMAN = {row[0].strip("`"): dict(zip(DEADMAN_HEADER, row)) for row in DEADMAN_ROWS}
+
+
+def test_the_dead_man_table_has_one_row_per_registered_venue() -> None:
+    assert DEADMAN_HEADER == DEADMAN_COLUMNS
+    assert [row[0] for row in DEADMAN_ROWS] == [f"`{v}`" for v in VENUE_NAMES]
+
+
+@pytest.mark.parametrize("venue", VENUE_NAMES)
+def test_a_venues_dead_man_row_states_the_adapters_facts(venue: str) -> None:
+    from safecancel.deadman import GUARDIAN_RANGE_S
+
+    cls = venue_class(venue)
+    row = DEADMAN[venue]
+    if cls.countdown_scope is None:
+        assert row["countdown"].startswith("none: a guardian process"), row
+        assert row["timeout"] == f"{GUARDIAN_RANGE_S[0]}-{GUARDIAN_RANGE_S[1]} s"
+        assert row["paced at"] == "—"
+        return
+    req = cls().build_countdown(cls.example_symbol, cls.countdown_range_s[0], Credentials("k", "s", "p", "i"), 1)
+    assert row["countdown"] == f"`{req.method} {req.path}`"
+    assert row["covers"].startswith("one symbol" if cls.countdown_scope == "symbol" else "the whole account")
+    assert row["timeout"] == f"{cls.countdown_range_s[0]}-{cls.countdown_range_s[1]} s"
+    assert row["paced at"] == rate_words(cls.countdown_rate)
+    if cls.countdown_cap is not None:
+        assert f"at most {cls.countdown_cap}" in row["when it fires"]

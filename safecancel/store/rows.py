@@ -22,6 +22,9 @@ MESSAGE_LIMIT = 500
 BODY_LIMIT = 16_384
 # Job statuses a runner still has work in (a ``done`` job is never claimed or joined again).
 UNFINISHED = (JobStatus.OPEN, JobStatus.NEEDS_ATTENTION)
+# ``jobs.kind`` of a dead-man switch (safecancel.deadman.KIND): its lease is its bot's heartbeat, so it is
+# claimed only once that lease expired, never early because its holder's process is gone.
+DEADMAN_KIND = "deadman"
 
 
 def iso(ts: float) -> str:
@@ -171,6 +174,7 @@ __all__ = [
     "BODY_LIMIT",
     "MESSAGE_LIMIT",
     "UNFINISHED",
+    "DEADMAN_KIND",
     "Change",
     "Evidence",
     "JobRow",

@@ -33,7 +33,7 @@ from .chain import append_events, event_row, lock_head, plan_prune, verify_chain
 from .changes import Group, _insert_evidence, apply_groups
 from .db import Database
 from .reads import job_row, joinable_job
-from .rows import _ORDER_COLS, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
+from .rows import _ORDER_COLS, DEADMAN_KIND, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
 from .schema import chain_checkpoint, events, evidence, jobs, orders
 
 S = OrderState
@@ -136,11 +136,23 @@ class JournalWriter:
             return job_row(conn, job_id), True  # type: ignore[return-value]
 
     def add_orders(
-        self, job_id: str, refs: Sequence[OrderRef], now: float, ev: Evidence | None, note: str
+        self,
+        job_id: str,
+        refs: Sequence[OrderRef],
+        now: float,
+        ev: Evidence | None,
+        note: str,
+        *,
+        state: S = S.PENDING,
     ) -> list[OrderRow]:
         """Add orders a kill switch's listing found to its job, as ``pending``, in one transaction with
         a ``discover`` event (naming every order added, with the listing page as its evidence).
-        An order already in the job is not added twice. The job is open again if it had finished."""
+        An order already in the job is not added twice. The job is open again if it had finished.
+
+        ``state`` ``unknown``: orders whose fate is not known (a dead-man switch fired, and the venue's
+        countdown may have cancelled them): they are queried before anything is sent."""
+        if state not in (S.PENDING, S.UNKNOWN):
+            raise ValueError(f"orders are added pending or unknown, not {state}")
         at = iso(now)
         with self.db.write() as conn:
             known = {
@@ -156,7 +168,7 @@ class JournalWriter:
                 return []
             start = conn.execute(select(func.coalesce(func.max(orders.c.seq) + 1, 0)).where(orders.c.job_id == job_id))
             first = int(start.scalar_one())
-            conn.execute(insert(orders), _order_values(job_id, fresh, first, at))
+            conn.execute(insert(orders), _order_values(job_id, fresh, first, at, state))
             count = conn.execute(select(func.count()).where(orders.c.job_id == job_id)).scalar_one()
             current = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
             conn.execute(
@@ -164,7 +176,10 @@ class JournalWriter:
                 .where(jobs.c.id == job_id)
                 .values(order_count=count, status=JobStatus.OPEN, updated_at=at, finished_at=None)
             )
-            text = json.dumps({"note": note, "added": [str(r) for r in fresh]}, separators=(",", ":"))
+            told: dict[str, Any] = {"note": note, "added": [str(r) for r in fresh]}
+            if state is not S.PENDING:  # only then: a kill switch's discover notes stay as they were
+                told["state"] = state.value
+            text = json.dumps(told, separators=(",", ":"))
             rows = [event_row(job_id, at, Trigger.DISCOVER, note=text)]
             if current != JobStatus.OPEN:
                 rows.append(event_row(job_id, at, Trigger.STATUS, note=f"{current} -> {JobStatus.OPEN}: orders added"))
@@ -263,7 +278,7 @@ class JournalWriter:
         if is_dead is not None and same_host:
             # A live lease held on this host may belong to a dead process: looked at one by one below.
             free = or_(free, jobs.c.lease_owner.startswith(same_host + ":", autoescape=True))
-        q = select(jobs.c.id, jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms)
+        q = select(jobs.c.id, jobs.c.lease_owner, jobs.c.lease_proc, jobs.c.lease_expires_ms, jobs.c.kind)
         q = q.where(jobs.c.status.in_(UNFINISHED), free).order_by(jobs.c.created_at, jobs.c.id).limit(1)
         if self.db.dialect == "postgresql":
             # NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE locks that inserting
@@ -275,9 +290,14 @@ class JournalWriter:
                 row = conn.execute(q.where(jobs.c.id.not_in(skip)) if skip else q).first()
                 if row is None:
                     return None
-                job_id, holder, holder_proc, expires = row
+                job_id, holder, holder_proc, expires, kind = row
                 claimable = holder is None or expires is None or expires < now_ms
-                if not claimable and (holder == owner or is_dead is None or not is_dead(holder, holder_proc)):
+                # An armed dead-man switch is due only when its heartbeats stopped for its timeout (its
+                # lease expired), even when its bot's process is gone: a bot restarted in time re-arms it.
+                patient = kind == DEADMAN_KIND
+                if not claimable and (
+                    patient or holder == owner or is_dead is None or not is_dead(holder, holder_proc)
+                ):
                     skip.add(job_id)  # held by a live runner on this host
                     continue
                 still_free = _same_lease(holder, holder_proc, expires)
@@ -422,6 +442,12 @@ class JournalWriter:
         with self.db.write() as conn:
             return apply_groups(conn, self.db.dialect, self.table, job_id, groups, at)
 
+    def record_event(self, job_id: str, now: float, note: str, trigger: str, ev: Evidence | None = None) -> None:
+        """A job event (a dead-man switch's arm, renewals, disarm, firing), with the exchange that made it
+        when there was one."""
+        with self.db.write() as conn:
+            self._apply(conn, job_id, [], iso(now), ev, (trigger, note))
+
     def record_exchange(self, job_id: str, ev: Evidence, now: float, note: str, trigger: str = Trigger.NOTE) -> None:
         """An exchange that concerns the job, not one order (server time): evidence plus a job event."""
         with self.db.write() as conn:
@@ -525,8 +551,10 @@ class JournalWriter:
 __all__ = ["JournalWriter"]
 
 
-def _order_values(job_id: str, refs: Sequence[OrderRef], first_seq: int, at: str) -> list[dict[str, Any]]:
-    """The ``orders`` rows of new ``pending`` orders, numbered from ``first_seq``."""
+def _order_values(
+    job_id: str, refs: Sequence[OrderRef], first_seq: int, at: str, state: S = S.PENDING
+) -> list[dict[str, Any]]:
+    """The ``orders`` rows of new orders (``pending`` unless told), numbered from ``first_seq``."""
     return [
         {
             "job_id": job_id,
@@ -534,7 +562,7 @@ def _order_values(job_id: str, refs: Sequence[OrderRef], first_seq: int, at: str
             "symbol": r.symbol,
             "order_id": r.order_id,
             "client_order_id": r.client_order_id,
-            "state": S.PENDING.value,
+            "state": state.value,
             "attempts": 0,
             "queries": 0,
             "not_found_seen": 0,

@@ -82,6 +82,10 @@ def test_triggers_keep_their_stored_names():
         "discover",
         "sweep",
         "native",
+        "arm",
+        "renew",
+        "disarm",
+        "fire",
     }
     # The machine names its events after the plain strings, and lookups work with either.
     assert set(build_machine().events) == {t.value for t, _, _ in TRANSITIONS}
