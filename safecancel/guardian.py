@@ -45,9 +45,10 @@ def run_guardian(
     ready: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
 ) -> str:
-    """Watch one dead-man switch until it is disarmed ("disarmed") or fires ("fired"; this guardian fired
-    it and verified what it left) -- or ``stop`` is set ("stopped"). ``ready`` is called once the first
-    listing of the scope was tried."""
+    """Watch one dead-man switch until it is disarmed ("disarmed"), fires ("fired"; this guardian fired it
+    and verified what it left), passes to another holder ("handed over": a restarted bot carried it on with
+    a guardian of its own, or another runner fires it) -- or ``stop`` is set ("stopped"). ``ready`` is
+    called once the first listing of the scope was tried."""
     journal = client._journal
     job = journal.get_job(job_id)
     if job is None:
@@ -60,11 +61,15 @@ def run_guardian(
     watched: list[ListedOrder] = []
     next_listing = 0.0
     said = False
+    bot, _, _ = journal.lease(job_id)  # the bot that started this guardian holds the lease
     while stop is None or not stop.is_set():
         job = journal.get_job(job_id)
         if job is None or job.status == JobStatus.DONE:
             return "disarmed"
         owner, _, expires_ms = journal.lease(job_id)
+        if owner is not None and owner != bot:
+            # Another bot carried the switch on (it starts its own guardian), or another runner is firing it.
+            return "handed over"
         now_ms = int(clock.now() * 1000)
         if expires_ms is None or expires_ms + grace_ms < now_ms:
             result = client._fire_dead_man(job_id, watched)

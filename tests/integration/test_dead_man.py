@@ -154,11 +154,12 @@ def test_a_bot_restarted_within_the_timeout_carries_its_switch_on(tmp_path: Path
         with reader(db, venue, fake) as second:
             with second.dead_man_switch(venue, SYMBOLS[venue], timeout=6) as sw:
                 assert sw.job_id == armed["job_id"]
+                assert guardian_gone(armed["guardian_pid"], 5), "the first life's guardian did not stand down"
+                assert sw.guardian_pid != armed["guardian_pid"]
                 time.sleep(8)
                 assert set(statuses(fake, venue, ids).values()) == {"open"}
             triggers = [e.trigger for e in second.job(sw.job_id).events]
         assert "takeover" in triggers and "fire" not in triggers, triggers
-        assert guardian_gone(armed["guardian_pid"], 10)
 
 
 def test_resume_fires_a_switch_whose_guardian_is_gone(tmp_path: Path) -> None:
