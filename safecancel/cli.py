@@ -16,7 +16,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from typing import Any
@@ -26,6 +26,7 @@ import click
 from .client import Client
 from .config import VenueConfig
 from .deadman import MODES as DEAD_MAN_MODES
+from .deadman import DeadManSwitch
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
 from .killswitch import KIND as KILL_SWITCH
 from .model import JobResult, JobStatus
@@ -466,9 +467,6 @@ def deadman(venue, symbol, timeout, mode, no_guardian, no_conditional, account, 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-
     def say(event: str, text: str, **fields: Any) -> None:
         if as_json:
             click.echo(json.dumps({"event": event, **fields}, separators=(",", ":")))
@@ -488,33 +486,45 @@ def deadman(venue, symbol, timeout, mode, no_guardian, no_conditional, account, 
                 on_unhealthy=lambda why: say("unhealthy", f"warning: {why}", why=why),
                 on_healthy=lambda: say("healthy", "renewals landing again"),
             )
-            switch.arm()
-            fields = {
-                "job_id": switch.job_id,
-                "venue": venue,
-                "symbol": symbol,
-                "timeout": timeout,
-                "mode": switch.mode,
-                "scope": switch.describe(),
-                "renew_every_s": round(switch.arming.interval, 3),
-                "guardian_pid": switch.guardian_pid,
-            }
-            say("armed", f"armed (job {switch.job_id}): {switch.describe()}; SIGTERM or Ctrl-C disarms", **fields)
-            while not stop.wait(0.5):
-                if switch.state != "armed":
-                    break
-            if switch.state == "fired":
-                why = f"job {switch.job_id}: {switch.last_error}; see `safecancel show {switch.job_id}`"
-                say("fired", f"error: {why}", job_id=switch.job_id, why=why)
-                raise SystemExit(EXIT_VENUE)
-            switch.disarm()
-            say(
-                "disarmed",
-                f"disarmed (job {switch.job_id}) after {switch.renewals} renewal(s); the orders stay as they are",
-                job_id=switch.job_id,
-                renewals=switch.renewals,
-                failures=switch.failures,
-            )
+            # From here SIGTERM / SIGINT mean "disarm and exit 0" (a signal while arming disarms right after).
+            previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+            try:
+                _run_switch(switch, stop, say)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+
+def _run_switch(switch: DeadManSwitch, stop: threading.Event, say: Callable[..., None]) -> None:
+    """Arm, renew until told to stop, disarm: the ``deadman`` command's life."""
+    switch.arm()
+    say(
+        "armed",
+        f"armed (job {switch.job_id}): {switch.describe()}; SIGTERM or Ctrl-C disarms",
+        job_id=switch.job_id,
+        venue=switch.venue,
+        symbol=switch.symbol,
+        timeout=switch.timeout,
+        mode=switch.mode,
+        scope=switch.describe(),
+        renew_every_s=round(switch.arming.interval, 3),
+        guardian_pid=switch.guardian_pid,
+    )
+    while not stop.wait(0.5):
+        if switch.state != "armed":
+            break
+    if switch.state == "fired":
+        why = f"job {switch.job_id}: {switch.last_error}; see `safecancel show {switch.job_id}`"
+        say("fired", f"error: {why}", job_id=switch.job_id, why=why)
+        raise SystemExit(EXIT_VENUE)
+    switch.disarm()
+    say(
+        "disarmed",
+        f"disarmed (job {switch.job_id}) after {switch.renewals} renewal(s); the orders stay as they are",
+        job_id=switch.job_id,
+        renewals=switch.renewals,
+        failures=switch.failures,
+    )
 
 
 @cli.command("open-orders")

@@ -33,7 +33,7 @@ from .config import (
     venue_configs,
 )
 from .deadman import KIND as DEAD_MAN
-from .deadman import Arming, DeadManSwitch, Parts, plan_arming
+from .deadman import Arming, DeadManSwitch, Parts, plan_arming, was_armed
 from .engine import JobRunner, RetryPolicy, VenueLink
 from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, ListingIncomplete, VenueRejected
 from .inputs import check_account, order_refs
@@ -604,6 +604,14 @@ class Client:
         arming = Arming.from_scope_json(job.scope)
         now = self._clock.now()
         owner, _, expires_ms = self._journal.lease(job.id)
+        if not was_armed(self._journal, job.id) and (owner in (None, self._owner) or (expires_ms or 0) < now * 1000):
+            # Its bot stopped while arming it (no `arm` event): nothing watched it, so nothing fires.
+            self._journal.record_event(
+                job.id, now, "never armed (its bot stopped while arming): nothing to fire", Trigger.NOTE
+            )
+            self._journal.set_status(job.id, JobStatus.DONE, now)
+            self._journal.release(job.id, self._owner)
+            return self._journal.job_result(job.id, with_events=False)
         if owner is not None and owner != self._owner and expires_ms is not None and expires_ms >= int(now * 1000):
             held = LeaseHeld(job.id, owner, expires_ms / 1000, now=now)
             return replace(self._journal.job_result(job.id, with_events=False), held_by=f"armed: {held}")

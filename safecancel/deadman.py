@@ -149,6 +149,19 @@ def plan_arming(
     return Arming(timeout, "guardian", None, False, True)
 
 
+def was_armed(journal: Journal, job_id: str) -> bool:
+    """Whether the switch's journal says it was armed: its last ``arm`` event did not say otherwise. A job
+    without one was stored by a bot that stopped while arming: nothing watched it, and it never fires."""
+    armed = False
+    for e in journal.job_result(job_id).events:
+        if e.trigger == Trigger.ARM:
+            try:
+                armed = bool(json.loads(e.note or "{}").get("armed", True))
+            except (ValueError, AttributeError):
+                armed = True
+    return armed
+
+
 def switch_key(venue: str, account: str, base_url: str, key_fp: str, symbol: str | None) -> str:
     """One switch per venue account, environment and symbol (or the whole account), as the venues keep
     their countdowns: arming it again while it is armed carries the same switch on."""
@@ -342,22 +355,14 @@ class DeadManSwitch:
                     raise asked.refused or DeadManError(
                         f"job {job_id}: {self.venue} did not arm its countdown ({asked.failure}); nothing is armed"
                     )
-            self._last_ok = p.clock.monotonic()
-            try:
-                p.journal.heartbeat(job_id, p.owner, _ms(p.clock), ttl_ms)
-                if self.arming.guardian:
-                    self._start_guardian()
-            except BaseException as exc:
-                if asked is not None:
-                    self._ask(0, p.clock.monotonic() + 5.0)  # best effort: do not leave the venue's countdown armed
-                self._not_armed(f"the guardian did not start ({exc})", None)
-                raise
-            note = {
+            # Journaled as armed before the guardian starts: a job without an `arm` event was never armed (its
+            # bot stopped while arming) and is never fired (see Client._run_dead_man).
+            note: dict[str, Any] = {
+                "armed": True,
                 "mode": self.mode,
                 "timeout": self.timeout,
                 "scope": self.scope.describe(),
                 "renew_every_s": round(self.arming.interval, 3),
-                "guardian_pid": self.guardian_pid,
             }
             if asked is not None and asked.countdown is not None:
                 note["countdown"] = self.arming.countdown_symbol or "account"
@@ -365,6 +370,15 @@ class DeadManSwitch:
             if self.arming.widened:
                 note["widened"] = f"{self.venue}'s countdown is account-wide: it cancels every symbol's orders"
             self._event(Trigger.ARM, note, asked.evidence if asked else [])
+            self._last_ok = p.clock.monotonic()
+            try:
+                p.journal.heartbeat(job_id, p.owner, _ms(p.clock), ttl_ms)
+                if self.arming.guardian:
+                    self._start_guardian()
+                    self._event(Trigger.NOTE, {"guardian": "watching", "pid": self.guardian_pid}, [])
+            except BaseException as exc:
+                self._abandon(f"the guardian did not start ({exc})")
+                raise
             self.state, self.healthy = "armed", True
             self.expires_at = p.clock.now() + self.timeout
             self._summary_at = p.clock.monotonic()
@@ -598,8 +612,14 @@ class DeadManSwitch:
             )
             if created:
                 return job.id
-            owner, _, expires = p.journal.lease(job.id)
-            if owner is not None and expires is not None and expires >= _ms(p.clock):
+            owner, proc, expires = p.journal.lease(job.id)
+            fresh = owner is not None and expires is not None and expires >= _ms(p.clock)
+            if not was_armed(p.journal, job.id) and not (fresh and not p.is_dead(owner, proc)):
+                # Its bot stopped while arming it: nothing to fire; this arming supersedes it.
+                p.journal.record_event(job.id, p.clock.now(), "never armed; superseded by a new arming", Trigger.NOTE)
+                p.journal.set_status(job.id, JobStatus.DONE, p.clock.now())
+                continue
+            if fresh:
                 if Arming.from_scope_json(job.scope) != self.arming:
                     raise InputError(
                         f"job {job.id}: this switch is armed already with other settings "
@@ -612,6 +632,21 @@ class DeadManSwitch:
             "a dead-man switch for this scope fired and its scope is not verified empty yet: "
             "`safecancel resume` continues it (or `safecancel show`) before arming again"
         )
+
+    def _abandon(self, why: str) -> None:
+        """Arming failed after the switch was journaled as armed: disarm it again (the venue's countdown too)."""
+        p = self._p
+        assert self.job_id is not None
+        asked = self._ask(0, p.clock.monotonic() + 5.0) if self.mode == "native" else None
+        disarmed = asked is None or asked.countdown is not None
+        self._event(Trigger.DISARM, {"disarmed": disarmed, "why": why}, asked.evidence if asked else [])
+        if disarmed:
+            p.journal.set_status(self.job_id, JobStatus.DONE, p.clock.now())
+        else:
+            said = f"{why}; the venue's countdown could not be disarmed ({asked.failure if asked else ''}): it fires"
+            p.journal.set_status(self.job_id, JobStatus.NEEDS_ATTENTION, p.clock.now(), said)
+        p.journal.release(self.job_id, p.owner)
+        self.state = "stopped"
 
     def _not_armed(self, why: str, asked: Asked | None) -> None:
         p = self._p
@@ -720,4 +755,5 @@ __all__ = [
     "ask_countdown",
     "plan_arming",
     "switch_key",
+    "was_armed",
 ]

@@ -272,3 +272,56 @@ def test_renewals_failing_for_the_whole_timeout_tell_the_bot_and_the_switch_fire
         triggers = [e.trigger for e in job.events]
         assert triggers.count("renew") >= 1 and "fire" in triggers and "disarm" not in triggers
         assert job.status == "done"
+
+
+def test_a_bot_that_stopped_while_arming_leaves_nothing_that_fires(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Stored, never armed (the bot died between storing the switch and taking its lease): `resume` closes it
+    without cancelling anything, and arming again starts a new switch."""
+    from safecancel.store import Journal
+
+    venue = GUARDED[0]
+    with FakeVenue() as fake:
+        ids = seed(fake, venue)
+        db = tmp_path / "j.db"
+        with reader(db, venue, fake) as bot:
+
+            def die(*a: object, **k: object) -> None:
+                raise KeyboardInterrupt  # the process dies here
+
+            with monkeypatch.context() as m:
+                m.setattr(Journal, "acquire", die)
+                with pytest.raises(KeyboardInterrupt):
+                    bot.dead_man_switch(venue, SYMBOLS[venue], timeout=5).arm()
+            (stored,) = bot.history()
+            assert stored.status == "open"
+            (result,) = bot.resume(deadline=10)
+            assert result.job_id == stored.job_id and result.status == "done"
+            assert "fire" not in [e.trigger for e in bot.job(stored.job_id).events]
+            with bot.dead_man_switch(venue, SYMBOLS[venue], timeout=5) as sw:
+                assert sw.job_id != stored.job_id
+        assert set(statuses(fake, venue, ids).values()) == {"open"}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--venue", "bingx", "--symbol", "BTC-USDT", "--timeout", "5"], "10-120 s, got 5"),
+        (["--venue", "binance_coinm", "--timeout", "60"], "give a symbol"),
+        (["--venue", "bitopro", "--symbol", "BTC_USDT", "--timeout", "30", "--no-guardian"], "guardian"),
+        (["--venue", "bitget", "--symbol", "BTCUSDT", "--timeout", "30", "--mode", "native"], "no countdown"),
+        (["--venue", "htx", "--symbol", "btc usdt", "--timeout", "30"], "btc usdt"),
+    ],
+)
+def test_the_deadman_command_refuses_bad_settings_and_stores_nothing(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    from click.testing import CliRunner
+
+    from safecancel.cli import cli
+
+    db = tmp_path / "never.db"
+    env = {f"SAFECANCEL_{v.upper()}_{k}": "x" for v in VENUES for k in ("API_KEY", "API_SECRET", "PASSPHRASE")}
+    result = CliRunner().invoke(cli, ["deadman", *args, "--db", str(db)], env=env)
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert not db.exists()
