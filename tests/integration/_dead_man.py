@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,7 +13,7 @@ from pathlib import Path
 from safecancel import Client, VenueConfig
 from safecancel.testing import FakeVenue
 from safecancel.venues import venue_class
-from tests.integration._harness import CREDS, FAST, PYTHON, ROOT, SYMBOLS, VENUES, venue_env
+from tests.integration._harness import CREDS, FAST, PYTHON, ROOT, SYMBOLS, VENUES, first_line, venue_env
 
 ORDERS = 20
 TIMEOUT = 10
@@ -53,16 +52,7 @@ def start_deadman(fake: FakeVenue, venue: str, db: Path, timeout: int = TIMEOUT)
 
 
 def armed_line(proc: subprocess.Popen[str], timeout: float = 30.0) -> dict:
-    box: dict[str, str] = {}
-
-    def read() -> None:
-        assert proc.stdout is not None
-        box["line"] = proc.stdout.readline()
-
-    t = threading.Thread(target=read, daemon=True)
-    t.start()
-    t.join(timeout)
-    line = box.get("line", "")
+    line = first_line(proc, timeout)
     assert line, f"no armed line; stderr: {proc.stderr.read() if proc.poll() is not None else '(running)'}"  # type: ignore[union-attr]
     event = json.loads(line)
     assert event["event"] == "armed", event

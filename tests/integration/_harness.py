@@ -140,6 +140,20 @@ class FakeProcess:
             self.proc.stdout.close()
 
 
+def first_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The child's next stdout line, or "" if none comes within ``timeout`` (a hung child cannot hang the test)."""
+    box: dict[str, str] = {}
+
+    def read_line() -> None:
+        assert proc.stdout is not None
+        box["line"] = proc.stdout.readline()
+
+    reader = threading.Thread(target=read_line, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return box.get("line", "")
+
+
 def start_fake_process(latency_ms: int = 0, async_delay_ms: int = 30, timeout: float = 20.0) -> FakeProcess:
     """Start ``safecancel fake-venue --port 0`` and read the URL from its ``listening on`` line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECANCEL_")}
@@ -163,16 +177,7 @@ def start_fake_process(latency_ms: int = 0, async_delay_ms: int = 30, timeout: f
         text=True,
         cwd=ROOT,
     )
-    box: dict[str, str] = {}
-
-    def read_line() -> None:
-        assert proc.stdout is not None
-        box["line"] = proc.stdout.readline()
-
-    reader = threading.Thread(target=read_line, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    line = box.get("line", "")
+    line = first_line(proc, timeout)
     if not line.startswith("listening on http://"):
         proc.kill()
         proc.wait()
@@ -1153,6 +1158,7 @@ __all__ = [
     "crash_table",
     "fake_process",
     "fault_table",
+    "first_line",
     "inprocess_fake",
     "jobs_in",
     "judge",
