@@ -734,7 +734,6 @@ class Client:
             owner=self._owner,
             proc=self._proc,
             bucket=bucket,
-            db_url=self.db_url,
             account=account,
             guardian_config=guardian_config,
             fire_expired=self._fire_dead_man,

@@ -111,9 +111,7 @@ class Arming:
         return f"{venue} {symbol or 'every symbol'}: timeout {self.timeout} s, {how}"
 
 
-def plan_arming(
-    cls: type[VenueAdapter], symbol: str | None, timeout: Any, mode: str, guardian: bool, *, conditional: bool = True
-) -> Arming:
+def plan_arming(cls: type[VenueAdapter], symbol: str | None, timeout: Any, mode: str, guardian: bool) -> Arming:
     """Check a switch's settings before anything is stored or sent; :class:`InputError` names the bad one."""
     venue = cls.name
     if mode not in MODES:
@@ -272,7 +270,6 @@ class Parts:
     owner: str
     proc: str
     bucket: TokenBucket
-    db_url: str
     account: str
     guardian_config: Callable[[], dict[str, Any]]  # what the guardian process is told on its stdin
     fire_expired: Callable[[str], object]  # fire a predecessor whose heartbeat stopped (its job id)
