@@ -46,6 +46,7 @@ from .model import (
 )
 from .policy import RetryPolicy
 from .states import OrderState, Provenance, Trigger
+from .store.audit import AuditReport
 from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate
 
@@ -59,6 +60,7 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 logging.getLogger("safecancel").addHandler(logging.NullHandler())
 
 __all__ = [
+    "AuditReport",
     "AuthError",
     "CancelAllPlan",
     "Client",

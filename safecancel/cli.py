@@ -16,6 +16,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -28,9 +29,10 @@ from .config import VenueConfig
 from .deadman import MODES as DEAD_MAN_MODES
 from .deadman import DeadManSwitch
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
+from .inputs import utc_time
 from .killswitch import KIND as KILL_SWITCH
 from .model import JobResult, JobStatus
-from .render import iso_arg, print_history, print_job, print_listing, progress_printer
+from .render import only_order, print_history, print_job, print_listing, progress_printer
 from .store import migrate_journal
 from .timeline import write_timeline
 from .venues import VENUE_NAMES
@@ -633,9 +635,12 @@ def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> 
 @db_option
 @click.option("--venue", type=click.Choice(VENUE_NAMES), help="Only this venue.")
 @click.option(
-    "--since", metavar="ISO", help="Only jobs created at or after this UTC time (e.g. 2026-11-23 or 2026-11-23T14:00)."
+    "--since",
+    metavar="ISO",
+    help="Only jobs created at or after this time (ISO-8601: 2026-11-23, 2026-11-23T14:00Z, 2026-11-23T15:00+01:00; "
+    "no offset: UTC).",
 )
-@click.option("--until", metavar="ISO", help="Only jobs created before this UTC time.")
+@click.option("--until", metavar="ISO", help="Only jobs created before this time (ISO-8601; no offset: UTC).")
 @click.option(
     "--state",
     type=click.Choice(["pending", "sent", "cancelled", "failed", "unknown"]),
@@ -648,11 +653,11 @@ def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> 
 def history(db, venue, since, until, state, symbol, order_id, limit, as_json) -> None:
     """List jobs, newest first."""
 
-    with cli_errors(), Client(db) as client:
+    with cli_errors(), Client(db, read_only=True) as client:
         rows = client.history(
             venue=venue,
-            since=iso_arg(since, "--since"),
-            until=iso_arg(until, "--until"),
+            since=since,
+            until=until,
             state=state,
             symbol=symbol,
             order_id=order_id,
@@ -669,32 +674,38 @@ def history(db, venue, since, until, state, symbol, order_id, limit, as_json) ->
 @cli.command()
 @click.argument("job_id", required=False)
 @db_option
-@click.option("--order", "order_id", help="Show every job that touched this order id or client order id.")
+@click.option("--order", "order_id", help="Show every job that touched this exact order id or client order id.")
+@click.option(
+    "--evidence", is_flag=True, help="Also show each exchange: the request (no secrets) and the venue's reply."
+)
 @click.option(
     "--timeline",
     type=click.Path(dir_okay=False, writable=True),
     help="Also draw the job's timeline to a .svg or .html file.",
 )
 @json_option
-def show(job_id, db, order_id, timeline, as_json) -> None:
-    """Show a job: its orders, and every event with what the venue answered."""
+def show(job_id, db, order_id, evidence, timeline, as_json) -> None:
+    """Show a job: its orders, and every event with what the venue answered.
 
-    with cli_errors(), Client(db) as client:
+    With --order, every job that touched that order (matched exactly), showing that order only.
+    """
+
+    with cli_errors(), Client(db, read_only=True) as client:
         if (job_id is None) == (order_id is None):
             raise InputError("give a JOB_ID or --order ORDER_ID")
         if order_id is not None:
-            results = [client.job(s.job_id) for s in client.history(order_id=order_id)]
+            results = [client.job(s.job_id, evidence=evidence) for s in client.history(order_id=order_id)]
             if not results:
                 raise InputError(f"no job touched order {order_id!r}")
         else:
-            results = [client.job(job_id)]
+            results = [client.job(job_id, evidence=evidence)]
         if timeline:
             write_timeline(client, results[0].job_id, timeline)
     if as_json:
-        _dump(results[0].to_json() if job_id else [r.to_json() for r in results])
+        _dump(results[0].to_json() if job_id else [only_order(r, order_id).to_json() for r in results])
     else:
         for r in results:
-            print_job(r, events=True, only_order=order_id)
+            print_job(r if order_id is None else only_order(r, order_id), events=True, evidence=evidence)
         if timeline:
             click.echo(f"timeline written to {timeline}")
 
@@ -730,17 +741,29 @@ def audit() -> None:
 
 @audit.command()
 @db_option
-def verify(db) -> None:
-    """Walk the hash chain of every event. Exit 0 if intact; 1 naming the first broken event."""
+@json_option
+def verify(db, as_json) -> None:
+    """Prove the journal: the hash chain of every event, then every job and order row against the
+    replay of its events (what `show` and `history` display). Exit 0 if intact; 1 naming the first
+    broken event or differing row. Read-only: works on a journal on read-only storage.
+    """
 
-    with cli_errors(), Client(db) as client:
-        ok, n, problem = client.verify_journal()
+    with cli_errors(), Client(db, read_only=True) as client:
+        started = time.monotonic()
+        report = client.audit()
+        seconds = time.monotonic() - started
         seq, head = client.journal_head()
-    if ok:
-        click.echo(f"journal intact: {n} events verified; head {seq} {head}")
-        raise SystemExit(0)
-    click.echo(f"journal BROKEN after checking {n} events: {problem}", err=True)
-    raise SystemExit(1)
+        where = client.db_url
+    if as_json:
+        _dump({**report.to_json(), "journal": where, "head_seq": seq, "head_hash": head, "seconds": round(seconds, 3)})
+    elif report.ok:
+        click.echo(
+            f"journal intact: {report.events} events verified, {report.jobs} jobs and {report.orders} orders match "
+            f"their events ({seconds:.1f} s); head {seq} {head}"
+        )
+    else:
+        click.echo(f"journal BROKEN after checking {report.events} events: {report.problem}", err=True)
+    raise SystemExit(0 if report.ok else 1)
 
 
 @cli.command()
@@ -753,57 +776,95 @@ def verify(db) -> None:
     show_default=True,
     help="What to export; `all` (JSON lines only) writes jobs, then orders, then events, each with a `type`.",
 )
-@click.option("--since", metavar="ISO", help="Only jobs created at or after this UTC time.")
-@click.option("--until", metavar="ISO", help="Only jobs created before this UTC time.")
+@click.option("--since", metavar="ISO", help="Only jobs created at or after this time (ISO-8601; no offset: UTC).")
+@click.option("--until", metavar="ISO", help="Only jobs created before this time (ISO-8601; no offset: UTC).")
 @click.option("--venue", type=click.Choice(VENUE_NAMES), help="Only this venue.")
+@click.option("--job", "job_id", metavar="JOB_ID", help="Only this job.")
 @click.option(
     "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write here instead of stdout."
 )
-def export(db, fmt, table, since, until, venue, output) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The summary (rows per table) as JSON on stderr.")
+def export(db, fmt, table, since, until, venue, job_id, output, as_json) -> None:
     """Stream jobs, orders and events for a compliance archive (bounded memory).
 
-    Stable column names, times in ISO-8601 UTC (see the README for the columns).
+    Stable column names, times in ISO-8601 UTC (see the README for the columns). The data goes to
+    stdout (or -o) in its format; a summary of what was written goes to stderr.
 
     Example:
 
         safecancel export --format csv --table events --since 2026-11-01 -o events.csv
     """
 
-    with cli_errors(), Client(db) as client:
+    counts: dict[str, int] = {}
+    with cli_errors(), Client(db, read_only=True) as client:
         if fmt == "csv" and table == "all":
             raise InputError("CSV holds one table at a time: choose --table jobs, orders or events")
-        s, u = iso_arg(since, "--since"), iso_arg(until, "--until")
         tables = ["jobs", "orders", "events"] if table == "all" else [table]
+        rows = {t: client.export(t, since=since, until=until, venue=venue, job=job_id) for t in tables}
         if fmt == "csv":
             writer = csv.DictWriter(output, fieldnames=client.export_columns(table), lineterminator="\n")
             writer.writeheader()
-            for row in client.export(table, since=s, until=u, venue=venue):
+            for row in rows[table]:
                 writer.writerow(row)
-            return
-        for t in tables:
-            for row in client.export(t, since=s, until=u, venue=venue):
-                output.write(json.dumps({"type": t[:-1], **row}, ensure_ascii=False, separators=(",", ":")) + "\n")
+                counts[table] = counts.get(table, 0) + 1
+        else:
+            for t in tables:
+                for row in rows[t]:
+                    output.write(json.dumps({"type": t[:-1], **row}, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    counts[t] = counts.get(t, 0) + 1
+        where = client.db_url
+    summary = {t: counts.get(t, 0) for t in tables}
+    if as_json:
+        click.echo(json.dumps({"journal": where, "format": fmt, "rows": summary}), err=True)
+    else:
+        click.echo(f"exported {', '.join(f'{n} {t}' for t, n in summary.items())} from {where}", err=True)
 
 
 @cli.command()
 @db_option
-@click.option("--before", required=True, metavar="DATE", help="Remove finished jobs created before this UTC date/time.")
+@click.option(
+    "--before",
+    required=True,
+    metavar="TIME",
+    help="Remove finished jobs created before this time (ISO-8601, e.g. 2026-11-01 or 2026-11-01T00:00+01:00; "
+    "no offset: UTC).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def prune(db, before, yes) -> None:
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@json_option
+def prune(db, before, yes, dry_run, as_json) -> None:
     """Remove finished jobs older than a date; the hash chain keeps verifying (a checkpoint records the cut).
 
-    Unfinished jobs are never removed, and a journal that does not verify is never pruned.
+    Says how many jobs and events it will remove before removing them. Unfinished jobs are never
+    removed, and a journal that does not verify is never pruned.
     """
 
     with cli_errors(), Client(db) as client:
-        cut = iso_arg(before, "--before")
-        if not yes and not click.confirm(f"remove every finished job created before {cut} from {client.db_url}?"):
-            raise SystemExit(1)
-        jobs_removed, events_removed = client.prune(cut)
-        ok, n, problem = client.verify_journal()
-    state = "intact" if ok else f"BROKEN: {problem}"
-    click.echo(f"removed {jobs_removed} jobs and {events_removed} events; journal {state} ({n} events)")
-    raise SystemExit(0 if ok else 1)
+        cut = utc_time(before, "--before")
+        jobs_planned, events_planned = client.prune(cut, dry_run=True)
+        where = client.db_url
+        plan = f"{jobs_planned} finished jobs ({events_planned} events) created before {cut} in {where}"
+        out: dict[str, Any] = {"journal": where, "before": cut, "dry_run": dry_run}
+        if dry_run or not jobs_planned:
+            removed = (0, 0)
+            click.echo(f"would remove {plan}" if dry_run else f"nothing to prune: {plan}", err=as_json)
+        else:
+            click.echo(f"will remove {plan}", err=True)
+            if not yes and not click.confirm("remove them?", err=True):
+                raise SystemExit(1)
+            removed = client.prune(cut)
+        report = client.audit()
+    out.update(
+        would_remove={"jobs": jobs_planned, "events": events_planned},
+        removed={"jobs": removed[0], "events": removed[1]},
+        verify=report.to_json(),
+    )
+    if as_json:
+        _dump(out)
+    elif not dry_run and jobs_planned:
+        state = "intact" if report.ok else f"BROKEN: {report.problem}"
+        click.echo(f"removed {removed[0]} jobs and {removed[1]} events; journal {state} ({report.events} events)")
+    raise SystemExit(0 if report.ok else 1)
 
 
 @cli.command("fake-venue")

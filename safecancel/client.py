@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from . import proc
@@ -36,7 +37,7 @@ from .deadman import KIND as DEAD_MAN
 from .deadman import Arming, DeadManSwitch, Parts, plan_arming, was_armed
 from .engine import JobRunner, RetryPolicy, VenueLink
 from .errors import AuthError, ConcurrentUpdate, InputError, LeaseHeld, ListingIncomplete, VenueRejected
-from .inputs import check_account, order_refs
+from .inputs import check_account, order_refs, utc_time
 from .killswitch import KIND as KILL_SWITCH
 from .killswitch import KillSwitch, Sweeps, finish_status
 from .listing import Lister
@@ -56,7 +57,7 @@ from .model import (
 from .pacing import key_fingerprint, shared_bucket, shared_pacing
 from .scope import Fit, Scope, make_scope
 from .states import UNSETTLED, OrderState, StateTable, Trigger
-from .store import Database, Journal, fingerprint, iso
+from .store import AuditReport, Database, Journal, fingerprint, iso
 from .store.journal import JobRow
 from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
@@ -87,6 +88,9 @@ class Client:
         owner: the lease holder's name (default ``host:pid:nonce``).
         environ: where ``SAFECANCEL_<VENUE>_*`` are read (default ``os.environ``, read at use).
         on_progress: called with ``(job_id, venue, counts)`` as a job advances.
+        read_only: open the journal for reading only (``history``, ``job``, ``export``, ``audit``): it is
+            never created or migrated (a missing file is an :class:`InputError`), nothing is written,
+            and a journal on read-only storage can be read. Calls that write raise :class:`StoreError`.
 
     Deprecated (one release): ``credentials=``, ``base_urls=``, ``batch_sizes=``, ``venue_options=``
     and ``rates=``, per-venue dicts, still work: they are folded into VenueConfigs and warn once.
@@ -115,6 +119,7 @@ class Client:
         batch_sizes: Mapping[str, int] | None = None,
         venue_options: Mapping[str, Mapping[str, Any]] | None = None,
         rates: Mapping[str, Rate] | None = None,
+        read_only: bool = False,
     ) -> None:
         legacy = {
             name: value
@@ -155,6 +160,7 @@ class Client:
         self._owner = owner or default_owner
         self._table = StateTable()
         self._db_arg = db
+        self._read_only = read_only
         self._db: Database | None = None
         self._journal_: Journal | None = None
         # The journal opens, and venue links are made, on first use from whichever threads call
@@ -171,7 +177,7 @@ class Client:
         # and a dry run never opens it.
         with self._lock:
             if self._journal_ is None:
-                self._db = Database(self._db_arg)
+                self._db = Database(self._db_arg, read_only=self._read_only)
                 self._journal_ = Journal(self._db, self._table)
             return self._journal_
 
@@ -520,7 +526,7 @@ class Client:
                     continue
                 return None, str(exc)
             except ConcurrentUpdate as exc:  # another runner took the job over; it finishes it
-                log.warning("job %s: %s", job_id, exc)
+                log.debug("job %s: %s", job_id, exc)  # the engine said so at WARNING
             except (AuthError, VenueRejected) as exc:
                 if raise_venue_errors:
                     exc.job_id = job_id
@@ -763,7 +769,7 @@ class Client:
         with self._lock:
             if self._journal_ is None:
                 try:
-                    self._db = Database(self._db_arg, create=False)
+                    self._db = Database(self._db_arg, create=False, read_only=self._read_only)
                 except InputError:
                     return None  # no journal yet: a real run would create the job
                 self._journal_ = Journal(self._db, self._table)
@@ -901,7 +907,7 @@ class Client:
             kind=KILL_SWITCH,
             scope=scope.to_json(),
         )
-        log.info("job %s: kill switch on %s", job.id, scope.describe())
+        log.debug("job %s: kill switch on %s", job.id, scope.describe())  # the run says it at INFO
         return self._run_job(job, until, wait=False, raise_venue_errors=True)
 
     def plan_cancel_all(
@@ -923,26 +929,39 @@ class Client:
         unsure = sum(1 for _, f in fits if f is Fit.UNSURE)
         return CancelAllPlan(scope.describe(), in_scope, len(listing.orders), unsure)
 
-    def job(self, job_id: str) -> JobResult:
-        """A job with its orders and events."""
-        return self._journal.job_result(job_id)
+    def job(self, job_id: str, *, evidence: bool = False) -> JobResult:
+        """A job with its orders and events; ``evidence=True`` adds to each event that recorded an HTTP
+        exchange the exchange itself (request without secrets, the venue's reply as stored, bounded)."""
+        return self._journal.job_result(job_id, with_evidence=evidence)
 
     def history(
         self,
         *,
         venue: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
         state: str | None = None,
         symbol: str | None = None,
         order_id: str | None = None,
         limit: int | None = None,
     ) -> list[JobSummary]:
-        """Jobs, newest first, filtered by venue, creation time (ISO-8601 UTC), order state, symbol or id."""
+        """Jobs, newest first, filtered by venue, creation time, order state, symbol or exact order id.
+
+        ``since``/``until``: an aware ``datetime`` or ISO-8601 text (with an offset or ``Z``; text without
+        one is UTC); anything else raises :class:`InputError`.
+        """
         if venue is not None:
             venue_class(venue)
+        if state is not None and state not in set(OrderState):
+            raise InputError(f"state: {state!r} is not one of {', '.join(OrderState)}")
         return self._journal.history(
-            venue=venue, since=since, until=until, state=state, symbol=symbol, order_id=order_id, limit=limit
+            venue=venue,
+            since=utc_time(since, "since"),
+            until=utc_time(until, "until"),
+            state=state,
+            symbol=symbol,
+            order_id=order_id,
+            limit=limit,
         )
 
     def resolve(self, job_id: str, order: str, as_state: str, note: str) -> JobResult:
@@ -954,30 +973,49 @@ class Client:
         return self._journal.job_result(job_id)
 
     def verify_journal(self) -> tuple[bool, int, str | None]:
-        """Check the hash chain: ``(ok, events_checked, first_problem)``."""
+        """Check the hash chain and every row against its events: ``(ok, events_checked, first_problem)``."""
         return self._journal.verify()
+
+    def audit(self) -> AuditReport:
+        """Prove the journal: the hash chain, then every job and order row equal to the replay of its
+        events. ``report.ok``; ``report.problem`` names the first broken event or differing row."""
+        return self._journal.audit()
 
     def journal_head(self) -> tuple[int, str]:
         """The chain head ``(seq, hash)``; kept somewhere else, it anchors the journal against rewrites."""
         return self._journal.head()
 
     def export(
-        self, table: str = "events", *, since: str | None = None, until: str | None = None, venue: str | None = None
+        self,
+        table: str = "events",
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        venue: str | None = None,
+        job: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Stream ``jobs``, ``orders`` or ``events`` of jobs created in [since, until) as flat dicts."""
+        """Stream ``jobs``, ``orders`` or ``events`` of jobs created in [since, until) (times as for
+        :meth:`history`), of one venue or of one ``job``, as flat dicts in bounded memory."""
         if venue is not None:
             venue_class(venue)
-        return self._journal.export(table, since=since, until=until, venue=venue)
+        s, u = utc_time(since, "since"), utc_time(until, "until")
+        if job is not None and self._journal.get_job(job) is None:
+            raise InputError(f"no job {job!r} in {self.db_url}")
+        return self._journal.export(table, since=s, until=u, venue=venue, job=job)
 
     def export_columns(self, table: str) -> list[str]:
         return self._journal.export_columns(table)
 
-    def prune(self, before: str) -> tuple[int, int]:
-        """Remove finished jobs created before ``before`` (ISO UTC); the chain keeps verifying.
+    def prune(self, before: str | datetime, *, dry_run: bool = False) -> tuple[int, int]:
+        """Remove finished jobs created before ``before`` (an aware ``datetime`` or ISO-8601 text, as for
+        :meth:`history`); the chain keeps verifying.
 
-        Returns ``(jobs_removed, events_removed)``. Unfinished jobs are never removed.
+        Returns ``(jobs_removed, events_removed)``; with ``dry_run`` what it would remove, removing
+        nothing. Unfinished jobs are never removed; a cutoff that is not a time raises
+        :class:`InputError` before anything is read, and a journal that does not verify is never pruned.
         """
-        return self._journal.prune(before, self._clock.now())
+        cut = utc_time(before, "before")
+        return self._journal.prune(cut, self._clock.now(), dry_run=dry_run)
 
     def plan(
         self,

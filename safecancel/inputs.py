@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, overload
 
 from .errors import InputError
 from .model import OrderRef
@@ -11,6 +12,44 @@ from .venues import venue_class
 from .venues.base import clip
 
 MAX_ORDERS_PER_JOB = 1_000_000
+TIME_EXAMPLES = "e.g. 2026-11-23, 2026-11-23T14:00:00Z or 2026-11-23T15:00+01:00"
+
+
+@overload
+def utc_time(value: None, name: str) -> None: ...
+@overload
+def utc_time(value: str | datetime, name: str) -> str: ...
+def utc_time(value: str | datetime | None, name: str) -> str | None:
+    """A time argument (``since``, ``until``, ``before``) as the journal's UTC text, or InputError naming it.
+
+    Accepted: an aware ``datetime``, or ISO-8601 text. Text with an offset or ``Z`` means that instant;
+    text without one (``2026-11-23``, ``2026-11-23T14:00``) is UTC, as every time the journal stores
+    and shows is. A naive ``datetime`` is refused: in Python it usually means local time, and guessing
+    would shift every filter by the machine's offset. Anything else (``"yesterday"``, ``"Jan 1 2020"``,
+    a number) is refused, never compared as text.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InputError(f"{name}: {value.isoformat()} has no time zone; give an aware datetime (tzinfo=UTC)")
+        dt = value
+    elif isinstance(value, date):
+        raise InputError(f"{name}: give a datetime with a time zone or ISO-8601 text, not a date ({value})")
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+        except ValueError:
+            raise InputError(f"{name}: {clip(value)} is not an ISO-8601 date or time ({TIME_EXAMPLES})") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)  # documented: text without an offset is UTC
+    else:
+        raise InputError(f"{name}: expected a datetime or ISO-8601 text, got {type(value).__name__} {clip(value)}")
+    try:
+        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except (OverflowError, ValueError):
+        raise InputError(f"{name}: {clip(value)} is out of range") from None
 
 
 def check_account(account: Any) -> None:

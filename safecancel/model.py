@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .states import TERMINAL, OrderState
+from .states import TERMINAL, OrderState, Provenance
 
 
 class IdKind(enum.StrEnum):
@@ -311,9 +311,9 @@ class OrderResult:
     symbol: str
     order_id: str | None
     client_order_id: str | None
-    state: str
-    reason: str | None
-    provenance: str | None
+    state: OrderState
+    reason: Reason | None  # why it stands there (filled, not_found, venue_refused, ...): see Reason
+    provenance: Provenance | None  # who settled a terminal state: venue_response, venue_query or operator
     attempts: int  # cancel requests that may have reached the venue
     venue_code: str | None = None  # what the venue said in the answer that produced ``state``
     venue_message: str | None = None
@@ -343,10 +343,15 @@ class EventRecord:
     reason: str | None
     evidence_id: int | None
     note: str | None
+    # With ``client.job(id, evidence=True)`` (``show --evidence``): the HTTP exchange this event recorded,
+    # as stored (secrets redacted, bodies bounded): at, endpoint, method, path, query, body, status,
+    # response (the venue's reply), elapsed_ms, error. None otherwise.
+    evidence: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # The job id is the enclosing job's; "from"/"to" are the JSON contract's names (design.md).
-        return json_fields(self, rename={"from_state": "from", "to_state": "to"}, skip=("job_id",))
+        skip = ("job_id",) if self.evidence is not None else ("job_id", "evidence")
+        return json_fields(self, rename={"from_state": "from", "to_state": "to"}, skip=skip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +362,7 @@ class JobResult:
     key: str
     venue: str
     account: str
-    status: str
+    status: JobStatus  # open | done | needs_attention (see JobStatus)
     created_at: str
     finished_at: str | None
     orders: tuple[OrderResult, ...]
@@ -411,7 +416,7 @@ class JobSummary:
     key: str
     venue: str
     account: str
-    status: str
+    status: JobStatus
     created_at: str
     finished_at: str | None
     counts: Mapping[str, int]

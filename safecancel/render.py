@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import InputError
-from .model import JobResult, JobSummary, Listing
+from .model import EventRecord, JobResult, JobSummary, Listing, OrderRef
 
 MAX_ROWS = 200
 STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
@@ -24,31 +24,22 @@ def console(stderr: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=False, stderr=stderr, width=None if stream.isatty() else 160)
 
 
-@overload
-def iso_arg(value: str, name: str) -> str: ...
-@overload
-def iso_arg(value: None, name: str) -> None: ...
-def iso_arg(value: str | None, name: str) -> str | None:
-    """An ISO-8601 date or time from the command line as the journal's UTC format."""
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{name}: {value!r} is not an ISO-8601 date or time (e.g. 2026-11-23 or 2026-11-23T14:00:00Z)"
-        ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)  # times without a zone are UTC, like the journal's
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _counts(counts: dict[str, int]) -> str:
     order = ("cancelled", "failed", "unknown", "pending", "sent")
     return "  ".join(f"[{STATE_STYLE[k]}]{k} {counts[k]}[/]" for k in order if counts.get(k))
 
 
-def print_job(result: JobResult, *, events: bool, only_order: str | None = None) -> None:
+def only_order(result: JobResult, ident: str) -> JobResult:
+    """The job with only the orders whose order id or client order id is exactly ``ident``, and only their
+    events and the job's own (``show --order 5`` must not show orders 15 and 55)."""
+    keep = [o for o in result.orders if ident in (o.order_id, o.client_order_id)]
+    names = {str(OrderRef(o.symbol, o.order_id, o.client_order_id, o.conditional)) for o in keep}
+    return replace(
+        result, orders=tuple(keep), events=tuple(e for e in result.events if e.order is None or e.order in names)
+    )
+
+
+def print_job(result: JobResult, *, events: bool, evidence: bool = False) -> None:
     con = console()
     con.print(
         f"[bold]job {result.job_id}[/]  venue [bold]{result.venue}[/]  account {result.account}  "
@@ -56,7 +47,7 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
         + (f"  finished {result.finished_at}" if result.finished_at else "")
     )
     con.print(f"key {result.key}   {_counts(result.counts)}")
-    orders = [o for o in result.orders if only_order is None or only_order in (o.order_id, o.client_order_id)]
+    orders = result.orders
     table = Table(show_edge=False, pad_edge=False)
     for col in ("symbol", "order id", "client id", "state", "reason", "provenance", "sends", "venue said"):
         table.add_column(col)
@@ -76,7 +67,7 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
     if len(orders) > MAX_ROWS:
         con.print(f"... {len(orders) - MAX_ROWS} more orders (use --json for all)")
     if events:
-        evs = [e for e in result.events if only_order is None or e.order is None or only_order in e.order]
+        evs = result.events
         et = Table(title="events", show_edge=False, pad_edge=False)
         for col in ("#", "at", "order", "trigger", "from → to", "http", "venue said", "note"):
             et.add_column(col)
@@ -96,6 +87,37 @@ def print_job(result: JobResult, *, events: bool, only_order: str | None = None)
         con.print(et)
         if len(evs) > MAX_ROWS:
             con.print(f"... {len(evs) - MAX_ROWS} more events (use --json for all)")
+    if events and evidence:
+        print_evidence(con, result.events[:MAX_ROWS])
+
+
+EVIDENCE_SHOWN = 2000  # characters of a reply shown on a terminal (--json has all that is stored)
+
+
+def print_evidence(con: Console, evs: Sequence[EventRecord]) -> None:
+    """Each exchange once (several events share one), with the venue's reply as stored."""
+    seen: set[int] = set()
+    for e in evs:
+        x = e.evidence
+        if x is None or e.evidence_id is None or e.evidence_id in seen:
+            continue
+        seen.add(e.evidence_id)
+        query = f"?{x.get('query')}" if x.get("query") else ""
+        took = f" in {x.get('elapsed_ms')} ms" if x.get("elapsed_ms") is not None else ""
+        con.print(
+            f"[bold]evidence {e.evidence_id}[/] (event {e.seq}) {x.get('at')} {x.get('endpoint')}: "
+            f"{x.get('method')} {x.get('path')}{query}",
+            markup=True,
+        )
+        if x.get("body"):
+            con.print(f"  request body: {str(x['body'])[:EVIDENCE_SHOWN]}", markup=False)
+        status = x.get("status")
+        said = x.get("response") or ""
+        con.print(f"  reply {status if status is not None else '(none)'}{took}: {said[:EVIDENCE_SHOWN]}", markup=False)
+        if len(said) > EVIDENCE_SHOWN:
+            con.print(f"  ... {len(said) - EVIDENCE_SHOWN} more characters (use --json)", markup=False)
+        if x.get("error"):
+            con.print(f"  error: {x['error']}", markup=False)
 
 
 def print_history(rows: Sequence[JobSummary]) -> None:

@@ -8,7 +8,7 @@ effects; the store applies the resulting state with a compare-and-set and an eve
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from transitions import Machine
@@ -109,6 +109,11 @@ class StateTable:
                     assert tr.dest is not None  # every row of TRANSITIONS names its destination
                     table[(trigger, source)] = OrderState(tr.dest)
         self._table = MappingProxyType(table)
+
+    @property
+    def moves(self) -> Mapping[tuple[str, str], OrderState]:
+        """The whole table, ``(trigger, state) -> next state``, read-only (for a replay of many events)."""
+        return self._table
 
     def next_state(self, state: str, trigger: str) -> OrderState:
         """The state ``trigger`` leads to from ``state``; :class:`IllegalTransition` if none."""

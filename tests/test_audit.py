@@ -40,13 +40,13 @@ def cancel(env, ids, key=None):
 
 def test_export_jsonl_and_csv(fake, env):
     job = cancel(env, seed_open(fake, BN, 3))
-    lines = [json.loads(x) for x in run(env, "export").output.splitlines()]
+    lines = [json.loads(x) for x in run(env, "export").stdout.splitlines()]
     types = [x["type"] for x in lines]
     assert types.count("job") == 1 and types.count("order") == 3 and types.count("event") == len(job["events"])
     ev = [x for x in lines if x["type"] == "event" and x["trigger"] == "confirm"][0]
     assert ev["at"].endswith("Z") and ev["evidence_method"] == "DELETE" and ev["venue"] == BN
     assert "signature=%2A%2A%2A" in ev["evidence_query"] or "signature=***" in ev["evidence_query"]
-    out = run(env, "export", "--format", "csv", "--table", "orders").output
+    out = run(env, "export", "--format", "csv", "--table", "orders").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["state"] for r in rows] == ["cancelled"] * 3
     assert list(rows[0]) == [
@@ -66,7 +66,7 @@ def test_export_jsonl_and_csv(fake, env):
         "updated_at",
     ]
     assert run(env, "export", "--format", "csv", "--table", "all").exit_code == 2
-    assert run(env, "export", "--since", "2999-01-01").output == ""
+    assert run(env, "export", "--since", "2999-01-01").stdout == ""
 
 
 def test_resolve_shows_in_show_and_export_with_operator_provenance(fake, env):
@@ -89,7 +89,7 @@ def test_resolve_shows_in_show_and_export_with_operator_provenance(fake, env):
     assert any(e["trigger"] == "settle" and e["note"] == "seen cancelled in the venue UI" for e in shown["events"])
     again = run(env, "resolve", job["job_id"], ids[0], "--as", "failed", "--note", "x")
     assert again.exit_code == 2 and "only unknown" in again.output
-    exported = [json.loads(x) for x in run(env, "export", "--table", "events").output.splitlines()]
+    exported = [json.loads(x) for x in run(env, "export", "--table", "events").stdout.splitlines()]
     assert any(x["trigger"] == "settle" and x["provenance"] == "operator" for x in exported)
 
 
@@ -105,16 +105,11 @@ def test_editing_an_event_with_the_sqlite_shell_is_named(fake, env, db_path):
 
 def test_prune_keeps_the_chain_verifiable(fake, env, db_path):
     old = cancel(env, seed_open(fake, BN, 2), key="old")
-    cancel(env, seed_open(fake, BN, 2, start=3000), key="new")
-    con = sqlite3.connect(db_path)
-    con.execute(
-        "update jobs set created_at = '2020-01-01T00:00:00.000000Z' where key = 'old'"
-    )  # prune reads created_at only
-    con.commit()
-    con.close()
-    # created_at is not in the chain (the "create" event's time is), so this edit is the test's shortcut.
-    res = run(env, "prune", "--before", "2021-01-01", "--yes")
-    assert res.exit_code == 0 and "removed 1 jobs" in res.output, res.output
+    new = cancel(env, seed_open(fake, BN, 2, start=3000), key="new")
+    # Prune removes jobs created strictly before the cutoff: the newer job's creation time keeps it.
+    res = run(env, "prune", "--before", new["created_at"], "--yes")
+    assert res.exit_code == 0 and "will remove 1 finished jobs" in res.output, res.output
+    assert "removed 1 jobs" in res.output, res.output
     assert run(env, "audit", "verify").exit_code == 0
     hist = json.loads(run(env, "history", "--json").stdout)
     assert [h["key"] for h in hist] == ["new"]
@@ -136,7 +131,7 @@ def test_prune_never_removes_unfinished_jobs(fake, env, db_path):
     fake.fault(BN, "query", "status", status=503, times=10_000)
     run(env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", "1", "--deadline", "0.3")
     res = run(env, "prune", "--before", "2999-01-01", "--yes")
-    assert "removed 0 jobs" in res.output
+    assert res.exit_code == 0 and "nothing to prune: 0 finished jobs" in res.output, res.output
     assert len(json.loads(run(env, "history", "--json").stdout)) == 1
 
 

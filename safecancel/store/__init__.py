@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from .audit import AuditReport
 from .chain import ChainReport
 from .db import Database, resolve_url
 from .journal import Change, Evidence, JobRow, Journal, OrderRow, fingerprint, iso
 from .transfer import copy_journal, migrate_journal, table_counts
 
 __all__ = [
+    "AuditReport",
     "ChainReport",
     "Change",
     "Database",

@@ -142,16 +142,25 @@ class ChainReport(NamedTuple):
     problem: str | None  # names the first broken event; None when ok
 
 
-def _events_in(conn: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every event in order, paged inside the caller's transaction (so inside its snapshot)."""
+# What verify reads of an event: the hashed columns in hash order (a row's first fields are then the
+# digest's input as they are), then its own hash.
+_VERIFY_COLS = tuple(events.c[name] for name in _EVENT_HASHED) + (events.c.hash,)
+_N = len(_EVENT_HASHED)
+_SEQ, _JOB, _TRIGGER, _EVIDENCE_ID, _NOTE, _PREV = (
+    _EVENT_HASHED.index(k) for k in ("seq", "job_id", "trigger", "evidence_id", "note", "prev_hash")
+)
+
+
+def _events_in(conn: Connection, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Every event in order as a tuple (``_VERIFY_COLS``), paged inside the caller's transaction (its snapshot)."""
     last = 0
     while True:
-        q = select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
-        chunk = [dict(r._mapping) for r in conn.execute(q)]
+        q = select(*_VERIFY_COLS).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
+        chunk = [tuple(r) for r in conn.execute(q).fetchall()]
         if not chunk:
             return
         yield from chunk
-        last = chunk[-1]["seq"]
+        last = chunk[-1][_SEQ]
 
 
 def verify_chain(conn: Connection) -> ChainReport:
@@ -168,30 +177,31 @@ def verify_chain(conn: Connection) -> ChainReport:
     for row in _events_in(conn):
         n += 1
         expected_seq += 1
-        seq = row["seq"]
+        seq = row[_SEQ]
         if seq != expected_seq:
             return ChainReport(False, n, f"event {expected_seq} is missing (next is {seq}): a row was deleted")
-        if row["prev_hash"] != prev:
+        if row[_PREV] != prev:
             return ChainReport(
                 False, n, f"event {seq}: prev_hash does not match event {seq - 1}: rows were edited or reordered"
             )
-        if event_hash(row) != row["hash"]:
+        if _digest(row[:_N]) != row[_N]:
             return ChainReport(
                 False,
                 n,
-                f"event {seq} ({row['trigger']}, job {row['job_id']}) was edited: its hash does not match its content",
+                f"event {seq} ({row[_TRIGGER]}, job {row[_JOB]}) was edited: its hash does not match its content",
             )
-        if row["evidence_id"] is not None:
-            stored = ev_hashes.get(row["evidence_id"])
+        evidence_id = row[_EVIDENCE_ID]
+        if evidence_id is not None:
+            stored = ev_hashes.get(evidence_id)
             if stored is None:
-                return ChainReport(False, n, f"event {seq}: its evidence {row['evidence_id']} was deleted")
-            if stored[0] != row["evidence_hash"] or stored[1] != stored[0]:
-                return ChainReport(False, n, f"event {seq}: its evidence {row['evidence_id']} was edited")
-            referenced.add(row["evidence_id"])
-        if cp is not None and row["trigger"] == "prune" and row["note"]:
-            note = json.loads(row["note"])
+                return ChainReport(False, n, f"event {seq}: its evidence {evidence_id} was deleted")
+            if stored[0] != row[_EVENT_HASHED.index("evidence_hash")] or stored[1] != stored[0]:
+                return ChainReport(False, n, f"event {seq}: its evidence {evidence_id} was edited")
+            referenced.add(evidence_id)
+        if cp is not None and row[_TRIGGER] == "prune" and row[_NOTE]:
+            note = json.loads(row[_NOTE])
             announced = announced or (note.get("checkpoint_seq"), note.get("checkpoint_hash")) == (cp.seq, cp.hash)
-        prev = row["hash"]
+        prev = row[_N]
     if (head_seq, head_hash) != (expected_seq, prev):
         problem = f"the chain ends at event {expected_seq} but its head says {head_seq}: events were deleted at the end"
         return ChainReport(False, n, problem)

@@ -20,30 +20,36 @@ Transactions on the two backends:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
-from sqlalchemy import Connection, create_engine, event, inspect
+from sqlalchemy import Connection, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.url import URL
 
 from ..errors import InputError, SchemaOutOfDate, StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+log = logging.getLogger("safecancel.store")
+
 JOURNAL_FILE = "journal.db"
+# The newest migration in migrations/versions (tests/unit/test_store.py checks it against alembic's head).
+# Opening a current journal compares its alembic_version row with this and never imports alembic: alembic
+# is loaded, and logs, only when a migration actually runs.
+SCHEMA_HEAD = "0005"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 # Arbitrary but fixed: every safecancel process migrating the same PostgreSQL database takes this
@@ -67,11 +73,16 @@ def demo_path() -> Path:
     return default_path().with_name("demo.db")
 
 
-def resolve_url(url: str | None) -> URL:
-    """A database argument (URL, plain path, or None for ``$SAFECANCEL_DB`` / the per-user default) as a URL."""
+def resolve_url(url: str | None, *, make_dir: bool = True) -> URL:
+    """A database argument (URL, plain path, or None for ``$SAFECANCEL_DB`` / the per-user default) as a URL.
+
+    ``make_dir``: create the per-user directory when the default journal is meant (not for read-only use).
+    """
     raw = url or os.environ.get("SAFECANCEL_DB")
     if not raw:
         path = default_path()
+        if not make_dir:
+            return make_url("sqlite:///" + str(path))
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -100,6 +111,8 @@ def _migrations_dir() -> str:
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", _migrations_dir())
     if connection is not None:
@@ -180,16 +193,99 @@ def _sqlite_events(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _sqlite_read_only(url: URL) -> tuple[Callable[[], sqlite3.Connection], str]:
+    """A connect function for an existing journal file that never writes to it, and how it is opened.
+
+    ``mode=ro`` first: it reads a journal that a live writer may still be appending to (SQLite's WAL
+    index, the ``-shm`` file, is shared with it). On read-only storage (a copy handed to an auditor,
+    a read-only directory or mount) SQLite cannot create that index, and the file is opened
+    ``immutable`` instead: read as it lies, which is exactly right for media that cannot change. A
+    write-ahead log beside such a file holds committed transactions that ``immutable`` would not see,
+    so that case is refused rather than shown stale.
+    """
+    database = url.database or ""
+    path = Path(database)
+    if not path.exists():
+        raise InputError(f"no journal at {database}: the file does not exist")
+    if not path.is_file():
+        raise InputError(f"database path {database} is not a regular file")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(16)
+    except OSError as exc:
+        raise InputError(f"cannot read the journal {database}: {exc.strerror}") from None
+    if magic != SQLITE_MAGIC:
+        raise StoreError(f"{database} is not a SQLite database")
+    base = path.resolve().as_uri()
+    last: Exception | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        uri = f"{base}?{mode}"
+        try:
+            probe = sqlite3.connect(uri, uri=True)
+            try:
+                probe.execute("select count(*) from sqlite_master").fetchone()
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as exc:
+            last = exc
+            wal = Path(database + "-wal")
+            if mode == "mode=ro" and wal.exists() and wal.stat().st_size > 0:
+                raise StoreError(
+                    f"cannot open the journal {database} read-only: {exc}; its write-ahead log {wal} holds "
+                    "committed changes that can only be read with write access to its directory (copy the "
+                    "journal with its -wal file to a writable directory)"
+                ) from None
+            continue
+        return _opener(uri), mode
+    raise StoreError(f"cannot open the journal {database} read-only: {last}")
+
+
+def _opener(uri: str) -> Callable[[], sqlite3.Connection]:
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    return connect
+
+
+def _sqlite_read_only_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_conn.execute("PRAGMA query_only = ON")  # a second guard: no statement may write
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+
+def _current_revision(conn: Connection) -> str | None:
+    """The journal's schema revision as alembic recorded it (None: no ``alembic_version`` table), read
+    without alembic."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("select version_num from alembic_version")).scalar()
+
+
 class Database:
     """An open, migrated journal database."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True, create: bool = True) -> None:
+    def __init__(
+        self, url: str | None = None, *, migrate: bool = True, create: bool = True, read_only: bool = False
+    ) -> None:
         """Open (and by default create and migrate) the journal at ``url``.
 
         ``create=False`` refuses a SQLite file that does not exist yet, for callers that only read
         an existing journal (``migrate-store --from``) and must not leave an empty one behind.
+
+        ``read_only=True`` opens an existing journal without ever writing to it: nothing is created
+        (a missing file is an :class:`InputError`), nothing is migrated (a journal of another schema
+        revision is refused, saying which), every write is refused, and a journal on read-only storage
+        is still readable (see :func:`_sqlite_read_only`).
         """
-        self.url = resolve_url(url)
+        self.read_only = read_only
+        self.opened_as: str | None = None  # read-only SQLite: "mode=ro" or "immutable=1"
+        self.url = resolve_url(url, make_dir=not read_only)
         self.dialect = self.url.get_backend_name()
         # A SQLite journal is named by its file path (what a person looks for); others by their URL.
         self.display_url = (
@@ -198,26 +294,34 @@ class Database:
             else self.url.render_as_string(hide_password=True)
         )
         if self.dialect == "sqlite":
-            if (
-                not create
-                and self.url.database
-                and self.url.database != ":memory:"
-                and not Path(self.url.database).exists()
-            ):
-                raise InputError(f"no journal at {self.display_url}: the file does not exist")
-            _prepare_sqlite_file(self.url)
-            self.engine = create_engine(
-                self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-            )
-            _sqlite_events(self.engine)
+            if self.url.database in (None, "", ":memory:"):
+                raise InputError("an in-memory SQLite database cannot hold a journal; give a file path")
+            if read_only:
+                connect, self.opened_as = _sqlite_read_only(self.url)
+                self.engine = create_engine("sqlite://", creator=connect)
+                _sqlite_read_only_events(self.engine)
+            else:
+                if not create and not Path(self.url.database).exists():
+                    raise InputError(f"no journal at {self.display_url}: the file does not exist")
+                _prepare_sqlite_file(self.url)
+                self.engine = create_engine(
+                    self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+                )
+                _sqlite_events(self.engine)
         elif self.dialect == "postgresql":
+            args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
             try:
-                self.engine = create_engine(self.url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+                self.engine = create_engine(
+                    self.url, pool_pre_ping=True, isolation_level="READ COMMITTED", connect_args=args
+                )
             except ImportError as exc:
                 raise InputError(f"PostgreSQL needs the driver: pip install 'safecancel[postgres]' ({exc})") from None
         else:
             raise InputError(f"unsupported database {self.display_url}: use a SQLite path or postgresql+psycopg://")
-        if migrate:
+        if read_only:
+            with self.translate():
+                self._check_schema()
+        elif migrate:
             with self.translate():
                 self._migrate()
 
@@ -238,6 +342,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        if self.read_only:
+            raise StoreError(f"the journal {self.display_url} is opened read-only: nothing can be written to it")
         with self.translate(), self.engine.connect() as conn:
             conn = conn.execution_options(write=True)
             with conn.begin():
@@ -263,7 +369,41 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def _check_schema(self) -> None:
+        """A read-only journal must already be of this version's schema: it cannot be migrated."""
+        with self.engine.connect() as conn, conn.begin():
+            current = _current_revision(conn)
+        if current == SCHEMA_HEAD:
+            return
+        if current is None:
+            raise StoreError(f"{self.display_url} is not a safecancel journal (it has no schema revision)")
+        if current > SCHEMA_HEAD:  # revisions are zero-padded numbers: text order is their order
+            raise SchemaOutOfDate(
+                f"database {self.display_url} has schema revision {current}, newer than this safecancel "
+                f"understands (head {SCHEMA_HEAD}); upgrade safecancel"
+            )
+        raise SchemaOutOfDate(
+            f"database {self.display_url} has schema revision {current}, older than this safecancel's "
+            f"({SCHEMA_HEAD}), and a read-only command does not migrate it: open it once with a command that "
+            "writes (e.g. `safecancel resume --db ...`), or read it with the safecancel version that wrote it"
+        )
+
     def _migrate(self) -> None:
+        # The common case, a journal already current, is one query: alembic is neither imported nor
+        # configured (its MigrationContext logs "Context impl ..." at INFO on every open).
+        with self.engine.connect() as conn, conn.begin():
+            if _current_revision(conn) == SCHEMA_HEAD:
+                return
+        # Importing and configuring alembic logs too ("setup plugin ...", "Context impl ..."): all of it
+        # under the lock that keeps alembic's process-wide state to one migration at a time.
+        with _ALEMBIC_LOCK, _quiet_alembic():
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(_alembic_config())
         head = script.get_current_head()
         with self.engine.connect() as conn:
@@ -288,5 +428,22 @@ class Database:
                             f"database {self.display_url} already holds tables that are not safecancel's "
                             f"({', '.join(sorted(tables)[:5])}); refusing to touch it"
                         )
-                with _ALEMBIC_LOCK:
-                    command.upgrade(_alembic_config(conn), "head")
+                log.info("migrating the journal %s from schema %s to %s", self.display_url, current, head)
+                command.upgrade(_alembic_config(conn), "head")
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """alembic's INFO lines ("Context impl SQLiteImpl.", "Running upgrade ...") are shown only when
+    ``safecancel.store`` logs at DEBUG: at INFO our own line says that a migration runs.
+    Used under ``_ALEMBIC_LOCK``, so no other migration sees the level changed."""
+    alembic_log = logging.getLogger("alembic")
+    if log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    before = alembic_log.level
+    alembic_log.setLevel(max(logging.WARNING, before))
+    try:
+        yield
+    finally:
+        alembic_log.setLevel(before)

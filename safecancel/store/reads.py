@@ -12,18 +12,38 @@ transaction (where what they read cannot change before the writer commits).
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, or_, select
 
-from ..errors import InputError
-from ..model import EventRecord, JobResult, JobSummary, OrderRef, OrderResult
-from .chain import ChainReport, verify_chain
+from ..errors import InputError, StoreError
+from ..model import EventRecord, JobResult, JobStatus, JobSummary, OrderRef, OrderResult, Reason
+from ..states import OrderState, Provenance
+from .audit import AuditReport, audit_journal
+from .chain import ChainReport
 from .db import Database
 from .rows import _JOB_COLS, _ORDER_COLS, UNFINISHED, JobRow, OrderRow
 from .schema import events, evidence, jobs, journal_head, orders
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def stored(kind: type[E], value: str, what: str) -> E:
+    """A stored value as its enum member; a value that is not one was not written by safecancel."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise StoreError(
+            f"{what} is {value!r}, which is not a {kind.__name__}: the journal was edited or written by another "
+            "program (`safecancel audit verify` names what changed)"
+        ) from None
+
+
+def stored_or_none(kind: type[E], value: str | None, what: str) -> E | None:
+    return None if value is None else stored(kind, value, what)
 
 
 def job_row(conn: Connection, job_id: str) -> JobRow | None:
@@ -116,7 +136,9 @@ class JournalReads:
 
     # -- results and history ---------------------------------------------------------------------
 
-    def job_result(self, job_id: str, *, with_events: bool = True) -> JobResult:
+    def job_result(self, job_id: str, *, with_events: bool = True, with_evidence: bool = False) -> JobResult:
+        """A job as the journal has it; ``with_evidence``: each event that recorded an HTTP exchange carries
+        it (``EventRecord.evidence``: the request without secrets and the venue's reply as stored)."""
         with self.db.read() as conn:
             job = job_row(conn, job_id)
             if job is None:
@@ -141,6 +163,12 @@ class JournalReads:
             ).all()
             names = {r.id: str(OrderRef(r.symbol, r.order_id, r.client_order_id, bool(r.conditional))) for r in rows}
             evs: tuple[EventRecord, ...] = ()
+            exchanges: dict[int, dict[str, Any]] = {}
+            if with_events and with_evidence:
+                exchanges = {
+                    int(r.id): {k: v for k, v in r._mapping.items() if k not in ("id", "job_id", "hash")}
+                    for r in conn.execute(select(evidence).where(evidence.c.job_id == job_id))
+                }
             if with_events:
                 evs = tuple(
                     EventRecord(
@@ -159,6 +187,7 @@ class JournalReads:
                         e.reason,
                         e.evidence_id,
                         e.note,
+                        exchanges.get(e.evidence_id) if e.evidence_id is not None else None,
                     )
                     for e in conn.execute(select(events).where(events.c.job_id == job_id).order_by(events.c.seq))
                 )
@@ -167,7 +196,7 @@ class JournalReads:
             key=job.key,
             venue=job.venue,
             account=job.account,
-            status=job.status,
+            status=stored(JobStatus, job.status, f"job {job.id}: status"),
             created_at=job.created_at,
             finished_at=job.finished_at,
             orders=tuple(
@@ -175,9 +204,9 @@ class JournalReads:
                     r.symbol,
                     r.order_id,
                     r.client_order_id,
-                    r.state,
-                    r.reason,
-                    r.provenance,
+                    stored(OrderState, r.state, f"order row {r.id}: state"),
+                    stored_or_none(Reason, r.reason, f"order row {r.id}: reason"),
+                    stored_or_none(Provenance, r.provenance, f"order row {r.id}: provenance"),
                     r.attempts - r.unsent,
                     r.last_code,
                     r.last_message,
@@ -238,7 +267,16 @@ class JournalReads:
                 ):
                     counts[job_id][st] = int(n)
         return [
-            JobSummary(j.id, j.key, j.venue, j.account, j.status, j.created_at, j.finished_at, counts[j.id])
+            JobSummary(
+                j.id,
+                j.key,
+                j.venue,
+                j.account,
+                stored(JobStatus, j.status, f"job {j.id}: status"),
+                j.created_at,
+                j.finished_at,
+                counts[j.id],
+            )
             for j in found
         ]
 
@@ -251,19 +289,27 @@ class JournalReads:
         return int(seq), str(h)
 
     def verify(self) -> ChainReport:
-        """Walk the chain. Returns ``(ok, events_checked, problem)``; the problem names the first broken event.
+        """Walk the chain and replay the rows (:meth:`audit`). Returns ``(ok, events_checked, problem)``;
+        the problem names the first broken event or differing row.
 
         Runs in one snapshot, so it gives the right answer while other runners keep appending: the
         head, the evidence and the events it reads are all as of one moment.
         """
+        report = self.audit()
+        return ChainReport(report.ok, report.events, report.problem)
+
+    def audit(self) -> AuditReport:
+        """Verify the chain, then replay every job's events against its job and order rows (see
+        :mod:`.audit`): what ``show``/``history``/``export`` display is proven, not only the events.
+        One snapshot, so it holds while other runners keep appending."""
         with self.db.snapshot() as conn:
-            return verify_chain(conn)
+            return audit_journal(conn, getattr(self, "table", None))
 
     # -- export ----------------------------------------------------------------------------------
 
     def export_columns(self, table: str) -> list[str]:
         """The column names of an export table, in order (stable: documented in the README)."""
-        return list(self._export_query(table, None, None, None)[0].selected_columns.keys())
+        return list(self._export_query(table, None, None, None, None)[0].selected_columns.keys())
 
     def export(
         self,
@@ -272,10 +318,11 @@ class JournalReads:
         since: str | None = None,
         until: str | None = None,
         venue: str | None = None,
+        job: str | None = None,
         batch: int = 2000,
     ) -> Iterator[dict[str, Any]]:
         """Stream ``jobs``, ``orders`` or ``events`` rows (flat dicts, stable keys) in bounded memory."""
-        q, cursor_col, label = self._export_query(table, since, until, venue)
+        q, cursor_col, label = self._export_query(table, since, until, venue, job)
         last: Any = None
         while True:
             page_q = q if last is None else q.where(cursor_col > last)
@@ -287,9 +334,11 @@ class JournalReads:
             last = page[-1][label]
 
     def _export_query(
-        self, table: str, since: str | None, until: str | None, venue: str | None
+        self, table: str, since: str | None, until: str | None, venue: str | None, job: str | None
     ) -> tuple[Any, Any, str]:
         job_filter = []
+        if job is not None:
+            job_filter.append(jobs.c.id == job)
         if since:
             job_filter.append(jobs.c.created_at >= since)
         if until:

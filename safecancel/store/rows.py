@@ -36,13 +36,18 @@ def _clip(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
     return None if text is None else text[:limit]
 
 
+# json.dumps(..., separators=(",", ":"), ensure_ascii=False), without building an encoder per call: the
+# same bytes (so every stored hash still matches), at half the cost on the audit's hot path.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _digest(values: Sequence[Any]) -> str:
     """sha256 of the values as compact JSON: the one encoding every hash in the journal uses.
 
     Here rather than in :mod:`.chain`, because an order set's fingerprint uses it too and rows must
     not import the chain (the chain imports rows).
     """
-    return hashlib.sha256(json.dumps(list(values), separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_ENCODE(list(values)).encode()).hexdigest()
 
 
 def fingerprint(refs: Iterable[OrderRef]) -> str:

@@ -20,6 +20,7 @@ Several writers (threads, processes, hosts sharing one PostgreSQL database):
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,14 +30,17 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, upda
 from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
 from ..model import JobStatus, OrderRef, Reason
 from ..states import OrderState, Provenance, StateTable, Trigger
-from .chain import append_events, event_row, lock_head, plan_prune, verify_chain
+from .audit import audit_journal, orders_hash
+from .chain import PrunePlan, append_events, event_row, lock_head, plan_prune
 from .changes import Group, _insert_evidence, apply_groups
 from .db import Database
 from .reads import job_row, joinable_job
 from .rows import _ORDER_COLS, DEADMAN_KIND, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
-from .schema import chain_checkpoint, events, evidence, jobs, orders
+from .schema import chain_checkpoint, events, evidence, jobs, journal_head, orders
 
 S = OrderState
+# needs_attention and lease takeovers at WARNING, every other status change at DEBUG.
+log = logging.getLogger("safecancel.store")
 
 
 def _same_lease(owner: str | None, proc: str | None, expires: int | None) -> Any:
@@ -126,6 +130,8 @@ class JournalWriter:
                 "base_url": base_url,
                 "key_fp": key_fp,
             }
+            if refs:  # binds each order to its position (the fingerprint is of the set): see store.audit
+                created["orders_hash"] = orders_hash(list(refs))
             if kind is not None:  # only then: the create note of every other job stays as it was
                 created.update(kind=kind, scope=json.loads(scope) if scope else None)
             note = json.dumps(created, separators=(",", ":"))
@@ -216,6 +222,8 @@ class JournalWriter:
         """Record the job's status and, when it stopped short, why (in plain words); a change is an event."""
         at = iso(now)
         attention = None if status == JobStatus.DONE else _clip(attention, 1000)
+        if status == JobStatus.NEEDS_ATTENTION:  # every time a run ends so, also when the status stays the same
+            log.warning("job %s needs attention: %s", job_id, attention or "(no reason given)")
         q = select(jobs.c.status, jobs.c.attention).where(jobs.c.id == job_id)
         if self.db.dialect == "postgresql":
             q = q.with_for_update(key_share=True)  # two runners finishing at once record one change, not two
@@ -231,6 +239,7 @@ class JournalWriter:
             )
             note = f"{current} -> {status}" + (f": {attention}" if attention else "")
             append_events(conn, self.db.dialect, [event_row(job_id, at, Trigger.STATUS, note=note)])
+            log.debug("job %s: status %s", job_id, note)
 
     def rebind(self, job_id: str, base_url: str, key_fp: str, now: float, why: str) -> None:
         """Move a job to another environment on purpose (base URL and/or API key), as an event."""
@@ -319,6 +328,7 @@ class JournalWriter:
         why = "its lease expired" if expires is None or expires < now_ms else "its process is gone"
         note = json.dumps({"from": old, "to": new, "why": why}, separators=(",", ":"))
         append_events(conn, self.db.dialect, [event_row(job_id, iso(now_ms / 1000), Trigger.TAKEOVER, note=note)])
+        log.warning("job %s: lease taken over from %s by %s (%s)", job_id, old, new, why)
 
     def acquire(
         self,
@@ -485,37 +495,33 @@ class JournalWriter:
 
     # -- retention -------------------------------------------------------------------------------
 
-    def prune(self, before: str, now: float) -> tuple[int, int]:
-        """Remove finished jobs created before ``before`` (ISO UTC), keeping the chain verifiable.
+    def prune(self, before: str, now: float, *, dry_run: bool = False) -> tuple[int, int]:
+        """Remove finished jobs created before ``before`` (the journal's UTC text), keeping the chain verifiable.
 
         Only a prefix of the chain can go (:func:`~safecancel.store.chain.plan_prune` works out which
         jobs and how far). The cut's hash is kept as a checkpoint and announced by a ``prune`` event.
-        A broken chain is never pruned (that would hide the evidence of the tampering). Returns
-        ``(jobs_removed, events_removed)``.
+        A journal that does not verify (chain or rows) is never pruned: that would hide the evidence of
+        the tampering. Returns ``(jobs_removed, events_removed)``; ``dry_run``: what would be removed
+        now, removing nothing.
         """
         with self.db.snapshot() as conn:
-            ok, _, problem = verify_chain(conn)
-        if not ok:
-            raise StoreError(f"refusing to prune a journal that does not verify: {problem}")
+            report = audit_journal(conn, self.table)
+        if not report.ok:
+            raise StoreError(f"refusing to prune a journal that does not verify: {report.problem}")
+        if dry_run:
+            with self.db.snapshot() as conn:
+                planned = _plan_prune(conn, self.db.dialect, before, lock=False)
+                if planned is None:
+                    return 0, 0
+                plan, _ = planned
+                n = conn.execute(select(func.count()).select_from(events).where(events.c.seq <= plan.cut)).scalar_one()
+                return len(plan.jobs), int(n)
         at = iso(now)
         with self.db.write() as conn:
-            head_seq, _ = lock_head(conn, self.db.dialect)
-            candidates = set(
-                conn.execute(
-                    select(jobs.c.id).where(jobs.c.status == JobStatus.DONE, jobs.c.created_at < before)
-                ).scalars()
-            )
-            if not candidates:
+            planned = _plan_prune(conn, self.db.dialect, before, lock=True)
+            if planned is None:
                 return 0, 0
-            spans = {
-                job_id: (lo, hi)
-                for job_id, lo, hi in conn.execute(
-                    select(events.c.job_id, func.min(events.c.seq), func.max(events.c.seq)).group_by(events.c.job_id)
-                )
-            }
-            plan = plan_prune(head_seq, candidates, spans)
-            if plan is None:
-                return 0, 0
+            plan, _ = planned
             cut = plan.cut
             cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
             removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
@@ -546,6 +552,27 @@ class JournalWriter:
                 raise StoreError("prune would remove every job; keep at least one (the chain needs an anchor)")
             append_events(conn, self.db.dialect, [event_row(anchor, at, Trigger.PRUNE, note=note)])
         return len(ids), removed_events
+
+
+def _plan_prune(conn: Connection, dialect: str, before: str, *, lock: bool) -> tuple[PrunePlan, int] | None:
+    """Which finished jobs created before ``before`` can go, and the chain's head (locked when ``lock``)."""
+    if lock:
+        head_seq, _ = lock_head(conn, dialect)
+    else:
+        head_seq = int(conn.execute(select(journal_head.c.seq)).scalar_one())
+    candidates = set(
+        conn.execute(select(jobs.c.id).where(jobs.c.status == JobStatus.DONE, jobs.c.created_at < before)).scalars()
+    )
+    if not candidates:
+        return None
+    spans = {
+        job_id: (lo, hi)
+        for job_id, lo, hi in conn.execute(
+            select(events.c.job_id, func.min(events.c.seq), func.max(events.c.seq)).group_by(events.c.job_id)
+        )
+    }
+    plan = plan_prune(head_seq, candidates, spans)
+    return None if plan is None else (plan, head_seq)
 
 
 __all__ = ["JournalWriter"]

@@ -185,3 +185,13 @@ def test_operator_resolution_only_for_unknown(journal):
     got = {o.order_id: o for o in journal.job_result(job.id).orders}
     assert (got["0"].state, got["0"].provenance) == ("cancelled", "operator")
     assert journal.verify()[0]
+
+
+def test_the_schema_head_opening_checks_is_alembics_head():
+    # Opening a current journal compares its revision with SCHEMA_HEAD without loading alembic; a new
+    # migration must move it, or every journal would be "migrated" (and alembic loaded) on each open.
+    from alembic.script import ScriptDirectory
+
+    from safecancel.store.db import SCHEMA_HEAD, _alembic_config
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == SCHEMA_HEAD

@@ -171,7 +171,7 @@ def test_the_journal_keeps_its_public_methods():
     # engine.py, client.py, the CLI, the tests and the benchmarks call these by name.
     public = {name for name in dir(Journal) if not name.startswith("_")}
     assert public == {
-        "acquire", "add_orders", "apply", "apply_batch", "claim_next", "counts", "create_job", "export",
+        "acquire", "add_orders", "apply", "apply_batch", "audit", "claim_next", "counts", "create_job", "export",
         "export_columns", "find_job", "find_order", "get_job", "head", "heartbeat", "history", "job_result", "lease",
         "mark_sent", "orders", "prune", "rebind", "record_event", "record_exchange", "record_sweep", "release",
         "renew", "resolve", "set_status", "unfinished_job_ids", "verify",
