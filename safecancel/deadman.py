@@ -238,6 +238,14 @@ def ask_countdown(
             bucket.pause(step.pause)
         if clock.monotonic() + step.delay >= until:
             return Asked(None, last, seen)
+        log.warning(
+            "%s countdown request failed (%s): %sasking again in %.2f s (attempt %d)",
+            venue.name,
+            last,
+            f"pausing {venue.name} countdowns {step.pause:.2f} s; " if step.pause is not None else "",
+            step.delay,
+            attempt + 1,
+        )
         clock.sleep(step.delay)
         if step.move is ListingMove.RESYNC_CLOCK:
             link.server_clock.invalidate()
@@ -437,6 +445,7 @@ class DeadManSwitch:
             if self.state == "armed":
                 self.state, self.healthy = "stopped", False
                 self._summarize(final=True)
+                log.info("job %s: dead-man switch no longer renewed: it fires unless armed again", self.job_id)
 
     def __enter__(self) -> DeadManSwitch:
         return self.arm()

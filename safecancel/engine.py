@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -26,7 +26,17 @@ from .clock import Clock
 from .errors import AuthError, ConcurrentUpdate, InputError, TransportError, VenueError, VenueRejected
 from .link import VenueLink, evidence, exchange, sync_clock
 from .listing import Lister
-from .model import Failure, HttpRequest, HttpResponse, JobStatus, ListedOrder, ListKind, Outcome, Verdict
+from .model import (
+    Failure,
+    FailureKind,
+    HttpRequest,
+    HttpResponse,
+    JobStatus,
+    ListedOrder,
+    ListKind,
+    Outcome,
+    Verdict,
+)
 from .policy import (
     Action,
     Decision,
@@ -60,6 +70,36 @@ LISTING_PAGES_PER_PAGE = 2
 LISTING_ATTEMPTS = 3  # a page that fails this often ends the bulk step: single queries take over
 MAX_WINDOW_CHUNKS = 8  # chunks marked `sent` in one commit, at most ...
 WINDOW_SECONDS = 0.5  # ... and no more than the venue's rate lets out in this long
+
+# How a whole-request failure reads in a log line.
+_FAILED = {
+    FailureKind.RATE_LIMITED: "rate limited",
+    FailureKind.NOT_PROCESSED: "not processed",
+    FailureKind.CLOCK: "timestamp rejected",
+    FailureKind.REJECTED: "refused as a whole",
+    FailureKind.UNKNOWN_OUTCOME: "outcome unclear",
+    FailureKind.AUTH: "credentials refused",
+}
+
+
+def _tally(counts: Mapping[str, int]) -> str:
+    """Orders per state, for a log line: ``3 cancelled, 1 unknown``."""
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no orders"
+
+
+def _said(answer: Failure | TransportError) -> str:
+    """What the venue (or the wire) said, for a log line: never headers, never the query."""
+    if isinstance(answer, TransportError):
+        return str(answer)  # the method and path, the failure's type: no query, no header
+    head = ", ".join(x for x in (f"HTTP {answer.http_status}" if answer.http_status else None, answer.code) if x)
+    text = (answer.message or "")[:200]
+    return f"{head}: {text}" if head and text else head or text or answer.kind.value
+
+
+def _wait_s(d: Decision, now_ms: int) -> float:
+    """Seconds until the decision's orders are due again (its first step's due time)."""
+    at = min((s.next_at_ms for s in d.steps if s.next_at_ms is not None), default=now_ms)
+    return max(0.0, (at - now_ms) / 1000)
 
 
 class JobRunner:
@@ -111,6 +151,7 @@ class JobRunner:
         self._attention_text: str | None = None  # why the job stopped short, as recorded by _finish
         self._job_id = ""
         self._sweeps_decide = False
+        self._started = 0.0  # when this run started (monotonic), for the log line that ends it
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -185,8 +226,18 @@ class JobRunner:
             job_id, self.owner, int(now * 1000), self.lease_ttl_ms, now, proc=self.proc, is_dead=self.is_dead
         )
         self._renewed_ms = int(now * 1000)
+        self._started = self.clock.monotonic()
         if recovered:
             log.warning("job %s: %d orders were in flight when the last run stopped; querying them", job_id, recovered)
+        if log.isEnabledFor(logging.INFO):
+            counts = self.journal.counts(job_id)
+            log.info(
+                "job %s: run started on %s: %d orders (%s)",
+                job_id,
+                self.venue.name,
+                sum(counts.values()),
+                _tally(counts),
+            )
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="safecancel") if self.workers > 1 else None
         try:
             if not self.link.server_clock.measured:
@@ -224,9 +275,12 @@ class JobRunner:
                 if deadline is not None:
                     wake = min(wake, deadline - self.clock.monotonic())
                 # Never sleep past a lease renewal.
-                self.clock.sleep(max(0.0, min(wake, self.policy.max_delay, self.lease_ttl_ms / 3000)))
-        except ConcurrentUpdate:
+                nap = max(0.0, min(wake, self.policy.max_delay, self.lease_ttl_ms / 3000))
+                log.debug("job %s: nothing due; waiting %.2f s (backoff)", job_id, nap)
+                self.clock.sleep(nap)
+        except ConcurrentUpdate as exc:
             self._lease_lost = True
+            log.warning("job %s: %s; stopping this runner", job_id, exc)
             raise
         finally:
             if pool is not None:
@@ -267,12 +321,17 @@ class JobRunner:
             last_error=self._last_error,
         )
         self._attention_text = why
-        if why:
+        if why and status != JobStatus.NEEDS_ATTENTION:  # needs_attention: set_status says it (safecancel.store)
             log.warning("job %s %s: %s", job_id, status, why)
         if status == JobStatus.DONE and self._sweeps_decide:
             status, why = JobStatus.OPEN, "every order found so far is settled; the scope is not listed empty yet"
         self.journal.set_status(job_id, status, self.clock.now(), why)
         self.journal.release(job_id, self.owner)
+        if log.isEnabledFor(logging.INFO):
+            elapsed = self.clock.monotonic() - self._started
+            log.info(
+                "job %s: run ended %s after %.1f s: %s", job_id, status, elapsed, _tally(self.journal.counts(job_id))
+            )
         self._progress(job_id)
 
     # -- applying a decision -----------------------------------------------------------------
@@ -342,11 +401,8 @@ class JobRunner:
     def _send_window(self, job_id: str, chunks: list[list[OrderRow]], pool: ThreadPoolExecutor | None) -> None:
         now = self.clock.now()
         rows = [r for chunk in chunks for r in chunk]
-        try:
-            marked = self.journal.mark_sent(job_id, self.owner, rows, now, int(now * 1000), self.lease_ttl_ms)
-        except ConcurrentUpdate:
-            log.warning("job %s: lease lost; stopping this runner", job_id)
-            raise
+        # A lost lease raises ConcurrentUpdate here; run() says so, once.
+        marked = self.journal.mark_sent(job_id, self.owner, rows, now, int(now * 1000), self.lease_ttl_ms)
         by_pk = {r.pk: r for r in marked}
         groups = [[by_pk[r.pk] for r in chunk if r.pk in by_pk] for chunk in chunks]
         replies = self._map(pool, lambda g: self._send_marked(job_id, g), [g for g in groups if g])
@@ -378,15 +434,75 @@ class JobRunner:
         ev = self._evidence(req, resp, str(err) if err else None, at)
         if err is not None:
             self._last_error = str(err)
-            return self._changes(marked, send_error(marked, err, self._now_ms(), self._delay)), ev, None
+            now_ms = self._now_ms()
+            d = send_error(marked, err, now_ms, self._delay)
+            self._say_cancel(job_id, marked, d, err, now_ms)
+            return self._changes(marked, d), ev, None
         assert resp is not None
         reply = self.venue.parse_cancel(refs, resp)
+        now_ms = self._now_ms()
         if isinstance(reply, Failure):
-            d = chunk_failure(marked, reply, self._now_ms(), self._delay, self.policy)
+            d = chunk_failure(marked, reply, now_ms, self._delay, self.policy)
         else:
-            d = cancel_reply(marked, reply, resp.status, self._now_ms(), self._delay, self.policy)
+            d = cancel_reply(marked, reply, resp.status, now_ms, self._delay, self.policy)
         self._act(d, reply, self.link.cancel_bucket)
+        self._say_cancel(job_id, marked, d, reply if isinstance(reply, Failure) else None, now_ms)
         return self._changes(marked, d), ev, resp if Action.RESYNC_CLOCK in d.actions else None
+
+    def _say_cancel(
+        self, job_id: str, marked: Sequence[OrderRow], d: Decision, failed: Failure | TransportError | None, now_ms: int
+    ) -> None:
+        """One WARNING line per cancel request that is sent again or whose orders must be queried:
+        one line for the whole chunk, never one per order (a 100-order chunk retried is one line)."""
+        if not log.isEnabledFor(logging.WARNING):
+            return
+        what = f"{self.venue.name} cancel ({len(marked)} orders)"
+        wait = _wait_s(d, now_ms)
+        if isinstance(failed, TransportError):
+            if failed.never_reached_venue:
+                log.warning("job %s: %s failed (%s): sending again in %.2f s", job_id, what, failed, wait)
+            else:
+                log.warning("job %s: %s failed (%s): querying the orders", job_id, what, failed)
+            return
+        if failed is not None:
+            kind = failed.kind
+            if kind is FailureKind.AUTH:
+                return  # the run stops; the job's status says why (once)
+            said = f"{what} {_FAILED.get(kind, kind.value)} ({_said(failed)})"
+            if kind is FailureKind.UNKNOWN_OUTCOME:
+                log.warning("job %s: %s: querying the orders", job_id, said)
+            elif kind is FailureKind.RATE_LIMITED:
+                log.warning(
+                    "job %s: %s: pausing %s cancels %.2f s; sending again in %.2f s",
+                    job_id,
+                    said,
+                    self.venue.name,
+                    d.pause or 0.0,
+                    wait,
+                )
+            elif kind is FailureKind.CLOCK:
+                log.warning("job %s: %s: re-measuring the clock; sending again in %.2f s", job_id, said, wait)
+            elif kind is FailureKind.REJECTED:
+                log.warning(
+                    "job %s: %s: refusal %d of %d in a row; sending again in %.2f s",
+                    job_id,
+                    said,
+                    self._refusals,
+                    self.policy.max_refusals,
+                    wait,
+                )
+            else:
+                log.warning("job %s: %s: sending again in %.2f s", job_id, said, wait)
+            return
+        again = [s for s in d.steps if s.trigger is Trigger.REQUEUE]
+        if again:
+            log.warning(
+                "job %s: %s: %d still open after the cancel: sending them again in %.2f s",
+                job_id,
+                what,
+                len(again),
+                _wait_s(Decision(tuple(again)), now_ms),
+            )
 
     # -- reconciliation -----------------------------------------------------------------------
 
@@ -523,11 +639,12 @@ class JobRunner:
         else:
             assert resp is not None
             answer = self.venue.parse_query(row.ref, resp)
+        now_ms = self._now_ms()
         d = query_change(
             row,
             answer,
             resp.status if resp is not None else None,
-            self._now_ms(),
+            now_ms,
             self._delay,
             job_age_s=self.clock.now() - self._job_created,
             # Per-venue facts; read with defaults until the venue base class carries them.
@@ -535,9 +652,37 @@ class JobRunner:
             forget_after_s=self.venue.forget_after_s,
         )
         self._act(d, answer, self.link.query_bucket, row)
+        if isinstance(answer, (Failure, TransportError)):
+            self._say_query(job_id, row, d, answer, now_ms)
         self.journal.apply(job_id, self._changes([row], d), self.clock.now(), ev)
         if Action.RESYNC_CLOCK in d.actions:
             self._resync_clock(job_id, resp)
+
+    def _say_query(
+        self, job_id: str, row: OrderRow, d: Decision, failed: Failure | TransportError, now_ms: int
+    ) -> None:
+        """One WARNING line per query that failed and will be asked again (one query is one order)."""
+        what = f"{self.venue.name} query (order {row.ref})"
+        wait = _wait_s(d, now_ms)
+        if isinstance(failed, TransportError):
+            log.warning("job %s: %s failed (%s): asking again in %.2f s", job_id, what, failed, wait)
+            return
+        if failed.kind is FailureKind.AUTH:
+            return  # the run stops; the job's status says why (once)
+        said = f"{what} {_FAILED.get(failed.kind, failed.kind.value)} ({_said(failed)})"
+        if failed.kind is FailureKind.RATE_LIMITED:
+            log.warning(
+                "job %s: %s: pausing %s queries %.2f s; asking again in %.2f s",
+                job_id,
+                said,
+                self.venue.name,
+                d.pause or 0.0,
+                wait,
+            )
+        elif failed.kind is FailureKind.CLOCK:
+            log.warning("job %s: %s: re-measuring the clock; asking again in %.2f s", job_id, said, wait)
+        else:
+            log.warning("job %s: %s: asking again in %.2f s", job_id, said, wait)
 
 
 # RetryPolicy lives in policy.py and VenueLink in link.py; both re-exported for old imports.

@@ -62,6 +62,9 @@ def run_guardian(
     next_listing = 0.0
     said = False
     bot, _, _ = journal.lease(job_id)  # the bot that started this guardian holds the lease
+    log.info(
+        "job %s: guardian watching the dead-man switch (%s mode, %s s timeout)", job_id, arming.mode, arming.timeout
+    )
     while stop is None or not stop.is_set():
         job = journal.get_job(job_id)
         if job is None or job.status == JobStatus.DONE:

@@ -8,6 +8,7 @@ buckets and record requests the same way.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .clock import Clock
@@ -18,6 +19,11 @@ from .transport import ServerClock, TokenBucket, Transport
 from .venues.base import Venue, redact_query
 
 RESPONSE_LIMIT = 8192  # bytes of a reply kept as evidence
+
+# Under the wire's name: every request at DEBUG (logged here, because only the adapter knows which query
+# parameters are secret: redacted as in the evidence; headers, which carry keys and signatures, and
+# bodies are never logged), and the server clock: measured (DEBUG), re-measured or unavailable (WARNING).
+log = logging.getLogger("safecancel.transport")
 
 
 @dataclass
@@ -45,9 +51,28 @@ def exchange(
     """Send one request: (reply, None, sent_at) or (None, the transport error, sent_at)."""
     at = clock.now()
     try:
-        return transport.send(venue.base_url, req, venue=venue.name), None, at
+        resp = transport.send(venue.base_url, req, venue=venue.name)
     except TransportError as exc:
+        if log.isEnabledFor(logging.DEBUG):
+            took = (clock.now() - at) * 1000
+            log.debug("%s %s %s -> %s after %.0f ms", venue.name, req.endpoint, _target(venue, req), exc, took)
         return None, exc, at
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "%s %s %s -> HTTP %d in %.0f ms",
+            venue.name,
+            req.endpoint,
+            _target(venue, req),
+            resp.status,
+            resp.elapsed_ms,
+        )
+    return resp, None, at
+
+
+def _target(venue: Venue, req: HttpRequest) -> str:
+    """The method, path and query of a request as a log line shows it: secret parameters redacted."""
+    query = redact_query(req.query, venue.secret_params)
+    return f"{req.method} {req.path}" + (f"?{query}" if query else "")
 
 
 def evidence(venue: Venue, req: HttpRequest, resp: HttpResponse | None, error: str | None, at: float) -> Evidence:
@@ -87,6 +112,11 @@ def sync_clock(
         # No time endpoint (BitoPro): learn the offset from the rejected reply's own time, if any.
         if failed is not None:
             sc.set_from(venue.parse_time(failed))
+            log.warning(
+                "%s: timestamp rejected; server clock re-measured from the reply: offset %d ms",
+                venue.name,
+                sc.now_ms() - int(clock.now() * 1000),
+            )
         return None, "server time taken from the reply's Date header"
     box: dict[str, object] = {}
 
@@ -98,4 +128,10 @@ def sync_clock(
     offset = sc.measure(fetch)
     resp, err, at = box.get("resp"), box.get("err"), box.get("at")
     note = "server time unavailable; using the local clock" if offset is None else f"server time offset {offset} ms"
+    if offset is None:
+        log.warning("%s: %s", venue.name, note if err is None else f"{note} ({err})")
+    elif failed is not None:
+        log.warning("%s: timestamp rejected; server clock re-measured: offset %d ms", venue.name, offset)
+    else:
+        log.debug("%s: server clock measured: offset %d ms", venue.name, offset)
     return evidence(venue, time_req, resp, str(err) if err else None, at), note  # type: ignore[arg-type]

@@ -166,7 +166,6 @@ class Lister:
                     venue_code=answer.code,
                     venue_message=answer.message,
                 )
-            log.warning("%s: listing request failed (%s); asking again", self.venue.name, _said(answer))
             if step.pause is not None:
                 self.link.listing_bucket.pause(step.pause)
             wait = step.delay
@@ -175,6 +174,17 @@ class Lister:
                 raise self._incomplete("the deadline passed while the venue kept failing", seen, answer)
             if attempt >= self.max_attempts:
                 raise self._incomplete(f"{attempt} failed attempts at one page", seen, answer)
+            # One line per request asked again (giving up raises instead: its caller says so).
+            log.warning(
+                "%s %s request failed (%s): %sasking again in %.2f s (attempt %d of %d)",
+                self.venue.name,
+                self.exchanges[-1].evidence.endpoint if self.exchanges else "listing",
+                _said(answer),
+                f"pausing {self.venue.name} listings {step.pause:.2f} s; " if step.pause is not None else "",
+                wait,
+                attempt + 1,
+                self.max_attempts,
+            )
             if self.keep_alive is not None:
                 self.keep_alive()
             self.clock.sleep(wait)

@@ -18,10 +18,12 @@ from .venues.base import Rate
 PACING_MARGIN = 0.95  # pace at 95% of the documented rate: clocks and windows never line up exactly
 
 
-def _bucket(rate: Rate, clock: Clock) -> TokenBucket:
+def _bucket(rate: Rate, clock: Clock, label: str = "requests") -> TokenBucket:
     """Pacing for one documented rate. The burst stays within the margin, so that even a venue that
-    counts in fixed windows never sees more than its limit in one window (BingX blocks for 5 minutes)."""
-    return TokenBucket(rate.per_second * PACING_MARGIN, max(1.0, rate.requests * (1 - PACING_MARGIN)), clock)
+    counts in fixed windows never sees more than its limit in one window (BingX blocks for 5 minutes).
+    ``label`` names it in the ``safecancel.pacing`` log lines (each wait, at DEBUG)."""
+    burst = max(1.0, rate.requests * (1 - PACING_MARGIN))
+    return TokenBucket(rate.per_second * PACING_MARGIN, burst, clock, label=label)
 
 
 # Keyed by the clock object too, so that tests driving a fake clock never share a bucket with real time.
@@ -37,7 +39,11 @@ def shared_pacing(
     with _PACING_LOCK:
         found = _PACING.get(ident)
         if found is None:
-            found = _PACING[ident] = (_bucket(cancel, clock), _bucket(query, clock), ServerClock(clock))
+            found = _PACING[ident] = (
+                _bucket(cancel, clock, f"{venue} cancel"),
+                _bucket(query, clock, f"{venue} query"),
+                ServerClock(clock),
+            )
         return found
 
 
@@ -56,5 +62,5 @@ def shared_bucket(kind: str, venue: str, key_id: str, base_url: str, rate: Rate,
     with _PACING_LOCK:
         found = _OTHER_PACING.get(ident)
         if found is None:
-            found = _OTHER_PACING[ident] = _bucket(rate, clock)
+            found = _OTHER_PACING[ident] = _bucket(rate, clock, f"{venue} {kind}")
         return found

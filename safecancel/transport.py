@@ -21,7 +21,10 @@ from .clock import SYSTEM_CLOCK, Clock
 from .errors import TransportError
 from .model import HttpRequest, HttpResponse
 
+# Every request is logged at DEBUG under this name by :func:`safecancel.link.exchange` (which knows the
+# adapter's secret query parameters, to redact them); nothing here logs a URL, a query or a header.
 log = logging.getLogger("safecancel.transport")
+pacing_log = logging.getLogger("safecancel.pacing")  # each wait for a rate or a venue's pause, at DEBUG
 
 DEFAULT_CONNECT_TIMEOUT = 3.05
 DEFAULT_READ_TIMEOUT = 10.0
@@ -119,7 +122,8 @@ class RequestsTransport:
 class TokenBucket:
     """Paces requests to a venue's documented rate; shared by every thread using one (venue, key)."""
 
-    def __init__(self, rate_per_second: float, burst: float, clock: Clock) -> None:
+    def __init__(self, rate_per_second: float, burst: float, clock: Clock, *, label: str = "requests") -> None:
+        self.label = label  # what it paces, for the log ("binance_coinm cancel")
         self.rate = rate_per_second
         self.capacity = max(1.0, burst)
         self._tokens = self.capacity
@@ -138,6 +142,7 @@ class TokenBucket:
                 self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
                 wait = self._paused_until - now
+                paused = wait > 0
                 if wait <= 0:
                     # The epsilon absorbs float rounding: after sleeping exactly (1 - tokens) / rate the
                     # refill can land a hair under 1.0, and re-sleeping ~1e-16 s never gets there.
@@ -149,6 +154,9 @@ class TokenBucket:
                     if now >= give_up:
                         return False
                     wait = min(wait, give_up - now)
+            if wait >= 0.01 and pacing_log.isEnabledFor(logging.DEBUG):
+                why = "the venue asked to wait" if paused else f"the rate, {self.rate:.2f}/s"
+                pacing_log.debug("%s: waiting %.2f s (%s)", self.label, wait, why)
             self._clock.sleep(max(wait, 1e-4))
 
     def pause(self, seconds: float) -> None:

@@ -10,6 +10,7 @@ per order, is what a chunk's outcome costs. The new column values are computed b
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -20,6 +21,8 @@ from ..states import OBSERVATIONS, TERMINAL, StateTable, Trigger
 from .chain import append_events, event_row, evidence_hash
 from .rows import BODY_LIMIT, Change, Evidence, _clip, iso
 from .schema import evidence, orders
+
+log = logging.getLogger("safecancel.store")  # each order's change, at DEBUG (checked once per batch)
 
 # An exchange's changes with its evidence (None: no HTTP exchange, e.g. a lease takeover's recovery).
 Group = tuple[Sequence[Change], Evidence | None]
@@ -212,6 +215,9 @@ def apply_groups(
     out: list[list[bool]] = []
     params: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
+    # One line per order change at DEBUG: a 100k-order job writes 300k of them, so with DEBUG off
+    # nothing is built at all; with it on, they are said once the batch is written.
+    said: list[tuple[Change, str | None]] | None = [] if log.isEnabledFor(logging.DEBUG) else None
     for changes, ev in groups:
         ev_id, ev_hash = _insert_evidence(conn, job_id, ev) if ev is not None else (None, None)
         http_status = ev.status if ev is not None else None
@@ -221,12 +227,16 @@ def apply_groups(
             cur = current.get(ch.row.pk)
             if cur is None or cur.state != ch.row.state:
                 results.append(False)
+                if said is not None:
+                    said.append((ch, None))
                 continue
             new = _advance(table, ch, cur)
             params.append(_cas_params(ch.row.state, new, at))
             current[new.id] = new  # the next change of the same order in this batch must see this one
             results.append(True)
             rows.append(_order_event(job_id, at, ch, new, http_status, ev_id, ev_hash))
+            if said is not None:
+                said.append((ch, new.state))
         if job_note is not None or (ev is not None and len(rows) == first_row):
             # Evidence is always referenced by an event, so an exchange that changed no order still
             # gets one (verify reports evidence that no event points to).
@@ -239,6 +249,20 @@ def apply_groups(
         out.append(results)
     _write_cas(conn, job_id, params)
     append_events(conn, dialect, rows)
+    for ch, after in said or ():
+        if after is None:
+            log.debug("job %s: order %s: %s skipped: another writer moved it first", job_id, ch.row.ref, ch.trigger)
+        else:
+            why = ", ".join(str(x) for x in (ch.reason, ch.code, ch.note) if x)
+            log.debug(
+                "job %s: order %s: %s -> %s (%s%s)",
+                job_id,
+                ch.row.ref,
+                ch.row.state,
+                after,
+                ch.trigger,
+                f": {why}" if why else "",
+            )
     return out
 
 
