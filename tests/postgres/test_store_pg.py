@@ -101,3 +101,25 @@ def test_hosts_starting_at_once_on_a_new_database_all_succeed(pg_cluster):
     db = Database(url)
     assert Journal(db).verify() == (True, 0, None)
     db.close()
+
+
+def test_a_read_only_postgres_journal_reads_and_audits_but_never_writes(journal, db_path):
+    _busy_journal(journal)
+    ro = Database(db_path, read_only=True)
+    try:
+        reader = Journal(ro)
+        assert reader.history() and reader.audit().ok
+        with ro.read() as conn:
+            assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+        with pytest.raises(StoreError, match="read-only"):
+            reader.set_status(reader.history()[0].job_id, "done", 0.0)
+    finally:
+        ro.close()
+
+
+def test_an_edited_order_row_fails_the_audit_on_postgres(journal, db_path):
+    _busy_journal(journal)
+    assert journal.audit().ok
+    _sql(db_path, "update orders set state = 'failed', reason = 'filled' where state = 'cancelled'")
+    report = journal.audit()
+    assert not report.ok and "order row" in (report.problem or "")
