@@ -19,23 +19,12 @@ from safecancel.cli import cli
 from safecancel.model import JobStatus, Reason
 from safecancel.states import OrderState, Provenance
 from safecancel.store import Database, Journal
+from tests import test_audit
 from tests.conftest import SYMBOLS, seed_open
+from tests.test_audit import BN, run
 
-BN = "binance_coinm"
-
-
-@pytest.fixture
-def env(fake, db_path):
-    return {
-        "SAFECANCEL_DB": db_path,
-        "SAFECANCEL_BINANCE_COINM_API_KEY": "test-key",
-        "SAFECANCEL_BINANCE_COINM_API_SECRET": "test-secret",
-        "SAFECANCEL_BINANCE_COINM_BASE_URL": fake.url,
-    }
-
-
-def run(env, *args):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+# The audit suite's fixture (the journal and the fake venue's environment), shared rather than copied.
+env = test_audit.env
 
 
 def cancel(env, ids, *extra):
