@@ -146,8 +146,8 @@ class ChainReport(NamedTuple):
 # digest's input as they are), then its own hash.
 _VERIFY_COLS = tuple(events.c[name] for name in _EVENT_HASHED) + (events.c.hash,)
 _N = len(_EVENT_HASHED)
-_SEQ, _JOB, _TRIGGER, _EVIDENCE_ID, _NOTE, _PREV = (
-    _EVENT_HASHED.index(k) for k in ("seq", "job_id", "trigger", "evidence_id", "note", "prev_hash")
+_SEQ, _JOB, _TRIGGER, _EVIDENCE_ID, _EVIDENCE_HASH, _NOTE, _PREV = (
+    _EVENT_HASHED.index(k) for k in ("seq", "job_id", "trigger", "evidence_id", "evidence_hash", "note", "prev_hash")
 )
 
 
@@ -195,7 +195,7 @@ def verify_chain(conn: Connection) -> ChainReport:
             stored = ev_hashes.get(evidence_id)
             if stored is None:
                 return ChainReport(False, n, f"event {seq}: its evidence {evidence_id} was deleted")
-            if stored[0] != row[_EVENT_HASHED.index("evidence_hash")] or stored[1] != stored[0]:
+            if stored[0] != row[_EVIDENCE_HASH] or stored[1] != stored[0]:
                 return ChainReport(False, n, f"event {seq}: its evidence {evidence_id} was edited")
             referenced.add(evidence_id)
         if cp is not None and row[_TRIGGER] == "prune" and row[_NOTE]:

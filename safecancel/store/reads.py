@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from ..errors import InputError, StoreError
 from ..model import EventRecord, JobResult, JobStatus, JobSummary, OrderRef, OrderResult, Reason
-from ..states import OrderState, Provenance
+from ..states import OrderState, Provenance, StateTable
 from .audit import AuditReport, audit_journal
 from .chain import ChainReport
 from .db import Database
@@ -74,6 +74,7 @@ class JournalReads:
     """The read side of :class:`~safecancel.store.journal.Journal`."""
 
     db: Database
+    table: StateTable
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -303,7 +304,7 @@ class JournalReads:
         :mod:`.audit`): what ``show``/``history``/``export`` display is proven, not only the events.
         One snapshot, so it holds while other runners keep appending."""
         with self.db.snapshot() as conn:
-            return audit_journal(conn, getattr(self, "table", None))
+            return audit_journal(conn, self.table)
 
     # -- export ----------------------------------------------------------------------------------
 

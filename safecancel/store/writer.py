@@ -510,18 +510,16 @@ class JournalWriter:
             raise StoreError(f"refusing to prune a journal that does not verify: {report.problem}")
         if dry_run:
             with self.db.snapshot() as conn:
-                planned = _plan_prune(conn, self.db.dialect, before, lock=False)
-                if planned is None:
+                plan = _plan_prune(conn, self.db.dialect, before, lock=False)
+                if plan is None:
                     return 0, 0
-                plan, _ = planned
                 n = conn.execute(select(func.count()).select_from(events).where(events.c.seq <= plan.cut)).scalar_one()
                 return len(plan.jobs), int(n)
         at = iso(now)
         with self.db.write() as conn:
-            planned = _plan_prune(conn, self.db.dialect, before, lock=True)
-            if planned is None:
+            plan = _plan_prune(conn, self.db.dialect, before, lock=True)
+            if plan is None:
                 return 0, 0
-            plan, _ = planned
             cut = plan.cut
             cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
             removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
@@ -554,8 +552,8 @@ class JournalWriter:
         return len(ids), removed_events
 
 
-def _plan_prune(conn: Connection, dialect: str, before: str, *, lock: bool) -> tuple[PrunePlan, int] | None:
-    """Which finished jobs created before ``before`` can go, and the chain's head (locked when ``lock``)."""
+def _plan_prune(conn: Connection, dialect: str, before: str, *, lock: bool) -> PrunePlan | None:
+    """Which finished jobs created before ``before`` can go (the chain's head locked when ``lock``)."""
     if lock:
         head_seq, _ = lock_head(conn, dialect)
     else:
@@ -571,8 +569,7 @@ def _plan_prune(conn: Connection, dialect: str, before: str, *, lock: bool) -> t
             select(events.c.job_id, func.min(events.c.seq), func.max(events.c.seq)).group_by(events.c.job_id)
         )
     }
-    plan = plan_prune(head_seq, candidates, spans)
-    return None if plan is None else (plan, head_seq)
+    return plan_prune(head_seq, candidates, spans)
 
 
 __all__ = ["JournalWriter"]
