@@ -202,40 +202,45 @@ class KillSwitch:
         """Sweep and cancel until a listing shows the scope empty or the deadline passes (``found`` is
         filled in as it goes, so a caller meeting an exception still knows how far it got)."""
         log.info("job %s: kill switch on %s: sweeping", self.job_id, self.scope.describe())
-        failed: BaseException | None = None
         try:
-            if self.scope.native:
-                try:
-                    self.native(account(), until)
-                except (VenueError, InputError) as exc:  # the first strike is optional: the sweeps decide
-                    log.warning("job %s: native cancel-all: %s", self.job_id, exc)
-            while True:
-                new, in_scope = self.sweep(until, found)
-                if found.verified and not self.journal.orders(self.job_id, UNSETTLED_STATES):
-                    return found
-                if self.clock.monotonic() >= until:
-                    return found
-                known = {_key(r.ref) for r in self.journal.orders(self.job_id)}
-                listed_known = [o for o in in_scope if _key(o.ref(separate_conditional=self.separate)) in known]
-                if not new and not listed_known and found.attention:
-                    return found  # only orders this switch may not or cannot touch are left
-                if not run_engine():
-                    return found
-                if not new and not self.journal.orders(self.job_id, UNSETTLED_STATES):
-                    # Every order of the job is settled on the venue's word, yet its listing still shows some:
-                    # let the venue's listing catch up before sweeping again.
-                    self.clock.sleep(min(SETTLE_PAUSE_S, max(0.0, until - self.clock.monotonic())))
+            self._sweeps(until, run_engine, account, found)
         except BaseException as exc:
-            failed = exc
-            raise
-        finally:
-            if failed is not None:
-                said = f"{type(failed).__name__}: {failed}"
-            elif found.verified:
-                said = "the scope is listed empty"
-            else:
-                said = f"the last listing still showed {len(found.still_open)} order(s) in scope"
+            said = f"{type(exc).__name__}: {exc}"
             log.info("job %s: kill switch stopped after %d sweep(s): %s", self.job_id, found.count, said)
+            raise
+        said = (
+            "the scope is listed empty"
+            if found.verified
+            else f"the last listing still showed {len(found.still_open)} order(s) in scope"
+        )
+        log.info("job %s: kill switch stopped after %d sweep(s): %s", self.job_id, found.count, said)
+        return found
+
+    def _sweeps(
+        self, until: float, run_engine: Callable[[], bool], account: Callable[[], str | None], found: Sweeps
+    ) -> None:
+        """The loop of :meth:`run`: the optional native strike, then sweep and cancel until done."""
+        if self.scope.native:
+            try:
+                self.native(account(), until)
+            except (VenueError, InputError) as exc:  # the first strike is optional: the sweeps decide
+                log.warning("job %s: native cancel-all: %s", self.job_id, exc)
+        while True:
+            new, in_scope = self.sweep(until, found)
+            if found.verified and not self.journal.orders(self.job_id, UNSETTLED_STATES):
+                return
+            if self.clock.monotonic() >= until:
+                return
+            known = {_key(r.ref) for r in self.journal.orders(self.job_id)}
+            listed_known = [o for o in in_scope if _key(o.ref(separate_conditional=self.separate)) in known]
+            if not new and not listed_known and found.attention:
+                return  # only orders this switch may not or cannot touch are left
+            if not run_engine():
+                return
+            if not new and not self.journal.orders(self.job_id, UNSETTLED_STATES):
+                # Every order of the job is settled on the venue's word, yet its listing still shows some:
+                # let the venue's listing catch up before sweeping again.
+                self.clock.sleep(min(SETTLE_PAUSE_S, max(0.0, until - self.clock.monotonic())))
 
 
 def finish_status(journal: Journal, job_id: str, found: Sweeps, now: float, timed_out: bool) -> tuple[str, str | None]:
