@@ -320,6 +320,11 @@ class OrderResult:
     unsent: int = 0  # cancel requests that provably never left this machine (not in ``attempts``)
     conditional: bool = False  # on the venue's conditional-order list (HTX algo, Bitget plan, BingX OCO)
 
+    @property
+    def ref(self) -> OrderRef:
+        """The order as a reference; ``str(ref)`` is how the job's events name it (``EventRecord.order``)."""
+        return OrderRef(self.symbol, self.order_id, self.client_order_id, self.conditional)
+
     def to_json(self) -> dict[str, Any]:
         return json_fields(self)
 

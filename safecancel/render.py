@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .model import EventRecord, JobResult, JobSummary, Listing, OrderRef
+from .model import EventRecord, JobResult, JobSummary, Listing
 
 MAX_ROWS = 200
 STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
@@ -33,7 +33,7 @@ def only_order(result: JobResult, ident: str) -> JobResult:
     """The job with only the orders whose order id or client order id is exactly ``ident``, and only their
     events and the job's own (``show --order 5`` must not show orders 15 and 55)."""
     keep = [o for o in result.orders if ident in (o.order_id, o.client_order_id)]
-    names = {str(OrderRef(o.symbol, o.order_id, o.client_order_id, o.conditional)) for o in keep}
+    names = {str(o.ref) for o in keep}
     return replace(
         result, orders=tuple(keep), events=tuple(e for e in result.events if e.order is None or e.order in names)
     )

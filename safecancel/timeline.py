@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .model import OrderRef
 
 MAX_ORDERS = 400  # lanes drawn; a 100k-order job is summarised below the last lane
 
@@ -364,7 +363,7 @@ def build_svg(job: Any) -> str:
         raise InputError(f"job {job.job_id} has no events to draw")
     orders = list(job.orders)
     drawn = orders[:MAX_ORDERS]
-    names = [str(OrderRef(o.symbol, o.order_id, o.client_order_id, o.conditional)) for o in drawn]
+    names = [str(o.ref) for o in drawn]
     wanted = set(names)
 
     by_order: dict[str, list[Any]] = {}
