@@ -124,6 +124,7 @@ def main() -> int:
         batch_size=config.get("batch_size"),
         rate=Rate(*rate) if rate else None,
         options=config.get("options") or {},
+        pacing=config.get("pacing"),
     )
     with Client(config["db"], venues=[venue], environ={}, lease_ttl=float(config.get("lease_ttl") or 30)) as client:
         outcome = run_guardian(client, config["job_id"], ready=_say_watching)

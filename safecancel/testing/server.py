@@ -40,23 +40,21 @@ TICK_S = 0.05  # how often armed countdowns are checked (Binance documents ~10 m
 
 
 class _Bucket:
+    """One of a venue's budgets as the fake keeps it: ``requests`` units per ``per_seconds``, starting full."""
+
     def __init__(self, requests: int, per_seconds: float) -> None:
         self.capacity = float(requests)
         self.rate = requests / per_seconds
         self.tokens = float(requests)
         self.stamp = time.monotonic()
-        self.lock = threading.Lock()
 
-    def take(self) -> float | None:
-        """Spend a token: ``None`` if there was one, else the seconds until there will be."""
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return None
-            return (1.0 - self.tokens) / self.rate
+    def short(self, cost: float, now: float) -> float | None:
+        """Refill to ``now``: ``None`` if ``cost`` units are there, else the seconds until they will be."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= cost:
+            return None
+        return (cost - self.tokens) / self.rate
 
 
 class FakeVenue:
@@ -233,23 +231,49 @@ class FakeVenue:
                         self._faults.remove(f)
         return taken
 
-    def _rate_wait(self, venue: str, endpoint: str) -> float | None:
-        """``None`` if the request is within the venue's budget, else seconds until it would be."""
+    def _rate_wait(self, venue: str, endpoint: str, req: FakeRequest) -> float | None:
+        """``None`` if the request is within the venue's budgets (and spends from them), else the seconds
+        until it would be (and spends nothing).
+
+        A dialect's budgets, each written from the venue's docs (never from the adapter): ``rates``,
+        endpoint -> (requests, per seconds), one budget per endpoint (an endpoint not named has none);
+        ``budgets``, name -> (units, per seconds), limits the endpoints share, from which
+        ``spend(endpoint, req)`` says how many units this request takes (Binance's REQUEST_WEIGHT: 40 for
+        an open-orders list without a symbol, 1 with one). A dialect with neither has one budget of
+        ``rate`` for all its endpoints.
+        """
         if not self.enforce_rate_limits:
             return None
         dialect = self.dialects[venue]
         rates = getattr(dialect, "rates", None)
-        if rates is None:
-            key, rate = venue, dialect.rate  # one budget for every endpoint of the venue
-        else:
-            key, rate = f"{venue}:{endpoint}", rates.get(endpoint)
-            if rate is None:
-                return None
+        budgets = getattr(dialect, "budgets", None)
+        spend = getattr(dialect, "spend", None)  # with budgets: (endpoint, request) -> {budget name: units}
+        costs: list[tuple[str, tuple[int, float], float]] = []
+        if rates is not None:
+            if endpoint in rates:
+                costs.append((f"{venue}:{endpoint}", rates[endpoint], 1.0))
+        elif budgets is None:
+            costs.append((venue, dialect.rate, 1.0))  # one budget for every endpoint of the venue
+        if budgets is not None and spend is not None:
+            for name, units in spend(endpoint, req).items():
+                if units > 0:
+                    costs.append((f"{venue}:{name}", budgets[name], float(units)))
+        # One request is let in only when every budget it draws on has room, as the venue would count it.
         with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = _Bucket(*rate)
-        return bucket.take()
+            now = time.monotonic()
+            waits = []
+            for key, rate, cost in costs:
+                bucket = self._buckets.get(key)
+                if bucket is None:
+                    bucket = self._buckets[key] = _Bucket(*rate)
+                short = bucket.short(cost, now)
+                if short is not None:
+                    waits.append(short)
+            if waits:
+                return max(waits)
+            for key, _, cost in costs:
+                self._buckets[key].tokens -= cost
+        return None
 
     def handle(self, req: FakeRequest) -> Reply | None:
         """Serve one venue request. ``None`` means: close the connection without a reply."""
@@ -260,7 +284,7 @@ class FakeVenue:
             return json_reply({"error": f"no such endpoint {req.method} {req.path}"}, 404)
         # The budget is spent on arrival, as the venue counts it; the added latency then delays the
         # reply either way, so a refused request costs the client its round trip too.
-        wait = self._rate_wait(venue, endpoint)
+        wait = self._rate_wait(venue, endpoint, req)
         with self._lock:
             self._requests.append(
                 {

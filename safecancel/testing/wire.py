@@ -152,8 +152,11 @@ class Dialect(Protocol):
     Rate limits (``--enforce-rate-limits``): ``rate`` is the batch-cancel endpoint's documented budget,
     (requests, per seconds). A dialect may also set ``rates``, a mapping endpoint -> (requests, per
     seconds), when the venue budgets its endpoints separately (BingX: cancel 2/s, query 10/s); an
-    endpoint missing from ``rates`` is not limited. Without ``rates`` one budget of ``rate`` is shared
-    by all its endpoints (Binance's request weight). A dialect may define
+    endpoint missing from ``rates`` is not limited. A venue whose endpoints spend from shared budgets
+    declares ``budgets`` (name -> (units, per seconds)) and ``spend(endpoint, req)`` -> {budget name:
+    units} (Binance: the per-IP request weight, each route at its documented weight; BitoPro: one
+    per-IP budget over all endpoints); a request is let through only if every budget it spends from has
+    room. Without ``rates`` or ``budgets`` one budget of ``rate`` is shared by all its endpoints. A dialect may define
     ``rate_limited_reply(endpoint, retry_after)`` when its venue answers over-limit requests other than
     with ``error_reply(endpoint, 429, None)`` (BingX names the unblock time in the message).
     """

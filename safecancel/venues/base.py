@@ -14,8 +14,9 @@ import hmac
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -48,6 +49,34 @@ class Rate:
         return self.requests / self.per_seconds
 
 
+# The kinds of request the client paces, each on its own bucket: the names used by ``<kind>_rate``,
+# :attr:`Budget.weights`, :attr:`VenueAdapter.pacing_options` and :mod:`safecancel.pacing`.
+PACED_KINDS = ("cancel", "query", "list", "cancel_all", "countdown")
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A documented limit several endpoints spend from at once, each request by its weight.
+
+    ``limit.requests`` units per ``limit.per_seconds``; a request of kind ``k`` (one of
+    :data:`PACED_KINDS`) spends ``weights[k]`` units (a kind not named spends none). ``per`` says whom the
+    venue counts it against: ``"ip"`` (one budget per venue base URL, whatever the API key -- every key
+    of a process leaves from the same address) or ``"account"`` (one per API key). ``name`` is the venue's
+    own word for it (``REQUEST_WEIGHT``), for logs.
+    """
+
+    name: str
+    limit: Rate
+    weights: Mapping[str, int] = field(hash=False)
+    per: str = "ip"
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(PACED_KINDS)
+        if unknown or any(w < 0 for w in self.weights.values()) or self.per not in ("ip", "account"):
+            raise ValueError(f"budget {self.name}: weights for {PACED_KINDS} >= 0 and per 'ip' or 'account'")
+        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+
+
 class VenueAdapter(ABC):
     """What every venue adapter is: the venue's facts as class attributes, and pure methods that build
     requests and parse replies.
@@ -70,8 +99,12 @@ class VenueAdapter(ABC):
     id_kinds: ClassVar[frozenset[IdKind]]  # which ids the batch endpoint cancels by
     secret_headers: ClassVar[frozenset[str]]  # lower-case header names, redacted from evidence
     secret_params: ClassVar[frozenset[str]]  # query parameter names, redacted from evidence
-    cancel_rate: ClassVar[Rate]  # the documented batch-cancel rate (what the client paces at)
-    query_rate: ClassVar[Rate]  # the documented single-order query rate
+    # Each paced kind of request (:data:`PACED_KINDS`) has its own documented rate, ``<kind>_rate``: the
+    # batch cancel's and the single-order query's here, the listings', cancel-all's and countdown's below.
+    # Where the venue also keeps a limit the endpoints share (``shared_budget``), a request spends from
+    # both; where its docs leave the accounting open, ``pacing_options`` holds the readings.
+    cancel_rate: ClassVar[Rate]  # the batch-cancel endpoint's own rate (under ``default_pacing``)
+    query_rate: ClassVar[Rate]  # the single-order query's own rate
     requires: ClassVar[tuple[str, ...]]  # Credentials fields that must be non-empty
     example_symbol: ClassVar[str]  # a valid symbol in the venue's own spelling ("BTCUSD_PERP", "btcusdt")
     id_format: ClassVar[IdFormat]  # how symbols and ids are spelled (and the words of the error naming a bad one)
@@ -122,6 +155,17 @@ class VenueAdapter(ABC):
     countdown_range_s: ClassVar[tuple[int, int]] = (0, 0)
     countdown_rate: ClassVar[Rate] = Rate(1, 1.0)
     countdown_cap: ClassVar[int | None] = None
+    # A limit the endpoints share (Binance COIN-M's REQUEST_WEIGHT per IP, BitoPro's 600 per minute): every
+    # request spends its kind's weight from it on top of its own ``<kind>_rate``, so that cancels, queries
+    # and listings together stay inside it. None: the venue documents only per-endpoint rates (or a shared
+    # limit those rates cannot reach together).
+    shared_budget: ClassVar[Budget | None] = None
+    # Where the docs leave the accounting open (does Binance count a batch cancel against its ORDERS
+    # limit?): each documented reading by name, mapped to the ``<kind>_rate`` values it changes. The
+    # ``<kind>_rate`` attributes spell out ``default_pacing``, the conservative reading (its entry maps to
+    # no change); ``VenueConfig(pacing=...)`` picks another. Empty: one accounting, nothing to choose.
+    pacing_options: ClassVar[Mapping[str, Mapping[str, Rate]]] = MappingProxyType({})
+    default_pacing: ClassVar[str | None] = None
 
     base_url: str
     max_batch: int  # this instance's ids per request, within 1..hard_max_batch

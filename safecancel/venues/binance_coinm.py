@@ -55,11 +55,38 @@ there is no "more" flag) gives the cursor ``oid:<last orderId + 1>``, and the fo
 ``orderId=<that>`` alone (within the default recent 7 days, which covers the 3-day window). Order ids
 grow with creation on a symbol, so the pages walk forward in time without gaps or overlap.
 
-Rates: every request spends REQUEST_WEIGHT from one per-IP budget of 2400 per minute, shared by dapi and
-fapi since the COIN-M / USDⓈ-M integration of 2026-06-30 (the notice on
-https://developers.binance.com/docs/derivatives/coin-margined-futures, §A.3). The heaviest listing request
-as used is the all-symbol open-orders list (weight 40; ``allOrders`` by symbol is 20), so
-:attr:`list_rate` is 2400 / 40 = 60 requests per minute.
+Rates
+-----
+Two limits, as the COIN-M general info states them ("LIMITS", "IP Limits", "Order Rate Limits":
+https://developers.binance.com/docs/derivatives/coin-margined-futures/general-info#limits):
+
+- REQUEST_WEIGHT, per IP ("The limits on the API are based on the IPs, not the API keys"): every request
+  spends its route's weight from one budget, 2400 per minute by default (Binance's FAQ "Rate Limits on
+  Binance Futures", https://www.binance.com/en/support/faq/rate-limits-on-binance-futures-281596e222414cdd9051664ea621cdc3:
+  "The default rate limit per IP is 2,400/min"), shared by dapi and fapi since the COIN-M / USDⓈ-M
+  integration of 2026-06-30 (the notice on https://developers.binance.com/docs/derivatives/coin-margined-futures,
+  §A.3). Weights, each from its own reference page: batch cancel 1 (Cancel-Multiple-Orders), query 1
+  (Query-Order), open orders 1 with a symbol and 40 without (Current-All-Open-Orders), order history 20 with a
+  symbol (All-Orders), cancel-all 1 (Cancel-All-Open-Orders), countdown 10 (Auto-Cancel-All-Open-Orders).
+  :data:`REQUEST_WEIGHT` is that budget: cancels, queries and listings draw from it together, so together
+  they stay inside it (separate per-endpoint rates could add up to more). One listing bucket paces every
+  listing at the heaviest weight as used, 40, so :attr:`list_rate` is 2400 / 40 = 60 requests per minute.
+- ORDERS, per account: 1200 per minute by default (the same FAQ: "the default order limit per
+  account/sub-account is 1,200/min"; plus 300 per 10 s, which 1200/min never reaches), read by
+  ``X-MBX-ORDER-COUNT-*`` headers on "every order response".
+
+Whether a batch cancel counts against ORDERS is not settled by the docs (UNCONFIRMED). For it: the general info
+says only "order response", without defining it. Against it: New-Order states "1 on 1min order rate
+limit(X-MBX-ORDER-COUNT-1M); 0 on IP rate limit", while the three cancel pages state "Request Weight 1" and no
+order count; the FAQ's fill ratio divides "executed orders" by "the total order count" (placed orders); ccxt
+4.5.90 gives ``dapiPrivateDeleteBatchOrders`` a weight (cost 5 of its one 1200/min limiter) and no order count.
+But the COIN-M Modify-Order page also states only "Request Weight 1" where the USDⓈ-M one states "1 on 10s order
+rate limit ... 1 on 1min order rate limit ... 0 on IP rate limit", so a COIN-M page without an order count does
+not prove the endpoint spends none. Hence :data:`PACING_OPTIONS`: ``"orders"`` (the default, the conservative
+reading) paces batch cancels and cancel-all at the ORDERS limit, 1200 per minute, as well as from
+REQUEST_WEIGHT; ``"weight"`` (``VenueConfig("binance_coinm", pacing="weight")``) paces them by REQUEST_WEIGHT
+alone, up to 2400 per minute, about twice as fast. Under either, a 429/418 pauses every request that draws on
+the paused budgets, Retry-After honoured (safecancel.policy): the net if the reading chosen is wrong.
 
 Cancel-all
 ----------
@@ -68,7 +95,7 @@ https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest
 ``symbol`` (mandatory: there is no account-wide form, so :attr:`~BinanceCoinM.cancel_all_needs_symbol`),
 ``recvWindow``, ``timestamp``, signed like every other request (all parameters in the query string,
 ``signature`` last). Weight 1 of the per-IP REQUEST_WEIGHT budget; :attr:`~BinanceCoinM.cancel_all_rate` paces
-it like the batch cancel (1200 per minute, half the shared 2400). The venue cancels synchronously and
+it like the batch cancel (1200 per minute under the ORDERS reading, "Rates" above). The venue cancels synchronously and
 answers ``{"code": 200, "msg": "The operation of cancel all open order is done."}``: no order is named, the
 same words come back when nothing was open, and there is no paging, so :meth:`~BinanceCoinM.parse_cancel_all`
 returns False (never "call again") or a classified failure. It never settles an order: what was cancelled is
@@ -148,8 +175,9 @@ UNCONFIRMED (countdown):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import islice
+from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -179,6 +207,7 @@ from ..model import (
 )
 from .base import (
     INT64_MAX,
+    Budget,
     IdFormat,
     Rate,
     VenueAdapter,
@@ -267,6 +296,30 @@ CANCEL_ALL_DONE_CODE = 200
 
 # -- countdown (module docstring "Countdown (dead-man switch)") --
 COUNTDOWN_PATH = "/dapi/v1/countdownCancelAll"
+# -- pacing (module docstring "Rates") ------------------------------------------------------------
+
+# REQUEST_WEIGHT, per IP: 2400/min by default (Rate Limits on Binance Futures FAQ), each request spending its
+# route's documented weight: Cancel-Multiple-Orders 1, Query-Order 1, Current-All-Open-Orders 40 without a
+# symbol (the heaviest listing as used; All-Orders by symbol is 20), Cancel-All-Open-Orders 1,
+# Auto-Cancel-All-Open-Orders 10.
+REQUEST_WEIGHT = Budget(
+    "REQUEST_WEIGHT",
+    Rate(2400, 60.0),
+    {"cancel": 1, "query": 1, "list": 40, "cancel_all": 1, "countdown": 10},
+    per="ip",
+)
+# ORDERS, per account: "the default order limit per account/sub-account is 1,200/min" (same FAQ).
+ORDERS_RATE = Rate(1200, 60.0)
+# The readings of whether cancels count against ORDERS (module docstring "Rates"): "orders" (the default,
+# conservative: cancels and cancel-all also paced at ORDERS_RATE, which the *_rate attributes spell out) and
+# "weight" (REQUEST_WEIGHT alone bounds them: 2400 / weight 1 per minute).
+PACING_OPTIONS = MappingProxyType(
+    {
+        "orders": MappingProxyType({}),
+        "weight": MappingProxyType({"cancel": Rate(2400, 60.0), "cancel_all": Rate(2400, 60.0)}),
+    }
+)
+
 COUNTDOWN_RANGE_S = (1, 3600)  # no documented bounds: 1 s (the docs' unit example) .. our one-hour cap
 COUNTDOWN_MS_RE = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)  # countdownTime as echoed (a LONG, as text)
 
@@ -280,9 +333,15 @@ class BinanceCoinM(VenueAdapter):
     id_kinds: ClassVar[frozenset[IdKind]] = frozenset(IdKind)
     secret_headers: ClassVar[frozenset[str]] = frozenset({"x-mbx-apikey"})
     secret_params: ClassVar[frozenset[str]] = frozenset({"signature"})
-    # ORDERS limit 1200/min (authoritative values come from /dapi/v1/exchangeInfo), §2.4.
-    cancel_rate: ClassVar[Rate] = Rate(1200, 60.0)
-    query_rate: ClassVar[Rate] = Rate(1200, 60.0)
+    # Pacing (module docstring "Rates"): every request also spends its weight from REQUEST_WEIGHT (per IP).
+    # Batch cancels: the ORDERS limit, 1200/min per account, under the default "orders" reading ("weight":
+    # 2400/min). The query has no limit of its own: the whole REQUEST_WEIGHT budget at weight 1 (Query-Order).
+    # Authoritative values for an account come from /dapi/v1/exchangeInfo (its rateLimits array).
+    cancel_rate: ClassVar[Rate] = ORDERS_RATE
+    query_rate: ClassVar[Rate] = Rate(2400, 60.0)
+    shared_budget: ClassVar[Budget | None] = REQUEST_WEIGHT
+    pacing_options: ClassVar[Mapping[str, Mapping[str, Rate]]] = PACING_OPTIONS
+    default_pacing: ClassVar[str | None] = "orders"
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
     example_symbol: ClassVar[str] = "BTCUSD_PERP"
     id_format: ClassVar[IdFormat] = ID_FORMAT
@@ -293,7 +352,8 @@ class BinanceCoinM(VenueAdapter):
     forget_after_s: ClassVar[float | None] = 3 * 24 * 3600.0
     # REQUEST_WEIGHT 2400/min per IP (shared with fapi since 2026-06-30: the COIN-M / USDⓈ-M integration
     # notice, §A.3); the heaviest listing request as used is openOrders without a symbol, weight 40
-    # (Current-All-Open-Orders; allOrders by symbol weighs 20): 2400 / 40 = 60 requests per minute.
+    # (Current-All-Open-Orders; allOrders by symbol weighs 20): 2400 / 40 = 60 requests per minute, and each
+    # listing spends 40 from the budget cancels and queries share.
     list_rate: ClassVar[Rate] = Rate(60, 60.0)
     # Trigger orders rest on the open-orders list (module docstring): no CONDITIONAL listing of its own.
     list_kinds: ClassVar[frozenset[ListKind]] = frozenset({ListKind.OPEN, ListKind.HISTORY})
@@ -301,12 +361,12 @@ class BinanceCoinM(VenueAdapter):
     list_needs_symbol: ClassVar[frozenset[ListKind]] = frozenset({ListKind.HISTORY})
     history_window_s: ClassVar[float] = HISTORY_WINDOW_S
     # Cancel-all (module docstring "Cancel-all"): weight 1 from the per-IP REQUEST_WEIGHT budget, paced like
-    # the batch cancel (cancel_rate), which leaves the other half of the shared 2400/min to listings and
-    # queries; one call per symbol, which the venue requires.
-    cancel_all_rate: ClassVar[Rate] = Rate(1200, 60.0)
+    # the batch cancel (ORDERS_RATE under the default reading, 2400/min under "weight"); one call per symbol,
+    # which the venue requires.
+    cancel_all_rate: ClassVar[Rate] = ORDERS_RATE
     cancel_all_needs_symbol: ClassVar[bool] = True
-    # countdownCancelAll (module docstring "Countdown"): one countdown per symbol; weight 10 from the shared
-    # per-IP budget, paced at 1/s (a heartbeat needs no more; see the docstring for the range).
+    # countdownCancelAll (module docstring "Countdown"): one countdown per symbol; weight 10 from REQUEST_WEIGHT
+    # (per IP), paced at 1/s of its own (a heartbeat needs no more; see the docstring for the range).
     countdown_scope: ClassVar[str | None] = "symbol"
     countdown_range_s: ClassVar[tuple[int, int]] = COUNTDOWN_RANGE_S
     countdown_rate: ClassVar[Rate] = Rate(1, 1.0)

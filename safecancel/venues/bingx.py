@@ -415,6 +415,9 @@ class BingX(VenueAdapter):
     secret_headers: ClassVar[frozenset[str]] = frozenset({"x-bx-apikey"})
     secret_params: ClassVar[frozenset[str]] = frozenset({"signature"})
     cancel_rate: ClassVar[Rate] = Rate(2, 1.0)  # "rate limitation by UID: 2/s" (seed 002)
+    # No shared_budget: the per-IP groups (group 3: 2000 requests per 10 s for the group, 300 per 10 s per
+    # endpoint; venues.md §3.4 [BX-RL], docs/bingx/rate_limits.md) are far above what these per-UID rates
+    # add up to (at most 2 + 5 + 5 + 2 + 1 = 15/s), so they never bind.
     # trade/query 10/s, oco/historyOrderList (the OCO legs' query) 5/s, per UID: the slower paces both.
     query_rate: ClassVar[Rate] = Rate(5, 1.0)
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")

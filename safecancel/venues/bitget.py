@@ -419,6 +419,8 @@ class Bitget(VenueAdapter):
     secret_params: ClassVar[frozenset[str]] = frozenset()  # nothing secret travels in the query
     cancel_rate: ClassVar[Rate] = Rate(10, 1.0)  # 10/s per UID (seed 004)
     query_rate: ClassVar[Rate] = Rate(20, 1.0)  # orderInfo: 20/s per UID (§5.6)
+    # No shared_budget: the overall 6000 requests/min per IP (venues.md §5.4 [BG-RL], docs/bitget/rate_limits.md)
+    # is above what these per-UID rates add up to (10 + 20 + 20 + 5 = 55/s, 3300/min), so it never binds.
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret", "passphrase")
     example_symbol: ClassVar[str] = "BTCUSDT"
     id_format: ClassVar[IdFormat] = ID_FORMAT

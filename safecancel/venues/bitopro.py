@@ -180,6 +180,7 @@ from ..model import (
 )
 from .base import (
     INT64_MAX,
+    Budget,
     IdFormat,
     Rate,
     VenueAdapter,
@@ -289,6 +290,16 @@ CANCEL_ALL_EVERY_PATH = API_PREFIX + "/orders/all"  # cancel_all_orders.md: "all
 # cancel_all_orders.md states "2 requests per second per IP & UID" for the endpoint and "1 requests per second
 # per IP" for /orders/all: one rate paces both forms, so the stricter one.
 CANCEL_ALL_RATE = Rate(1, 1.0)
+# README.md "API Rate Limit": 600 requests per minute per IP and per account, across endpoints (api/v3/summary.md
+# says 1200/min per IP & UID: the lower one, as venues.md §1.4 advises). Each endpoint's own rate above sits
+# inside it alone, but not together: cancels at 2/s with queries at 10/s (the query's only limit is this one)
+# would be 720/min. Every paced request spends 1 from it; one budget per IP, which also covers the account.
+GLOBAL_BUDGET = Budget(
+    "600/min per IP and account",
+    Rate(600, 60.0),
+    {"cancel": 1, "query": 1, "list": 1, "cancel_all": 1},
+    per="ip",
+)
 # model.md "Order Type Enum": the trigger (stop-limit and OCO stop-limit) types.
 CONDITIONAL_TYPES = frozenset({"STOP_LIMIT", "SP_OCO_STOPLIMIT", "SL_OCO_STOPLIMIT"})
 # UNCONFIRMED: the docs state ms, ccxt's captured open-orders reply has seconds (1733122154). A value
@@ -344,6 +355,8 @@ class BitoPro(VenueAdapter):
     cancel_rate: ClassVar[Rate] = Rate(2, 1.0)
     # The single-order query has no own limit: the README's 600 per minute per IP and per account.
     query_rate: ClassVar[Rate] = Rate(600, 60.0)
+    # ...which every paced request spends from together (GLOBAL_BUDGET).
+    shared_budget: ClassVar[Budget | None] = GLOBAL_BUDGET
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")  # identity is optional ("" in the SDK)
     example_symbol: ClassVar[str] = "BTC_USDT"
     id_format: ClassVar[IdFormat] = ID_FORMAT

@@ -597,6 +597,8 @@ class HTX(VenueAdapter):
     # "Rate Limit: 50times/2s" for batchcancel, order detail and getClientOrder, per UID across keys (§4.4).
     cancel_rate: ClassVar[Rate] = Rate(50, 2.0)
     query_rate: ClassVar[Rate] = Rate(50, 2.0)
+    # No shared_budget: the "New Version Rate limit Rule" (venues.md §4.4 [HTX-SPOT]) gives each signed endpoint
+    # its own limit per UID, counted apart, so per-endpoint buckets are the whole accounting.
     requires: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
     example_symbol: ClassVar[str] = "btcusdt"
     id_format: ClassVar[IdFormat] = ID_FORMAT

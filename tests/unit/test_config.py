@@ -412,3 +412,26 @@ def test_old_arguments_behave_exactly_as_venue_configs(fake: FakeVenue, tmp_path
     )
     assert old == new
     assert all(outcome[0] == "done" for outcome in new[:-1])
+
+
+def test_pacing_comes_from_the_environment_and_a_bad_value_names_the_variable() -> None:
+    env = {"SAFECANCEL_BINANCE_COINM_PACING": "weight"}
+    assert VenueConfig.from_env("binance_coinm", env).pacing == "weight"
+    assert VenueConfig("binance_coinm").with_env(env).pacing == "weight"
+    assert VenueConfig("binance_coinm", pacing="orders").with_env(env).pacing == "orders"  # the config wins
+    with pytest.raises(InputError, match="SAFECANCEL_BINANCE_COINM_PACING: .*'fast'"):
+        VenueConfig("binance_coinm").with_env({"SAFECANCEL_BINANCE_COINM_PACING": "fast"})
+    with pytest.raises(InputError, match="SAFECANCEL_BINGX_PACING"):
+        VenueConfig.from_env("bingx", {"SAFECANCEL_BINGX_PACING": "weight"})
+
+
+def test_a_client_paces_by_the_pacing_the_environment_names(tmp_path) -> None:
+    creds = Credentials("k", "s")
+    rates = {}
+    for pacing in ("orders", "weight"):
+        env = {"SAFECANCEL_BINANCE_COINM_PACING": pacing}
+        with Client(
+            str(tmp_path / f"{pacing}.db"), venues=[VenueConfig("binance_coinm", credentials=creds)], environ=env
+        ) as c:
+            rates[pacing] = c._link("binance_coinm").cancel_bucket.rate
+    assert rates["weight"] == pytest.approx(2 * rates["orders"])  # 2400/min of weight against 1200/min of orders

@@ -40,6 +40,7 @@ from safecancel.model import (
     Verdict,
 )
 from safecancel.testing import FakeVenue
+from safecancel.testing.wire import FakeRequest
 from safecancel.venues import VENUE_NAMES, venue_class
 from safecancel.venues.base import IdFormat, Rate, VenueAdapter, clip, load_json, redact_query
 from tests.conftest import CREDS
@@ -160,9 +161,22 @@ def test_the_fake_speaks_the_venue_at_the_adapters_rates(venue: str, fake_server
     dialect = fake_server.dialects[venue]
     rates = getattr(dialect, "rates", None) or {}
     cls = CLASSES[venue]
-    assert tuple(rates.get("cancel", dialect.rate)) == (cls.cancel_rate.requests, cls.cancel_rate.per_seconds)
+    # A venue whose endpoints spend from one shared budget (Binance's REQUEST_WEIGHT) has no cancel rate of
+    # its own in the fake: the adapter's cancel_rate there is a reading of the docs (ORDERS), checked with
+    # the pacing tests (tests/unit/test_pacing.py).
+    if "cancel" in rates or cls.shared_budget is None:
+        assert tuple(rates.get("cancel", dialect.rate)) == (cls.cancel_rate.requests, cls.cancel_rate.per_seconds)
     if "query" in rates:
         assert tuple(rates["query"]) == (cls.query_rate.requests, cls.query_rate.per_seconds)
+    # The shared budget: the same limit, and the same weight for a cancel and a query of one symbol.
+    budget = cls.shared_budget
+    assert (budget is not None) is bool(getattr(dialect, "budgets", None)), venue
+    if budget is not None:
+        limit = (budget.limit.requests, budget.limit.per_seconds)
+        name = next(n for n, units in dialect.budgets.items() if tuple(units) == limit)
+        req = FakeRequest("GET", "/", f"symbol={cls.example_symbol}", {}, b"", "127.0.0.1")
+        for kind in ("cancel", "query"):
+            assert dialect.spend(kind, req).get(name, 0) == budget.weights.get(kind, 0), (venue, kind)
 
 
 # -- 2. batch bounds --------------------------------------------------------------------------------

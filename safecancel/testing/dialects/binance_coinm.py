@@ -20,7 +20,7 @@ Listings, from the COIN-M trade pages:
   and answers only ``{"code": 200, "msg": ...}``.
 
 Countdown, ``POST /dapi/v1/countdownCancelAll`` (Auto-Cancel-All-Open-Orders, endpoint kind ``countdown``; it
-spends the venue's one request budget like everything else here): ``symbol`` (required, ``-1102`` when
+spends weight 10 from the REQUEST_WEIGHT budget every endpoint here spends from): ``symbol`` (required, ``-1102`` when
 missing, ``-1121`` when malformed) and ``countdownTime`` (required LONG, ms: ``-1102`` when missing, ``-1100``
 unless ASCII digits within LONG range). The docs give no bounds, so any non-negative LONG is taken: 0 stops the
 symbol's countdown, anything else arms it (or renews it: the new countdown replaces the old) on the ledger,
@@ -57,9 +57,48 @@ def _err(status: int, code: int, msg: str, headers: dict[str, str] | None = None
     return json_reply({"code": code, "msg": msg}, status, headers)
 
 
+# Rate limits (--enforce-rate-limits), from the COIN-M general info "LIMITS" and each route's reference page,
+# https://developers.binance.com/docs/derivatives/coin-margined-futures/general-info#limits: "Each route has a
+# weight", spent from one REQUEST_WEIGHT budget per IP; the default is 2,400/min ("Rate Limits on Binance
+# Futures" FAQ). ORDERS (1,200/min per account, same FAQ) counts order responses; this fake takes no new
+# orders, and whether a cancel counts there is UNCONFIRMED, so only ``cancels_count_as_orders=True`` spends
+# it (for checking a client against that reading too).
+REQUEST_WEIGHT = (2400, 60.0)
+ORDERS = (1200, 60.0)
+WEIGHTS = {
+    "cancel": 1,  # Cancel-Multiple-Orders: "Request Weight 1"
+    "query": 1,  # Query-Order: 1
+    "time": 1,  # Check-Server-Time: 1
+    "cancel_all": 1,  # Cancel-All-Open-Orders: 1
+    "countdown": 10,  # Auto-Cancel-All-Open-Orders: 10
+}
+OPEN_ORDERS_WEIGHT = (1, 40)  # Current-All-Open-Orders: "1 for a single symbol, 40 for mutltiple symbols"
+ALL_ORDERS_WEIGHT = (20, 40)  # All-Orders: "20 with symbol, 40 with pair"
+
+
 class BinanceCoinMDialect:
     venue = "binance_coinm"
-    rate = (1200, 60.0)
+    rate = (REQUEST_WEIGHT[0] // WEIGHTS["cancel"], REQUEST_WEIGHT[1])  # batch cancels alone, at weight 1
+
+    def __init__(self, *, cancels_count_as_orders: bool = False) -> None:
+        self.cancels_count_as_orders = cancels_count_as_orders
+        self.budgets = {"REQUEST_WEIGHT": REQUEST_WEIGHT}
+        if cancels_count_as_orders:
+            self.budgets["ORDERS"] = ORDERS
+
+    def spend(self, endpoint: str, req: FakeRequest) -> dict[str, int]:
+        """What one request takes from each budget: its route's weight, and an order if cancels count."""
+        names = {k.lower() for k, _ in parse_qsl(req.query, keep_blank_values=True)}
+        if endpoint == "list_open":
+            weight = OPEN_ORDERS_WEIGHT[0 if "symbol" in names else 1]
+        elif endpoint == "list_history":
+            weight = ALL_ORDERS_WEIGHT[0 if "symbol" in names else 1]
+        else:
+            weight = WEIGHTS.get(endpoint, 1)
+        out = {"REQUEST_WEIGHT": weight}
+        if self.cancels_count_as_orders and endpoint in ("cancel", "cancel_all"):
+            out["ORDERS"] = 1
+        return out
 
     def routes(self):
         return [
@@ -75,7 +114,7 @@ class BinanceCoinMDialect:
     def error_reply(self, endpoint: str, status: int, retry_after: float | None) -> Reply:
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
         if status == 429:
-            return _err(429, -1003, "Too many requests; current limit of IP is 1200 requests per minute.", headers)
+            return _err(429, -1003, "Too many requests; current limit of IP is 2400 requests per minute.", headers)
         if status == 418:
             return _err(418, -1003, "Way too many requests; IP banned until 1700000000000.", headers)
         if status == 503:

@@ -126,6 +126,12 @@ class BitoProDialect:
         # /orders/all; both forms share this endpoint kind, so the stricter one (the adapter's cancel_all_rate).
         "cancel_all": (1, 1.0),
     }
+    # README.md "API Rate Limit": 600 requests per minute per IP and per account, across the endpoints (the
+    # lower of the README's 600 and summary.md's 1200, as venues.md §1.4 reads them); every request spends one.
+    budgets = {"GLOBAL": (600, 60.0)}
+
+    def spend(self, endpoint: str, req: FakeRequest) -> dict[str, int]:
+        return {"GLOBAL": 1}
 
     def routes(self):
         return [
