@@ -37,7 +37,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
 from .errors import (
@@ -52,14 +52,15 @@ from .errors import (
 )
 from .link import VenueLink, evidence, exchange, sync_clock
 from .model import Countdown, Failure, FailureKind, JobStatus, ListKind
-from .pacing import key_fingerprint
 from .policy import ListingMove, RetryPolicy, auth_message, listing_failure
 from .scope import Scope
 from .states import Trigger
-from .store import Evidence, Journal, iso
-from .store.rows import DEADMAN_KIND
-from .transport import TokenBucket, Transport
+from .store.rows import DEADMAN_KIND, Evidence, iso
 from .venues.base import VenueAdapter
+
+if TYPE_CHECKING:  # annotations only: the journal (SQLAlchemy) and the transport (requests) load when used
+    from .store import Journal
+    from .transport import TokenBucket, Transport
 
 log = logging.getLogger("safecancel.deadman")
 
@@ -739,6 +740,8 @@ def _child_env() -> dict[str, str]:
 
 
 def _fp(link: VenueLink) -> str:
+    from .pacing import key_fingerprint  # here: pacing loads the transport (requests), not needed to import
+
     return key_fingerprint(link.creds.api_key)
 
 

@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .clock import Clock
 from .errors import InputError, VenueError
@@ -26,8 +27,11 @@ from .listing import Lister, ListExchange
 from .model import Failure, JobStatus, ListedOrder, ListKind, OrderRef
 from .scope import Fit, Scope
 from .states import Trigger
-from .store import Evidence, Journal
-from .transport import TokenBucket, Transport
+from .store.rows import Evidence
+
+if TYPE_CHECKING:  # annotations only: the journal (SQLAlchemy) and the transport (requests) load when used
+    from .store import Journal
+    from .transport import TokenBucket, Transport
 
 log = logging.getLogger("safecancel.killswitch")
 

@@ -6,13 +6,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+if TYPE_CHECKING:  # rich (~60 ms to import) loads only when a table or a progress bar is drawn: never for --json
+    from rich.console import Console
+    from rich.table import Table
 
-from .model import EventRecord, JobResult, JobSummary, Listing
+    from .model import EventRecord, JobResult, JobSummary, Listing
 
 MAX_ROWS = 200
 STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pending": "cyan", "sent": "magenta"}
@@ -20,8 +20,17 @@ STATE_STYLE = {"cancelled": "green", "failed": "red", "unknown": "yellow", "pend
 
 def console(stderr: bool = False) -> Console:
     """A console; when output is not a terminal (a pipe, a log), wide enough that tables don't fold."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(highlight=False, soft_wrap=False, stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def _table(**options: Any) -> Table:
+    """A table in the CLI's style (no outer edge, no padding at the edges)."""
+    from rich.table import Table
+
+    return Table(show_edge=False, pad_edge=False, **options)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -48,7 +57,7 @@ def print_job(result: JobResult, *, events: bool, evidence: bool = False) -> Non
     )
     con.print(f"key {result.key}   {_counts(result.counts)}")
     orders = result.orders
-    table = Table(show_edge=False, pad_edge=False)
+    table = _table()
     for col in ("symbol", "order id", "client id", "state", "reason", "provenance", "sends", "venue said"):
         table.add_column(col)
     for o in orders[:MAX_ROWS]:
@@ -68,7 +77,7 @@ def print_job(result: JobResult, *, events: bool, evidence: bool = False) -> Non
         con.print(f"... {len(orders) - MAX_ROWS} more orders (use --json for all)")
     if events:
         evs = result.events
-        et = Table(title="events", show_edge=False, pad_edge=False)
+        et = _table(title="events")
         for col in ("#", "at", "order", "trigger", "from → to", "http", "venue said", "note"):
             et.add_column(col)
         for e in evs[:MAX_ROWS]:
@@ -125,7 +134,7 @@ def print_history(rows: Sequence[JobSummary]) -> None:
     if not rows:
         con.print("no jobs")
         return
-    table = Table(show_edge=False, pad_edge=False)
+    table = _table()
     for col in ("created", "job", "venue", "status", "orders", "key"):
         table.add_column(col)
     for r in rows:
@@ -142,6 +151,9 @@ def progress_printer(enabled: bool) -> tuple[ProgressCallback | None, Callable[[
     """A rich progress bar on stderr, one task per job; returns (callback for ``on_progress``, stop)."""
     if not enabled:
         return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -171,7 +183,7 @@ LISTED_STYLE = {"open": "cyan", "cancelled": "green", "failed": "red", "unknown"
 def print_listing(listing: Listing) -> None:
     """A venue's open orders as a table (the first ``MAX_ROWS``), then one line of totals."""
     con = console()
-    table = Table(show_edge=False, pad_edge=False)
+    table = _table()
     for col in ("symbol", "order id", "client id", "side", "type", "price", "quantity", "filled", "state", "created"):
         table.add_column(col)
     for o in listing.orders[:MAX_ROWS]:

@@ -19,7 +19,10 @@ def test_all_is_sorted_and_complete():
 def _public_names() -> list[str]:
     """What ``import safecancel`` offers without an underscore, less what is only there to build it."""
     names = []
-    for name, value in vars(safecancel).items():
+    # dir(), not vars(): the package loads its names on first use (PEP 562), and dir() lists them all
+    # whichever have been loaded so far.
+    for name in dir(safecancel):
+        value = getattr(safecancel, name)
         if name.startswith("_") or inspect.ismodule(value):
             continue  # private, or a submodule / `logging`
         if type(value).__module__ == "__future__":

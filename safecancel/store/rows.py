@@ -1,8 +1,8 @@
 """The values the journal hands out and takes in: frozen rows, redacted evidence, order changes.
 
-ORM rows never leave :mod:`safecancel.store`; callers get these frozen dataclasses. The column tuples
-below are the one place that maps table columns to their fields, so a ``select(*_ORDER_COLS)`` row
-unpacks straight into :class:`OrderRow` (and ``_JOB_COLS`` into :class:`JobRow`).
+ORM rows never leave :mod:`safecancel.store`; callers get these frozen dataclasses. The column tuples that
+map table columns to their fields are in :mod:`.columns`. This module does not import SQLAlchemy: the
+engine, the venue link and the CLI use these values without opening a journal.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import JobStatus, OrderRef
-from .schema import jobs, orders
+
+if TYPE_CHECKING:  # the old import path, as type checkers see it (at run time: __getattr__ at the end)
+    from .columns import _JOB_COLS as _JOB_COLS
+    from .columns import _ORDER_COLS as _ORDER_COLS
 
 # What a row keeps of text that came from outside: a venue's message, a recorded HTTP body.
 MESSAGE_LIMIT = 500
@@ -135,44 +138,16 @@ class Change:
     unsent: bool = False  # the write-ahead's request provably never left this machine
 
 
-# In the order of OrderRow's / JobRow's fields.
-_ORDER_COLS = (
-    orders.c.id,
-    orders.c.job_id,
-    orders.c.seq,
-    orders.c.symbol,
-    orders.c.order_id,
-    orders.c.client_order_id,
-    orders.c.state,
-    orders.c.reason,
-    orders.c.provenance,
-    orders.c.attempts,
-    orders.c.queries,
-    orders.c.next_at_ms,
-    orders.c.not_found_seen,
-    orders.c.conditional,
-)
-_JOB_COLS = (
-    jobs.c.id,
-    jobs.c.key,
-    jobs.c.venue,
-    jobs.c.account,
-    jobs.c.fingerprint,
-    jobs.c.status,
-    jobs.c.order_count,
-    jobs.c.created_at,
-    jobs.c.finished_at,
-    jobs.c.lease_owner,
-    jobs.c.lease_expires_ms,
-    jobs.c.base_url,
-    jobs.c.key_fp,
-    jobs.c.lease_proc,
-    jobs.c.attention,
-    jobs.c.kind,
-    jobs.c.scope,
-    jobs.c.verified_empty_at,
-    jobs.c.verified_evidence,
-)
+def __getattr__(name: str) -> object:
+    # The column tuples moved to .columns (they need SQLAlchemy, which the values above must not load);
+    # the old import path `from .rows import _ORDER_COLS` keeps working, resolved on first use.
+    if name in ("_ORDER_COLS", "_JOB_COLS"):
+        from . import columns
+
+        value = getattr(columns, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import importlib
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .base import Rate, Venue, VenueAdapter
+
+if TYPE_CHECKING:
+    from .base import Rate, Venue, VenueAdapter
 
 # name -> "module:Class". Imported on first use so that a CLI call pays only for the venue it uses.
 _ADAPTERS = MappingProxyType(
@@ -37,6 +40,16 @@ def venue_class(name: str) -> type[VenueAdapter]:
     module, attr = target.split(":")
     cls: type[VenueAdapter] = getattr(importlib.import_module(module), attr)
     return cls
+
+
+def __getattr__(name: str) -> object:
+    # The base classes load on first use: the registry above is all `safecancel --help` needs (its
+    # --venue choices), and the base pulls in the model and the state machine.
+    if name in ("Rate", "Venue", "VenueAdapter"):
+        value = getattr(importlib.import_module(".base", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["VENUE_NAMES", "Rate", "Venue", "VenueAdapter", "venue_class"]
