@@ -20,11 +20,13 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .clock import Clock
 from .errors import AuthError, ConcurrentUpdate, InputError, TransportError, VenueError, VenueRejected
-from .link import VenueLink, evidence, exchange, sync_clock
+from .link import DEADLINE_GRACE_S, VenueLink, evidence, exchange, sync_clock
 from .listing import Lister
 from .model import (
     Failure,
@@ -53,9 +55,14 @@ from .policy import (
     refusals_after,
     refused_too_often,
     send_error,
+    unsent,
 )
 from .states import OrderState, Trigger
-from .store import Change, Evidence, Journal, OrderRow
+from .store.rows import Change, Evidence, OrderRow
+
+if TYPE_CHECKING:  # annotations only: the journal's modules load SQLAlchemy (start-up time)
+    from .store import Journal
+    from .store.changes import Group
 from .transport import TokenBucket, Transport
 
 log = logging.getLogger("safecancel.engine")
@@ -70,6 +77,7 @@ LISTING_PAGES_PER_PAGE = 2
 LISTING_ATTEMPTS = 3  # a page that fails this often ends the bulk step: single queries take over
 MAX_WINDOW_CHUNKS = 8  # chunks marked `sent` in one commit, at most ...
 WINDOW_SECONDS = 0.5  # ... and no more than the venue's rate lets out in this long
+MAX_QUERY_WINDOW = 50  # query answers recorded in one commit, at most (also bounded by WINDOW_SECONDS)
 
 # How a whole-request failure reads in a log line.
 _FAILED = {
@@ -152,6 +160,12 @@ class JobRunner:
         self._job_id = ""
         self._sweeps_decide = False
         self._started = 0.0  # when this run started (monotonic), for the log line that ends it
+        self._deadline: float | None = None  # monotonic seconds; None: no deadline
+        self._deadline_passed = False  # the run stopped (or skipped work) because the deadline came
+        # A window's replies, recorded with the next window's write-ahead (one commit per window): see
+        # _send_window. Flushed at the end of every pass of sends and before the run ends.
+        self._unrecorded: list[Group] = []
+        self._unrecorded_at = 0.0
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -178,16 +192,44 @@ class JobRunner:
                 raise
             self._renewed_ms = now_ms
 
-    def _paced(self, job_id: str, bucket: TokenBucket) -> None:
-        """Wait for the venue's rate (or its Retry-After pause), renewing the lease while waiting.
+    def _left(self) -> float | None:
+        """Seconds until the deadline (negative once it passed); None without one."""
+        return None if self._deadline is None else self._deadline - self.clock.monotonic()
+
+    def _out_of_time(self) -> bool:
+        """The deadline has passed: nothing more is sent or asked (checked before every request)."""
+        left = self._left()
+        if left is not None and left <= 0:
+            self._deadline_passed = True
+            return True
+        return False
+
+    def _bounded(self, req: HttpRequest) -> HttpRequest:
+        """The request with its timeout capped by the time left (plus a grace), so one slow reply
+        cannot hold the call long past its deadline."""
+        left = self._left()
+        return req if left is None else replace(req, timeout=max(0.0, left) + DEADLINE_GRACE_S)
+
+    def _paced(self, job_id: str, bucket: TokenBucket) -> bool:
+        """Wait for the venue's rate (or its Retry-After pause), renewing the lease while waiting;
+        False if the deadline came first (nothing may be sent then).
 
         A pause can outlast the lease (``Retry-After: 40`` against a 30 s lease): waiting in slices
         keeps a live runner from being taken for dead, and the check after the wait stops a runner
         whose lease was taken anyway (say, the process was suspended) before it sends anything more.
+        The slices are also cut at the deadline, so a long pause or a slow rate never keeps a bot
+        waiting past the time it gave.
         """
-        while not bucket.acquire(max_wait=self.lease_ttl_ms / 3000):
+        while True:
+            if self._out_of_time():
+                return False
+            left = self._left()
+            wait = self.lease_ttl_ms / 3000 if left is None else min(self.lease_ttl_ms / 3000, left)
+            if bucket.acquire(max_wait=wait):
+                break
             self._keep_lease(job_id)
         self._keep_lease(job_id)
+        return True
 
     def _delay(self, attempt: int, retry_after: float | None = None) -> float:
         """The policy's :data:`~safecancel.policy.Delay`: backoff with this run's rng (shared by threads)."""
@@ -202,7 +244,9 @@ class JobRunner:
 
     def _sync_clock(self, job_id: str, failed: HttpResponse | None = None) -> None:
         """Measure the venue's clock offset (first use, or after a timestamp rejection) and record it."""
-        ev, note = sync_clock(self.link, self.transport, self.clock, failed)
+        left = self._left()
+        timeout = None if left is None else max(0.0, left) + DEADLINE_GRACE_S
+        ev, note = sync_clock(self.link, self.transport, self.clock, failed, timeout=timeout)
         if ev is not None:
             self.journal.record_exchange(job_id, ev, self.clock.now(), note, Trigger.CLOCK)
 
@@ -216,6 +260,7 @@ class JobRunner:
     def run(self, job_id: str, deadline: float | None) -> None:
         """Drive the job until every order is terminal or the monotonic ``deadline`` passes."""
         self._job_id = job_id
+        self._deadline = deadline
         now = self.clock.now()
         job = self.journal.get_job(job_id)
         self._job_created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() if job else now
@@ -252,22 +297,29 @@ class JobRunner:
                 self._progress(job_id)
                 if not active:
                     break
-                if deadline is not None and self.clock.monotonic() >= deadline:
+                if self._out_of_time():
                     break
                 todo = due(active, self._now_ms(), self._reopened, self.policy)
                 if todo.query:
                     due_pks = {r.pk for r in todo.query}
                     waiting = [r for r in active if awaits_query(r) and r.pk not in due_pks]
                     rest = self._from_listings(job_id, todo.query, waiting, deadline)
-                    if rest:
-                        self._map(pool, lambda row: self._reconcile(job_id, row), rest)
+                    window = self._query_window()
+                    for i in range(0, len(rest), window):
+                        if self._out_of_time():
+                            break  # the orders not asked stay `unknown`, for the next run
+                        self._reconcile_window(job_id, rest[i : i + window], pool)
                     continue  # re-read: a reconciled order may have gone back to pending
                 if todo.send:
-                    by_ref = {o.ref: o for o in todo.send}
-                    chunks = [[by_ref[r] for r in c] for c in self.venue.plan_chunks([o.ref for o in todo.send])]
+                    refs = [o.ref for o in todo.send]
+                    by_ref = dict(zip(refs, todo.send, strict=True))
+                    chunks = [[by_ref[r] for r in c] for c in self.venue.plan_chunks(refs)]
                     window = self._window()
                     for i in range(0, len(chunks), window):
+                        if self._out_of_time():
+                            break  # not marked `sent`: these orders stay `pending`, as they truly are
                         self._send_window(job_id, chunks[i : i + window], pool)
+                    self._record_unrecorded(job_id)
                     continue
                 if todo.wake_at_ms is None:
                     break  # every remaining order was sent max_sends times and is still open: needs attention
@@ -286,6 +338,7 @@ class JobRunner:
             if pool is not None:
                 pool.shutdown(wait=True)
             if not self._lease_lost:  # the job is another runner's now: its status is not ours to write
+                self._record_unrecorded(job_id)
                 self._finish(job_id)
         if refused_too_often(self._refusals, self.policy) and self._refusal is not None:
             f = self._refusal
@@ -319,6 +372,7 @@ class JobRunner:
             refusals=self._refusals,
             refusal=self._refusal,
             last_error=self._last_error,
+            deadline_passed=self._deadline_passed,
         )
         self._attention_text = why
         if why and status != JobStatus.NEEDS_ATTENTION:  # needs_attention: set_status says it (safecancel.store)
@@ -398,22 +452,61 @@ class JobRunner:
         per_second = self.link.cancel_bucket.rate
         return max(1, self.workers if self.workers > 1 else 1, min(MAX_WINDOW_CHUNKS, int(per_second * WINDOW_SECONDS)))
 
+    def _query_window(self) -> int:
+        """How many queries' answers share one commit: what the query rate lets out in about half a
+        second (at least one per worker), as for the write-ahead window. Not recording each answer in a
+        commit of its own is what makes a resume of many ``sent`` orders fast; an answer lost to a crash
+        before its commit only means the order is asked again."""
+        per_second = self.link.query_bucket.rate
+        return max(1, self.workers, min(MAX_QUERY_WINDOW, int(per_second * WINDOW_SECONDS)))
+
     def _send_window(self, job_id: str, chunks: list[list[OrderRow]], pool: ThreadPoolExecutor | None) -> None:
+        """Write a window of chunks ahead as ``sent`` (one commit, carrying the previous window's
+        replies), send them, and keep their replies for the next commit."""
         now = self.clock.now()
         rows = [r for chunk in chunks for r in chunk]
-        # A lost lease raises ConcurrentUpdate here; run() says so, once.
-        marked = self.journal.mark_sent(job_id, self.owner, rows, now, int(now * 1000), self.lease_ttl_ms)
+        outcomes, self._unrecorded = self._unrecorded, []
+        # A lost lease raises ConcurrentUpdate here (nothing is written); run() says so, once.
+        marked = self.journal.mark_sent(
+            job_id,
+            self.owner,
+            rows,
+            now,
+            int(now * 1000),
+            self.lease_ttl_ms,
+            outcomes=outcomes,
+            outcomes_at=self._unrecorded_at,
+        )
         by_pk = {r.pk: r for r in marked}
         groups = [[by_pk[r.pk] for r in chunk if r.pk in by_pk] for chunk in chunks]
         replies = self._map(pool, lambda g: self._send_marked(job_id, g), [g for g in groups if g])
         if self._lease_lost:
             raise ConcurrentUpdate(f"lease on job {job_id} was lost by {self.owner}: another runner took it over")
-        # Every reply of the window is recorded in one transaction (one commit); then the clock is
-        # re-measured if a reply was a timestamp rejection, so the clock event follows the rejection.
-        self.journal.apply_batch(job_id, [(changes, ev) for changes, ev, _ in replies], self.clock.now())
-        for _, _, rejected in replies:
-            if rejected is not None:
-                self._resync_clock(job_id, rejected)
+        self._unrecorded = [(changes, ev) for changes, ev, _ in replies if changes or ev is not None]
+        self._unrecorded_at = self.clock.now()
+        # A timestamp rejection is recorded at once, then the clock re-measured, so that the clock event
+        # follows the rejection it answers (and the next window is signed with the new offset).
+        rejected = [resp for _, _, resp in replies if resp is not None]
+        if rejected:
+            self._record_unrecorded(job_id)
+            for resp in rejected:
+                self._resync_clock(job_id, resp)
+
+    def _record_unrecorded(self, job_id: str) -> None:
+        """Commit the replies still held for the next window's write-ahead (the pass of sends ended)."""
+        if self._unrecorded:
+            groups, self._unrecorded = self._unrecorded, []
+            self.journal.apply_batch(job_id, groups, self._unrecorded_at)
+
+    def _reconcile_window(self, job_id: str, rows: Sequence[OrderRow], pool: ThreadPoolExecutor | None) -> None:
+        """Query a window of ``unknown`` orders and record every answer in one commit."""
+        answers = self._map(pool, lambda row: self._reconcile(job_id, row), rows)
+        groups = [(changes, ev) for changes, ev, _ in answers if changes or ev is not None]
+        if groups:
+            self.journal.apply_batch(job_id, groups, self.clock.now())
+        for _, _, resp in answers:
+            if resp is not None:
+                self._resync_clock(job_id, resp)
 
     def _send_marked(
         self, job_id: str, marked: list[OrderRow]
@@ -424,12 +517,17 @@ class JobRunner:
         # Paced after the write-ahead commit, right before the send: the commit's variable duration
         # must not bunch requests up at the venue (fixed-window venues block on a burst).
         try:
-            self._paced(job_id, self.link.cancel_bucket)
+            in_time = self._paced(job_id, self.link.cancel_bucket)
         except ConcurrentUpdate:
             # Another runner took the job over while this one waited: it has turned these orders
             # `unknown` and will query them. Sending now could cancel twice; record nothing, stop.
             return [], None, None
-        req = self.venue.build_cancel(refs, self.link.creds, self.link.server_clock.now_ms())
+        if not in_time:
+            # The deadline came while this chunk waited for the rate: it never left this machine, so
+            # its orders go back to `pending` (an unsent requeue), due at once when the job resumes.
+            d = unsent(marked, self._now_ms())
+            return self._changes(marked, d), None, None
+        req = self._bounded(self.venue.build_cancel(refs, self.link.creds, self.link.server_clock.now_ms()))
         resp, err, at = self._exchange(job_id, req)
         ev = self._evidence(req, resp, str(err) if err else None, at)
         if err is not None:
@@ -624,12 +722,16 @@ class JobRunner:
             )
         return [r for r in rows if r.pk not in found]
 
-    def _reconcile(self, job_id: str, row: OrderRow) -> None:
-        """Query one ``unknown`` order and record what the venue says about it."""
+    def _reconcile(self, job_id: str, row: OrderRow) -> tuple[list[Change], Evidence | None, HttpResponse | None]:
+        """Query one ``unknown`` order; return what to record and, if the venue rejected the timestamp,
+        the rejecting reply (to re-measure the clock from once it is recorded)."""
         if self._auth_failure is not None or refused_too_often(self._refusals, self.policy):
-            return
-        self._paced(job_id, self.link.query_bucket)  # a long list of paced queries can outlast the lease
-        req = self.venue.build_query(row.ref, self.link.creds, self.link.server_clock.now_ms())
+            return [], None, None
+        # A long list of paced queries can outlast the lease (renewed while waiting) and the deadline
+        # (the order stays `unknown`, for the next run to ask).
+        if not self._paced(job_id, self.link.query_bucket):
+            return [], None, None
+        req = self._bounded(self.venue.build_query(row.ref, self.link.creds, self.link.server_clock.now_ms()))
         resp, err, at = self._exchange(job_id, req)
         ev = self._evidence(req, resp, str(err) if err else None, at)
         answer: Outcome | Failure | TransportError
@@ -654,9 +756,7 @@ class JobRunner:
         self._act(d, answer, self.link.query_bucket, row)
         if isinstance(answer, (Failure, TransportError)):
             self._say_query(job_id, row, d, answer, now_ms)
-        self.journal.apply(job_id, self._changes([row], d), self.clock.now(), ev)
-        if Action.RESYNC_CLOCK in d.actions:
-            self._resync_clock(job_id, resp)
+        return self._changes([row], d), ev, resp if Action.RESYNC_CLOCK in d.actions else None
 
     def _say_query(
         self, job_id: str, row: OrderRow, d: Decision, failed: Failure | TransportError, now_ms: int

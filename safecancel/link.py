@@ -9,16 +9,23 @@ buckets and record requests the same way.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .clock import Clock
 from .errors import TransportError
 from .model import Credentials, HttpRequest, HttpResponse
-from .store import Evidence
-from .transport import ServerClock, TokenBucket, Transport
+from .store.rows import Evidence
 from .venues.base import Venue, redact_query
 
+if TYPE_CHECKING:  # annotations only: importing the transport would load requests (start-up time)
+    from .transport import ServerClock, TokenBucket, Transport
+
 RESPONSE_LIMIT = 8192  # bytes of a reply kept as evidence
+# A request started before a caller's deadline may take this much past it: enough for a reply already on
+# its way, and the most a call overshoots its deadline by (a request cut shorter would only make its
+# orders ``unknown`` -- a timeout proves nothing -- and cost a query later).
+DEADLINE_GRACE_S = 0.25
 
 # Under the wire's name: every request at DEBUG (logged here, because only the adapter knows which query
 # parameters are secret: redacted as in the evidence; headers, which carry keys and signatures, and
@@ -99,15 +106,22 @@ def evidence(venue: Venue, req: HttpRequest, resp: HttpResponse | None, error: s
 
 
 def sync_clock(
-    link: VenueLink, transport: Transport, clock: Clock, failed: HttpResponse | None = None
+    link: VenueLink,
+    transport: Transport,
+    clock: Clock,
+    failed: HttpResponse | None = None,
+    *,
+    timeout: float | None = None,
 ) -> tuple[Evidence | None, str]:
     """Measure the venue's clock offset (first use, or after a timestamp rejection).
 
     Returns the time request's evidence (None for a venue without a time endpoint) and a note saying
-    what was learnt, for the caller to record.
+    what was learnt, for the caller to record. ``timeout`` caps the time request (a caller's deadline).
     """
     venue, sc = link.adapter, link.server_clock
     time_req = venue.build_time()
+    if time_req is not None and timeout is not None:
+        time_req = replace(time_req, timeout=timeout)
     if time_req is None:
         # No time endpoint (BitoPro): learn the offset from the rejected reply's own time, if any.
         if failed is not None:

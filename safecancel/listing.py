@@ -17,16 +17,18 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from .clock import Clock
 from .errors import AuthError, ListingIncomplete, TransportError, VenueRejected
-from .link import VenueLink, evidence, exchange, sync_clock
+from .link import DEADLINE_GRACE_S, VenueLink, evidence, exchange, sync_clock
 from .model import Failure, HttpRequest, HttpResponse, ListedOrder, ListKind, ListPage
 from .policy import ListingMove, RetryPolicy, auth_message, listing_failure
-from .store import Evidence
-from .transport import Transport
+from .store.rows import Evidence
+
+if TYPE_CHECKING:  # annotations only: importing the transport would load requests (start-up time)
+    from .transport import Transport
 
 log = logging.getLogger("safecancel.listing")
 
@@ -114,8 +116,13 @@ class Lister:
         if self.on_exchange is not None:
             self.on_exchange(ev, note)
 
+    def _timeout(self) -> float | None:
+        """A request's timeout within the deadline (with the engine's grace), or None without one."""
+        left = self._left()
+        return None if left is None else max(0.0, left) + DEADLINE_GRACE_S
+
     def _sync(self, failed: HttpResponse | None = None) -> None:
-        ev, note = sync_clock(self.link, self.transport, self.clock, failed)
+        ev, note = sync_clock(self.link, self.transport, self.clock, failed, timeout=self._timeout())
         self._record(ev, note)
 
     def _send(
@@ -131,6 +138,9 @@ class Lister:
         if not self.link.server_clock.measured:
             self._sync()
         req = build(self.link.server_clock.now_ms())  # InputError (bad symbol, kind) before anything is sent
+        timeout = self._timeout()
+        if timeout is not None:  # a slow page cannot hold the caller long past its deadline
+            req = replace(req, timeout=timeout)
         resp, err, at = exchange(self.venue, self.transport, self.clock, req)
         self.requests += 1
         self._record(evidence(self.venue, req, resp, str(err) if err else None, at))

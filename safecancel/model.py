@@ -84,6 +84,9 @@ class HttpRequest:
     body: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     endpoint: str = "cancel"  # cancel | query | time: for evidence, pacing and the fake's faults
+    # Seconds this request may take at most (the caller's deadline); None: the transport's own timeouts.
+    # Not part of what is sent or signed: a transport that ignores it only keeps a deadline less tightly.
+    timeout: float | None = field(default=None, compare=False)
 
     @property
     def target(self) -> str:

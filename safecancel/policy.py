@@ -244,6 +244,12 @@ def send_error(rows: Sequence[OrderFacts], err: TransportError, now_ms: int, del
     return Decision((step,) * len(rows))
 
 
+def unsent(rows: Sequence[OrderFacts], now_ms: int) -> Decision:
+    """The steps for orders written ahead as ``sent`` whose request was never sent (the deadline came
+    while it waited for the venue's rate): back to ``pending``, due at once, no attempt counted."""
+    return Decision((Step(T.REQUEUE, next_at_ms=now_ms, unsent=True),) * len(rows))
+
+
 def auth_message(venue: str, failure: Failure, *, on_query: bool = False) -> str:
     """The text of the AuthError that stops a run whose credentials the venue refused."""
     if on_query:
@@ -422,6 +428,7 @@ def job_status(
     refusals: int = 0,
     refusal: Failure | None = None,
     last_error: str | None = None,
+    deadline_passed: bool = False,
 ) -> tuple[JobStatus, str | None]:
     """The job's status after a run and, unless done, why it stopped short, in plain words.
 
@@ -431,6 +438,7 @@ def job_status(
         auth_error: the text of the AuthError that stopped the run, if one did.
         refusals: whole-request refusals in a row at the end of the run; ``refusal`` the last one.
         last_error: the last transport failure, to say why a job stayed open.
+        deadline_passed: the run stopped because the caller's deadline came.
     """
     if not rows:
         return JobStatus.DONE, None
@@ -471,7 +479,8 @@ def job_status(
         counts[o.state] = counts.get(o.state, 0) + 1
     left = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     cause = f" (last error: {last_error})" if last_error else ""
-    why = f"the run ended before every order was settled ({left}){cause}; `safecancel resume` continues it"
+    ended = "the deadline passed" if deadline_passed else "the run ended"
+    why = f"{ended} before every order was settled ({left}){cause}; `safecancel resume` continues it"
     return JobStatus.OPEN, why
 
 
@@ -498,6 +507,7 @@ __all__ = [
     "refusals_after",
     "refused_too_often",
     "send_error",
+    "unsent",
 ]
 
 

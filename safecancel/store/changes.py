@@ -14,36 +14,22 @@ import logging
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from ..errors import ConcurrentUpdate
 from ..states import OBSERVATIONS, TERMINAL, StateTable, Trigger
-from .chain import append_events, event_row, evidence_hash
+from .chain import EVENT_CONTENT, append_events, event_row, evidence_hash
 from .rows import BODY_LIMIT, Change, Evidence, _clip, iso
-from .schema import evidence, orders
+from .sql import EVIDENCE_COLS, lock_orders, statements
 
 log = logging.getLogger("safecancel.store")  # each order's change, at DEBUG (checked once per batch)
 
 # An exchange's changes with its evidence (None: no HTTP exchange, e.g. a lease takeover's recovery).
 Group = tuple[Sequence[Change], Evidence | None]
 
-_CAS_READ = (
-    orders.c.id,
-    orders.c.state,
-    orders.c.reason,
-    orders.c.provenance,
-    orders.c.attempts,
-    orders.c.queries,
-    orders.c.not_found_seen,
-    orders.c.last_code,
-    orders.c.last_message,
-    orders.c.next_at_ms,
-    orders.c.unsent,
-)
-
 
 class _Current(NamedTuple):
-    """An order's columns as a compare-and-set reads them (``_CAS_READ``) and writes them back."""
+    """An order's columns as a compare-and-set reads them (:data:`.sql.CAS_READ`) and writes them back."""
 
     id: int
     state: str
@@ -56,26 +42,6 @@ class _Current(NamedTuple):
     last_message: str | None
     next_at_ms: int
     unsent: int
-
-
-# One compiled statement for every compare-and-set: executed as a batch (executemany).
-_CAS_UPDATE = (
-    update(orders)
-    .where(orders.c.id == bindparam("b_pk"), orders.c.state == bindparam("b_state"))
-    .values(
-        state=bindparam("n_state"),
-        updated_at=bindparam("n_updated_at"),
-        attempts=bindparam("n_attempts"),
-        queries=bindparam("n_queries"),
-        not_found_seen=bindparam("n_not_found_seen"),
-        reason=bindparam("n_reason"),
-        provenance=bindparam("n_provenance"),
-        last_code=bindparam("n_last_code"),
-        last_message=bindparam("n_last_message"),
-        next_at_ms=bindparam("n_next_at_ms"),
-        unsent=bindparam("n_unsent"),
-    )
-)
 
 
 def _advance(table: StateTable, ch: Change, cur: _Current) -> _Current:
@@ -101,23 +67,23 @@ def _advance(table: StateTable, ch: Change, cur: _Current) -> _Current:
     )
 
 
-def _cas_params(before: str, new: _Current, at: str) -> dict[str, Any]:
-    """One row of ``_CAS_UPDATE``'s batch: compare with ``before``, set ``new``."""
-    return {
-        "b_pk": new.id,
-        "b_state": before,
-        "n_state": new.state,
-        "n_updated_at": at,
-        "n_attempts": new.attempts,
-        "n_queries": new.queries,
-        "n_not_found_seen": new.not_found_seen,
-        "n_reason": new.reason,
-        "n_provenance": new.provenance,
-        "n_last_code": new.last_code,
-        "n_last_message": new.last_message,
-        "n_next_at_ms": new.next_at_ms,
-        "n_unsent": new.unsent,
-    }
+def _cas_params(before: str, new: _Current, at: str) -> tuple[Any, ...]:
+    """One row of the compare-and-set batch (:data:`.sql.CAS_WRITE`, then the id and the state to find)."""
+    return (
+        new.state,
+        at,
+        new.attempts,
+        new.queries,
+        new.not_found_seen,
+        new.reason,
+        new.provenance,
+        new.last_code,
+        new.last_message,
+        new.next_at_ms,
+        new.unsent,
+        new.id,
+        before,
+    )
 
 
 def _order_event(
@@ -128,29 +94,49 @@ def _order_event(
     http_status: int | None,
     ev_id: int | None,
     ev_hash: str | None,
-) -> dict[str, Any]:
-    """The event that records ``ch`` having moved the order to ``new`` (linked to the exchange's evidence)."""
-    terminal = new.state in TERMINAL
-    return event_row(
+) -> list[Any]:
+    """The event that records ``ch`` having moved the order to ``new`` (linked to the exchange's evidence),
+    as the list of its :data:`.chain.EVENT_CONTENT` values (what :func:`.chain.event_row` would hold)."""
+    return [
         job_id,
-        at,
+        new.id,  # order_pk
         ch.trigger,
-        order_pk=new.id,
-        from_state=ch.row.state,
-        to_state=new.state,
-        attempt=new.attempts,
-        http_status=ch.http_status if ch.http_status is not None else http_status,
-        venue_code=_clip(ch.code, 64),
-        venue_message=ch.message,
-        provenance=ch.provenance if terminal else None,
-        reason=ch.reason,
-        evidence_id=ev_id,
-        evidence_hash=ev_hash,
-        note=ch.note,
-    )
+        ch.row.state,  # from_state
+        new.state,  # to_state
+        new.attempts,  # attempt
+        at,
+        ch.http_status if ch.http_status is not None else http_status,
+        _clip(ch.code, 64),  # venue_code
+        _clip(ch.message),  # venue_message
+        ch.provenance if new.state in TERMINAL else None,
+        ch.reason,
+        ev_id,
+        ev_hash,
+        ch.note,
+    ]
 
 
-def _insert_evidence(conn: Connection, job_id: str, ev: Evidence) -> tuple[int, str]:
+# _order_event's list must name the same columns in the same order as the chain's content.
+assert EVENT_CONTENT == (
+    "job_id",
+    "order_pk",
+    "trigger",
+    "from_state",
+    "to_state",
+    "attempt",
+    "at",
+    "http_status",
+    "venue_code",
+    "venue_message",
+    "provenance",
+    "reason",
+    "evidence_id",
+    "evidence_hash",
+    "note",
+), EVENT_CONTENT
+
+
+def _insert_evidence(conn: Connection, dialect: str, job_id: str, ev: Evidence) -> tuple[int, str]:
     """Store one exchange (bounded in size); returns its id and the hash its events will carry."""
     row: dict[str, Any] = {
         "job_id": job_id,
@@ -166,29 +152,25 @@ def _insert_evidence(conn: Connection, job_id: str, ev: Evidence) -> tuple[int, 
         "error": _clip(ev.error, 2000),
     }
     row["hash"] = evidence_hash(row)
-    pk = conn.execute(insert(evidence).values(**row)).inserted_primary_key
-    assert pk is not None  # a single-row insert always reports its key
-    return int(pk[0]), row["hash"]
+    pk = conn.exec_driver_sql(statements(dialect).insert_evidence, tuple(row[c] for c in EVIDENCE_COLS)).scalar_one()
+    return int(pk), row["hash"]
 
 
-def _lock_current(conn: Connection, dialect: str, pks: list[int]) -> dict[int, Any]:
+def _lock_current(conn: Connection, dialect: str, pks: list[int]) -> dict[int, _Current]:
     """The rows as they are now, inside the caller's write transaction (locked on PostgreSQL)."""
-    out: dict[int, Any] = {}
-    pks = sorted(pks)
+    out: dict[int, _Current] = {}
+    pks = sorted(set(pks))
     for i in range(0, len(pks), 900):  # stay under every backend's bound-parameter limit
-        q = select(*_CAS_READ).where(orders.c.id.in_(pks[i : i + 900]))
-        if dialect == "postgresql":
-            # In id order, so two writers locking overlapping sets take them in the same order.
-            q = q.with_for_update().order_by(orders.c.id)
-        out.update((r.id, r) for r in conn.execute(q))
+        part = tuple(pks[i : i + 900])
+        out.update((r[0], _Current(*r)) for r in conn.exec_driver_sql(lock_orders(dialect, len(part)), part).all())
     return out
 
 
-def _write_cas(conn: Connection, job_id: str, params: list[dict[str, Any]]) -> None:
+def _write_cas(conn: Connection, dialect: str, job_id: str, params: list[tuple[Any, ...]]) -> None:
     """Run the batch of compare-and-sets; each must hit, since the rows were read under the write lock."""
     if not params:
         return
-    hit = conn.execute(_CAS_UPDATE, params).rowcount
+    hit = conn.exec_driver_sql(statements(dialect).cas_update, params).rowcount
     # Some drivers cannot count an executemany's rows; those are trusted to the lock.
     if conn.dialect.supports_sane_multi_rowcount and hit != len(params):
         raise ConcurrentUpdate(f"job {job_id}: {len(params) - hit} orders changed under the write lock")
@@ -213,13 +195,13 @@ def apply_groups(
     pks = [ch.row.pk for changes, _ in groups for ch in changes]
     current = _lock_current(conn, dialect, pks) if pks else {}
     out: list[list[bool]] = []
-    params: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    params: list[tuple[Any, ...]] = []
+    rows: list[dict[str, Any] | list[Any]] = []
     # One line per order change at DEBUG: a 100k-order job writes 300k of them, so with DEBUG off
     # nothing is built at all; with it on, they are said once the batch is written.
     said: list[tuple[Change, str | None]] | None = [] if log.isEnabledFor(logging.DEBUG) else None
     for changes, ev in groups:
-        ev_id, ev_hash = _insert_evidence(conn, job_id, ev) if ev is not None else (None, None)
+        ev_id, ev_hash = _insert_evidence(conn, dialect, job_id, ev) if ev is not None else (None, None)
         http_status = ev.status if ev is not None else None
         results: list[bool] = []
         first_row = len(rows)
@@ -247,7 +229,7 @@ def apply_groups(
                 )
             )
         out.append(results)
-    _write_cas(conn, job_id, params)
+    _write_cas(conn, dialect, job_id, params)
     append_events(conn, dialect, rows)
     for ch, after in said or ():
         if after is None:

@@ -19,6 +19,7 @@ import pytest
 import safecancel.store
 from safecancel.store import Journal
 from safecancel.store.reads import JournalReads
+from safecancel.store.sql import statements
 from safecancel.store.writer import JournalWriter
 
 STORE = Path(safecancel.store.__file__).parent
@@ -33,6 +34,11 @@ WRITE_FUNCTIONS = frozenset({"insert", "update", "delete"})
 SQL_RUNNERS = frozenset({"exec_driver_sql", "text", "execute"})
 WRITE_SQL = re.compile(r"\s*(insert|update|delete|truncate|drop|alter|create|merge|replace)\b", re.IGNORECASE)
 SQLALCHEMY = re.compile(r"sqlalchemy(\.|$)")
+# The hot path's prepared statements (safecancel/store/sql.py) are run by name, ``conn.exec_driver_sql(
+# statements(d).insert_events, rows)``: the names whose text writes count as writes wherever they are run.
+WRITE_STATEMENTS = frozenset(
+    name for name, text in statements("sqlite")._asdict().items() if WRITE_SQL.match(text)
+) | frozenset(name for name, text in statements("postgresql")._asdict().items() if WRITE_SQL.match(text))
 
 
 def _leading_text(node: ast.AST) -> str | None:
@@ -81,6 +87,9 @@ def sql_writes(source: str) -> list[tuple[str, int, str]]:
             text = _leading_text(node.args[0]) if node.args else None
             if name in SQL_RUNNERS and text is not None and WRITE_SQL.match(text):
                 found.append((where, node.lineno, f"{name}({text.strip().split()[0]} ...)"))
+            first = node.args[0] if node.args else None
+            if name in SQL_RUNNERS and isinstance(first, ast.Attribute) and first.attr in WRITE_STATEMENTS:
+                found.append((where, node.lineno, f"{name}(.{first.attr})"))
         for child in ast.iter_child_nodes(node):
             visit(child, where)
 
@@ -106,6 +115,8 @@ def reads_then_writes(conn, row):
     conn.exec_driver_sql("  DELETE FROM jobs")
     conn.exec_driver_sql(f"truncate {jobs.name}")
     conn.exec_driver_sql("SELECT 1")
+    conn.exec_driver_sql(statements("sqlite").insert_events, [row])
+    conn.exec_driver_sql(statements("sqlite").lock_head)
 
 def outer():
     def inner(conn):
@@ -118,7 +129,8 @@ def outer():
         ("reads_then_writes", 13, "insert("),
         ("reads_then_writes", 14, "exec_driver_sql(DELETE ...)"),
         ("reads_then_writes", 15, "exec_driver_sql(truncate ...)"),
-        ("outer", 20, "upd("),
+        ("reads_then_writes", 17, "exec_driver_sql(.insert_events)"),
+        ("outer", 22, "upd("),
     ]
 
 
