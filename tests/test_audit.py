@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from safecancel.cli import cli
 from safecancel.model import OrderRef
-from safecancel.store import Change, Database, Journal
+from safecancel.store import Change, Database, Evidence, Journal
+from safecancel.store.chain import ChainWalk, DriverReads
 from tests.conftest import SYMBOLS, seed_open
+from tests.unit.test_chain import AWKWARD
 
 BN = "binance_coinm"
 
@@ -149,6 +151,103 @@ def test_export_of_100k_events_streams_in_bounded_memory(tmp_path):
     tracemalloc.stop()
     assert n == 100_001
     assert peak < 30 * 1024 * 1024, peak  # pages of 2,000 rows, never the whole table
+    db.close()
+
+
+def _interleaved_exchanges(path):
+    """Two jobs whose exchanges interleave in the chain (a's, b's, a's, b's), of 3, 1, 2 and 2 orders, each
+    exchange with a reply and a query of its own."""
+    db = Database(path)
+    j = Journal(db)
+    for name, n in (("a", 5), ("b", 3)):
+        refs = [OrderRef("BTCUSD_PERP", f"{name}{i}") for i in range(n)]
+        j.create_job(job_id=name, key=name, venue=BN, account="x", refs=refs, now=1.8e9)
+        j.acquire(name, "me", 0, 10**9, 1.8e9)
+    a, b = j.orders("a"), j.orders("b")
+    for job_id, rows in (("a", a[:3]), ("b", b[:1]), ("a", a[3:]), ("b", b[1:])):
+        sent = j.mark_sent(job_id, "me", rows, 1.8e9, 0, 10**9)
+        ids = [r.order_id for r in sent]
+        reply = json.dumps([{"orderId": i, "status": "CANCELED"} for i in ids])
+        query = f"orderIdList={ids}&signature=***"
+        ev = Evidence("cancel", "DELETE", "/dapi/v1/batchOrders", query, None, 200, reply, 3, None, 1.8e9)
+        j.apply(job_id, [Change(r, "confirm", provenance="venue_response") for r in sent], 1.8e9, ev)
+    return db, j
+
+
+def test_export_writes_each_exchange_once_on_its_first_event_whatever_the_paging_and_job(tmp_path):
+    db, j = _interleaved_exchanges(str(tmp_path / "j.db"))
+    with db.read() as conn:
+        stored = {
+            e: (job, q, r) for e, job, q, r in conn.exec_driver_sql("select id, job_id, query, response from evidence")
+        }
+    assert len(stored) == 4
+    whole = list(j.export("events"))
+    for job in (None, "a", "b"):
+        # Pages of one row put every exchange's first event at the end of a page.
+        for batch in (1, 2, 3, 2000):
+            rows = list(j.export("events", job=job, batch=batch))
+            assert rows == [r for r in whole if job in (None, r["job_id"])], (job, batch)
+            exchanges = {r["evidence_id"] for r in rows} - {None}
+            assert exchanges == {e for e, (of, _, _) in stored.items() if job in (None, of)}
+            for e in exchanges:
+                first, *others = [r for r in rows if r["evidence_id"] == e]
+                assert (first["evidence_query"], first["evidence_response"]) == stored[e][1:]
+                assert [(r["evidence_query"], r["evidence_response"]) for r in others] == [(None, None)] * len(others)
+                # The exchange's method, path and status stay on every one of its events.
+                assert {(r["evidence_method"], r["evidence_status"]) for r in [first, *others]} == {("DELETE", 200)}
+    assert j.audit().ok
+    db.close()
+
+
+def test_awkward_venue_text_verifies_and_an_edit_of_it_is_named(tmp_path):
+    """The audit's quick hashing (SQLite's JSON, orjson) must hash what the journal's own encoder hashed,
+    for every text a venue may send back; an edit of such text is still named."""
+    path = str(tmp_path / "j.db")
+    db = Database(path)
+    j = Journal(db)
+    refs = [OrderRef("BTCUSD_PERP", str(i)) for i in range(len(AWKWARD))]
+    j.create_job(job_id="w", key="w", venue=BN, account="x", refs=refs, now=1.8e9)
+    j.acquire("w", "me", 0, 10**9, 1.8e9)
+    sent = j.mark_sent("w", "me", j.orders("w"), 1.8e9, 0, 10**9)
+    ev = Evidence(
+        "cancel", "DELETE", "/dapi/v1/batchOrders", "q=ü&signature=***", None, 400, AWKWARD[3], 3, None, 1.8e9
+    )
+    changes = [
+        Change(r, "reject", reason="venue_refused", provenance="venue_response", code="-2011", message=text)
+        for r, text in zip(sent, AWKWARD)
+    ]
+    j.apply("w", changes, 1.8e9, ev)
+    report = j.audit()
+    assert report.ok and report.events == 1 + 2 * len(AWKWARD), report
+    con = sqlite3.connect(path)
+    seq = con.execute("select max(seq) from events where venue_message like '%ü%'").fetchone()[0]
+    con.execute("update events set venue_message = replace(venue_message, 'ü', 'u') where seq = ?", (seq,))
+    con.commit()
+    con.close()
+    report = j.audit()
+    assert not report.ok and f"event {seq} (reject" in report.problem and "edited" in report.problem
+    db.close()
+
+
+def test_evidence_no_event_points_to_is_named_whichever_way_it_is_counted(tmp_path):
+    path = str(tmp_path / "j.db")
+    db, j = _interleaved_exchanges(path)
+    con = sqlite3.connect(path)
+    con.execute(
+        "insert into evidence (job_id, at, endpoint, method, path, query, status, hash) "
+        "select job_id, at, endpoint, method, path, query, status, hash from evidence where id = 2"
+    )
+    con.commit()
+    con.close()
+    assert j.audit().problem == "evidence 5 is not referenced by any event"
+    # Evidence ids rise with seq on SQLite, so the walk counts the exchanges without a set of ids; where
+    # they do not (PostgreSQL's writers number evidence before taking the head lock) the database counts.
+    with db.snapshot() as conn, DriverReads(conn) as reads:
+        walk = ChainWalk.from_start(reads)
+        assert sum(len(page) for page in walk.pages()) == walk.events == 18
+        assert walk.rising and walk.referenced == 4
+        walk.rising = False
+        assert walk.finish().problem == "evidence 5 is not referenced by any event"
     db.close()
 
 

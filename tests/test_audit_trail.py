@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from safecancel import Client, InputError
+from safecancel import Client, InputError, StoreError
 from safecancel.cli import cli
 from safecancel.model import JobStatus, Reason
 from safecancel.states import OrderState, Provenance
@@ -292,6 +292,102 @@ def test_prune_says_how_many_before_removing(fake, env, db_path):
     assert done["removed"]["events"] == dry["would_remove"]["events"]
     bad = run(env, "prune", "--before", "Jan 1 2020", "--yes")
     assert bad.exit_code == 2 and "is not an ISO-8601" in bad.output
+
+
+def _audits(monkeypatch):
+    """Count the journal's audits, wherever they start (prune in the writer, ``audit()`` in the reads).
+    monkeypatch, not a mock: every audit still runs in full; the wrapper only counts it."""
+    from safecancel.store import reads, writer
+
+    calls: list[int] = []
+    real = writer.audit_journal
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(writer, "audit_journal", counting)
+    monkeypatch.setattr(reads, "audit_journal", counting)
+    return calls
+
+
+def _old_and_new(fake, env):
+    cancel(env, seed_open(fake, BN, 2), "--key", "old")
+    return cancel(env, seed_open(fake, BN, 3, start=3000), "--key", "new")
+
+
+def test_a_prune_command_audits_the_journal_once(fake, env, monkeypatch):
+    new = _old_and_new(fake, env)
+    audits = _audits(monkeypatch)
+    dry = json.loads(run(env, "prune", "--before", new["created_at"], "--dry-run", "--json").stdout)
+    assert len(audits) == 1 and dry["would_remove"]["jobs"] == 1 and dry["verify"]["ok"] is True
+    refused = CliRunner().invoke(cli, ["prune", "--before", new["created_at"]], env=env, input="n\n")
+    assert refused.exit_code == 1 and len(audits) == 2
+    done = json.loads(run(env, "prune", "--before", new["created_at"], "--yes", "--json").stdout)
+    assert len(audits) == 3 and done["removed"] == dry["would_remove"]
+    # The result after the cut, known without a second audit, is what auditing the journal now finds.
+    fresh = json.loads(run(env, "audit", "verify", "--json").stdout)
+    assert done["verify"] == {k: fresh[k] for k in ("ok", "events", "jobs", "orders", "problem")}
+    assert (fresh["jobs"], fresh["orders"]) == (1, 3)
+    nothing = json.loads(run(env, "prune", "--before", new["created_at"], "--yes", "--json").stdout)
+    assert len(audits) == 5 and nothing["removed"] == {"jobs": 0, "events": 0}  # (4: the verify above)
+
+
+def test_a_prune_refuses_a_tampered_journal_and_removes_nothing(fake, env, db_path, monkeypatch):
+    new = _old_and_new(fake, env)
+    edit(db_path, "update orders set state = 'failed' where order_id = '1000'")
+    audits = _audits(monkeypatch)
+    res = run(env, "prune", "--before", new["created_at"], "--yes")
+    assert res.exit_code == 5 and "refusing to prune" in res.output and "state" in res.output, res.output
+    assert len(audits) == 1
+    with Client(db_path) as client:
+        assert len(client.history()) == 2
+        with pytest.raises(StoreError, match="refusing to prune"):
+            client.prune(new["created_at"], dry_run=True)
+
+
+def test_a_library_dry_run_answers_what_it_would_remove_and_removes_nothing(fake, env, db_path):
+    new = _old_and_new(fake, env)
+    with Client(db_path) as client:
+        dry = client.prune(new["created_at"], dry_run=True)
+        assert dry == dry.planned and dry[0] == 1 and dry[1] > 0  # as prune(dry_run=True) always answered
+        assert len(client.history()) == 2 and dry.verify.ok
+
+
+def test_client_prune_audits_once_and_checks_what_was_appended_while_it_asked(fake, env, db_path, monkeypatch):
+    new = _old_and_new(fake, env)
+    audits = _audits(monkeypatch)
+    other = Journal(Database(db_path))  # another runner on the same journal
+    with Client(db_path) as client:
+
+        def meanwhile(jobs: int, events: int) -> bool:
+            # It appends to the job that stays, between the prune's audit and its removal.
+            other.record_event(new["job_id"], 1.8e9, "meanwhile", "note")
+            return True
+
+        pruned = client.prune(new["created_at"], confirm=meanwhile)
+        assert len(audits) == 1 and pruned[0] == 1 and pruned.planned[0] == 1
+        assert pruned.verify == client.audit()  # what the prune reported after the cut is what an audit finds
+    other.db.close()
+    assert run(env, "audit", "verify").exit_code == 0
+
+
+def test_a_prune_audits_again_when_a_job_it_would_remove_changed_meanwhile(fake, env, db_path, monkeypatch):
+    old = cancel(env, seed_open(fake, BN, 2), "--key", "old")
+    new = cancel(env, seed_open(fake, BN, 3, start=3000), "--key", "new")
+    audits = _audits(monkeypatch)
+    other = Journal(Database(db_path))
+    with Client(db_path) as client:
+
+        def meanwhile(jobs: int, events: int) -> bool:
+            other.record_event(old["job_id"], 1.8e9, "meanwhile", "note")
+            return True
+
+        pruned = client.prune(new["created_at"], confirm=meanwhile)
+        # The old job now has an event after the new job's first: the chain's prefix can no longer hold it.
+        assert len(audits) == 2 and pruned == (0, 0) and pruned.planned[0] == 1
+        assert len(client.history()) == 2 and client.audit().ok
+    other.db.close()
 
 
 # -- evidence, exact orders, per-job export ----------------------------------------------------------

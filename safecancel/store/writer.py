@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
@@ -30,13 +29,14 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, upda
 from ..errors import ConcurrentUpdate, IdempotencyConflict, InputError, LeaseHeld, StoreError
 from ..model import JobStatus, OrderRef, Reason
 from ..states import OrderState, Provenance, StateTable, Trigger
-from .audit import audit_journal, orders_hash
-from .chain import PrunePlan, append_events, event_row, lock_head, plan_prune
+from .audit import AuditReport, Pruned, audit_journal, orders_hash
+from .chain import PrunePlan, append_events, appended_jobs, event_row, lock_head, plan_prune
 from .changes import Group, _insert_evidence, apply_groups
 from .db import Database
 from .reads import job_row, joinable_job
 from .rows import _ORDER_COLS, DEADMAN_KIND, UNFINISHED, Change, Evidence, JobRow, OrderRow, _clip, fingerprint, iso
 from .schema import chain_checkpoint, events, evidence, jobs, journal_head, orders
+from .sql import statements
 
 S = OrderState
 # needs_attention and lease takeovers at WARNING, every other status change at DEBUG.
@@ -118,7 +118,7 @@ class JournalWriter:
                 )
             )
             if refs:
-                conn.execute(insert(orders), _order_values(job_id, refs, 0, at))
+                conn.exec_driver_sql(statements(self.db.dialect).insert_orders, _order_values(job_id, refs, 0, at))
             symbols = sorted({r.symbol for r in refs})
             created: dict[str, Any] = {
                 "key": key,
@@ -174,7 +174,8 @@ class JournalWriter:
                 return []
             start = conn.execute(select(func.coalesce(func.max(orders.c.seq) + 1, 0)).where(orders.c.job_id == job_id))
             first = int(start.scalar_one())
-            conn.execute(insert(orders), _order_values(job_id, fresh, first, at, state))
+            new_rows = _order_values(job_id, fresh, first, at, state)
+            conn.exec_driver_sql(statements(self.db.dialect).insert_orders, new_rows)
             count = conn.execute(select(func.count()).where(orders.c.job_id == job_id)).scalar_one()
             current = conn.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
             conn.execute(
@@ -213,7 +214,7 @@ class JournalWriter:
         """Append job events, the first carrying ``ev`` (written in the same transaction); its evidence id."""
         evidence_id = None
         if ev is not None:
-            evidence_id, ev_hash = _insert_evidence(conn, job_id, ev)
+            evidence_id, ev_hash = _insert_evidence(conn, self.db.dialect, job_id, ev)
             rows[0] = {**rows[0], "evidence_id": evidence_id, "evidence_hash": ev_hash, "http_status": ev.status}
         append_events(conn, self.db.dialect, rows)
         return evidence_id
@@ -418,19 +419,57 @@ class JournalWriter:
     # -- order changes ---------------------------------------------------------------------------
 
     def mark_sent(
-        self, job_id: str, owner: str, rows: Sequence[OrderRow], now: float, now_ms: int, ttl_ms: int
+        self,
+        job_id: str,
+        owner: str,
+        rows: Sequence[OrderRow],
+        now: float,
+        now_ms: int,
+        ttl_ms: int,
+        *,
+        outcomes: Sequence[Group] = (),
+        outcomes_at: float | None = None,
     ) -> list[OrderRow]:
         """Write ahead: ``pending`` → ``sent`` (attempt + 1) for a chunk, while holding the lease.
 
         Committed before the request leaves. Orders another writer moved are left out of the result,
         so the caller sends only what it marked.
+
+        ``outcomes``: the previous window's replies (as for :meth:`apply_batch`, recorded at
+        ``outcomes_at``), written first in the same transaction, so a run of windows costs one commit
+        each instead of two. Should the lease be lost, neither is written (those orders stay ``sent``
+        and whoever holds the job queries them).
         """
         at = iso(now)
         with self.db.write() as conn:
             self.renew(conn, job_id, owner, now_ms, ttl_ms)
+            if outcomes:
+                when = iso(outcomes_at if outcomes_at is not None else now)
+                apply_groups(conn, self.db.dialect, self.table, job_id, outcomes, when)
             done = self._apply(conn, job_id, [Change(r, "send") for r in rows], at, None, None)
-        # The rows as the compare-and-set left them (what apply_groups wrote for a "send").
-        return [replace(r, state=S.SENT.value, attempts=r.attempts + 1) for r, ok in zip(rows, done, strict=True) if ok]
+        # The rows as the compare-and-set left them (what apply_groups wrote for a "send"). Built field by
+        # field: dataclasses.replace introspects the fields on every call, a measurable cost per order here.
+        sent = S.SENT.value
+        return [
+            OrderRow(
+                r.pk,
+                r.job_id,
+                r.seq,
+                r.symbol,
+                r.order_id,
+                r.client_order_id,
+                sent,
+                r.reason,
+                r.provenance,
+                r.attempts + 1,
+                r.queries,
+                r.next_at_ms,
+                r.not_found_seen,
+                r.conditional,
+            )
+            for r, ok in zip(rows, done, strict=True)
+            if ok
+        ]
 
     def apply(self, job_id: str, changes: Sequence[Change], now: float, ev: Evidence | None = None) -> list[bool]:
         """Apply order changes (and their evidence) in one transaction; returns which ones took.
@@ -495,72 +534,125 @@ class JournalWriter:
 
     # -- retention -------------------------------------------------------------------------------
 
-    def prune(self, before: str, now: float, *, dry_run: bool = False) -> tuple[int, int]:
+    def prune(
+        self,
+        before: str,
+        now: float,
+        *,
+        dry_run: bool = False,
+        confirm: Callable[[int, int], bool] | None = None,
+    ) -> Pruned:
         """Remove finished jobs created before ``before`` (the journal's UTC text), keeping the chain verifiable.
 
         Only a prefix of the chain can go (:func:`~safecancel.store.chain.plan_prune` works out which
         jobs and how far). The cut's hash is kept as a checkpoint and announced by a ``prune`` event.
         A journal that does not verify (chain or rows) is never pruned: that would hide the evidence of
-        the tampering. Returns ``(jobs_removed, events_removed)``; ``dry_run``: what would be removed
-        now, removing nothing.
+        the tampering. ``dry_run``: what would be removed now, removing nothing. ``confirm(jobs, events)``
+        is asked once the journal has been audited, before anything is removed and outside any
+        transaction, whether to remove that many; False removes nothing.
+
+        Returns ``(jobs_removed, events_removed)``, as a :class:`~.audit.Pruned` that also carries the
+        plan (``planned``) and the audit (``verify``: the journal as found, or as left after the cut), so
+        that a command shows all three having audited the journal once.
+
+        Raises:
+            StoreError: the journal does not verify (nothing is removed), or kept changing under the
+                prune's plan (see below) three times running.
         """
-        with self.db.snapshot() as conn:
-            report = audit_journal(conn, self.table)
-        if not report.ok:
-            raise StoreError(f"refusing to prune a journal that does not verify: {report.problem}")
-        if dry_run:
+        # One audit per prune. It runs in a snapshot, without a lock: a big journal takes seconds to
+        # audit and runners keep appending meanwhile. The removal then takes the head lock, and
+        # - if the head is the one the audit ended at, nothing was appended since: the plan (made in
+        #   the audit's snapshot) removes exactly rows the audit verified;
+        # - if runners appended since, those events are checked under the lock as the audited chain's
+        #   continuation (links, hashes, evidence: chain.appended_jobs), and the plan stands unless one
+        #   of them belongs to a job it removes or is another prune; then (rare) the journal is audited
+        #   and the plan made again, never beyond the jobs the caller confirmed.
+        # After the cut the journal verifies without another walk: the first event kept had its
+        # prev_hash checked against the hash that becomes the checkpoint, the events after it were
+        # checked by the audit or under the lock, the prune event is chained on the locked head in this
+        # transaction, and the cut deletes no row that stays (those were replayed by the audit). What a
+        # second audit could add is only a row edited by hand (never by safecancel: every change it makes
+        # to an audited column appends an event) between the audit and the lock: one the cut removes goes
+        # with it, as its audited version would have; one that stays is there for the next audit to find.
+        asked: frozenset[str] | None = None  # the jobs the caller confirmed
+        planned = (0, 0)
+        for _ in range(3):
             with self.db.snapshot() as conn:
-                plan = _plan_prune(conn, self.db.dialect, before, lock=False)
-                if plan is None:
-                    return 0, 0
-                n = conn.execute(select(func.count()).select_from(events).where(events.c.seq <= plan.cut)).scalar_one()
-                return len(plan.jobs), int(n)
-        at = iso(now)
-        with self.db.write() as conn:
-            plan = _plan_prune(conn, self.db.dialect, before, lock=True)
-            if plan is None:
-                return 0, 0
-            cut = plan.cut
-            cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
-            removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
-            ids = sorted(plan.jobs)
-            for i in range(0, len(ids), 500):
-                part = ids[i : i + 500]
-                conn.execute(delete(evidence).where(evidence.c.job_id.in_(part)))
-                conn.execute(delete(orders).where(orders.c.job_id.in_(part)))
-                conn.execute(delete(jobs).where(jobs.c.id.in_(part)))
-            conn.execute(
-                insert(chain_checkpoint).values(
-                    seq=cut, hash=cut_hash, at=at, before=before, jobs_removed=len(ids), events_removed=removed_events
+                report = audit_journal(conn, self.table)
+                if not report.ok:
+                    raise StoreError(f"refusing to prune a journal that does not verify: {report.problem}")
+                seen = conn.execute(select(journal_head.c.seq, journal_head.c.hash)).one()
+                audited = (int(seen[0]), str(seen[1]))
+                plan = _plan_prune(conn, before, audited[0], asked)
+                if plan is not None and asked is None:
+                    n = conn.execute(select(func.count()).select_from(events).where(events.c.seq <= plan.cut))
+                    planned = (len(plan.jobs), int(n.scalar_one()))
+            if plan is None or dry_run:
+                # A dry run answers what it would remove, as prune(dry_run=True) always has.
+                return Pruned(planned if dry_run else (0, 0), planned, report)
+            if asked is None:
+                if confirm is not None and not confirm(*planned):
+                    return Pruned((0, 0), planned, report)
+                asked = plan.jobs
+            with self.db.write() as conn:
+                head = lock_head(conn, self.db.dialect)
+                if head != audited:
+                    appended = appended_jobs(conn, audited, head)
+                    if appended is None or appended & plan.jobs:
+                        continue  # audit again (this transaction wrote nothing)
+                cut = plan.cut
+                cut_hash = conn.execute(select(events.c.hash).where(events.c.seq == cut)).scalar_one()
+                removed_events = conn.execute(delete(events).where(events.c.seq <= cut)).rowcount
+                removed_orders = 0
+                ids = sorted(plan.jobs)
+                for i in range(0, len(ids), 500):
+                    part = ids[i : i + 500]
+                    conn.execute(delete(evidence).where(evidence.c.job_id.in_(part)))
+                    removed_orders += conn.execute(delete(orders).where(orders.c.job_id.in_(part))).rowcount
+                    conn.execute(delete(jobs).where(jobs.c.id.in_(part)))
+                at = iso(now)
+                conn.execute(
+                    insert(chain_checkpoint).values(
+                        seq=cut,
+                        hash=cut_hash,
+                        at=at,
+                        before=before,
+                        jobs_removed=len(ids),
+                        events_removed=removed_events,
+                    )
                 )
-            )
-            note = json.dumps(
-                {
-                    "checkpoint_seq": cut,
-                    "checkpoint_hash": cut_hash,
-                    "before": before,
-                    "jobs_removed": len(ids),
-                    "events_removed": removed_events,
-                },
-                separators=(",", ":"),
-            )
-            # A job-level event needs a job: the prune is announced on the oldest job that stays.
-            anchor = conn.execute(select(jobs.c.id).order_by(jobs.c.created_at).limit(1)).scalar()
-            if anchor is None:
-                raise StoreError("prune would remove every job; keep at least one (the chain needs an anchor)")
-            append_events(conn, self.db.dialect, [event_row(anchor, at, Trigger.PRUNE, note=note)])
-        return len(ids), removed_events
+                note = json.dumps(
+                    {
+                        "checkpoint_seq": cut,
+                        "checkpoint_hash": cut_hash,
+                        "before": before,
+                        "jobs_removed": len(ids),
+                        "events_removed": removed_events,
+                    },
+                    separators=(",", ":"),
+                )
+                # A job-level event needs a job: the prune is announced on the oldest job that stays.
+                anchor = conn.execute(select(jobs.c.id).order_by(jobs.c.created_at).limit(1)).scalar()
+                if anchor is None:
+                    raise StoreError("prune would remove every job; keep at least one (the chain needs an anchor)")
+                append_events(conn, self.db.dialect, [event_row(anchor, at, Trigger.PRUNE, note=note)])
+            # The chain now runs from the checkpoint (cut) to the prune event just appended after the head.
+            after = AuditReport(True, head[0] - cut + 1, report.jobs - len(ids), report.orders - removed_orders, None)
+            return Pruned((len(ids), removed_events), planned, after)
+        raise StoreError(
+            "the journal kept changing under the prune (jobs it would remove were touched, or another prune "
+            "ran) while it was audited three times; nothing was removed: run it again"
+        )
 
 
-def _plan_prune(conn: Connection, dialect: str, before: str, *, lock: bool) -> PrunePlan | None:
-    """Which finished jobs created before ``before`` can go (the chain's head locked when ``lock``)."""
-    if lock:
-        head_seq, _ = lock_head(conn, dialect)
-    else:
-        head_seq = int(conn.execute(select(journal_head.c.seq)).scalar_one())
+def _plan_prune(conn: Connection, before: str, head_seq: int, only: frozenset[str] | None) -> PrunePlan | None:
+    """Which finished jobs created before ``before`` can go, of ``only`` when given, with the chain's head at
+    ``head_seq`` (read in the same snapshot)."""
     candidates = set(
         conn.execute(select(jobs.c.id).where(jobs.c.status == JobStatus.DONE, jobs.c.created_at < before)).scalars()
     )
+    if only is not None:
+        candidates &= only
     if not candidates:
         return None
     spans = {
@@ -577,22 +669,11 @@ __all__ = ["JournalWriter"]
 
 def _order_values(
     job_id: str, refs: Sequence[OrderRef], first_seq: int, at: str, state: S = S.PENDING
-) -> list[dict[str, Any]]:
-    """The ``orders`` rows of new orders (``pending`` unless told), numbered from ``first_seq``."""
+) -> list[tuple[Any, ...]]:
+    """The ``orders`` rows of new orders (``pending`` unless told), numbered from ``first_seq``, as
+    tuples in :data:`.sql.ORDER_INSERT_COLS` order (a 100,000-order job is one driver-level executemany)."""
+    value = state.value
     return [
-        {
-            "job_id": job_id,
-            "seq": first_seq + i,
-            "symbol": r.symbol,
-            "order_id": r.order_id,
-            "client_order_id": r.client_order_id,
-            "state": state.value,
-            "attempts": 0,
-            "queries": 0,
-            "not_found_seen": 0,
-            "next_at_ms": 0,
-            "updated_at": at,
-            "conditional": 1 if r.conditional else 0,
-        }
+        (job_id, first_seq + i, r.symbol, r.order_id, r.client_order_id, value, 0, 0, 0, 0, at, int(r.conditional))
         for i, r in enumerate(refs)
     ]

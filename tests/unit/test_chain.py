@@ -1,10 +1,14 @@
-"""The hash chain's pure parts: which prefix a prune may cut, and the report ``verify`` returns."""
+"""The hash chain's pure parts: which prefix a prune may cut, the report ``verify`` returns, and the audit's
+quick ways of computing the journal's hashes (they must agree with the journal's own)."""
 
 from __future__ import annotations
 
 import pytest
 
-from safecancel.store.chain import ChainReport, PrunePlan, event_hash, event_row, plan_prune
+from safecancel.model import OrderRef
+from safecancel.store.audit import order_identities, orders_hash
+from safecancel.store.chain import ChainReport, PrunePlan, digest_matches, event_hash, event_row, plan_prune
+from safecancel.store.rows import _digest, fingerprint
 
 # (head seq, candidates, job -> (first, last) event seq, the plan) -- jobs A, C are finished and
 # old enough to go; B stays.
@@ -53,3 +57,35 @@ def test_an_event_hash_covers_its_content_and_its_predecessor():
     assert event_hash(row | {"note": "forged"}) != h
     assert event_hash(row | {"prev_hash": "1" * 64}) != h
     assert event_hash(dict(row)) == h
+
+
+# Text a venue may send back, as the chain must hash it: quotes, backslashes, control characters (short
+# and \u escapes), non-ASCII, the JSON-only line separators, an emoji, and integers / NULL beside them.
+AWKWARD = [
+    'say "no"',
+    "back\\slash",
+    "tab\tnew\nline\r\x00\x01\x1f\x7f",
+    "Umlaut ü, 中文, \u2028\u2029, 🚀",
+    "",
+]
+
+
+def test_the_quick_digest_is_the_journals_digest():
+    values = [*AWKWARD, 0, -1, 2**53, None, ["nested", 1, None]]
+    for v in [values, tuple(values), [["BTCUSD_PERP", "order_id", "7"]], []]:
+        assert digest_matches(v, _digest(v))
+        assert not digest_matches(v, _digest([*v, "x"]))
+
+
+def test_order_identities_are_what_the_fingerprint_and_names_use():
+    refs = [
+        OrderRef("BTCUSD_PERP", "17"),
+        OrderRef("BTC-USDT", None, "my-id-ü"),
+        OrderRef("btcusdt", "99", None, True),
+        OrderRef("X", None, "c", True),
+    ]
+    # Order rows as the audit reads them: id, position, symbol, order_id, client_order_id, conditional, ...
+    rows = [(i, i, r.symbol, r.order_id, r.client_order_id, int(r.conditional)) for i, r in enumerate(refs)]
+    keys, names = order_identities(rows)
+    assert names == [str(r) for r in refs]
+    assert _digest(sorted(keys)) == fingerprint(refs) and _digest(names) == orders_hash(refs)
