@@ -20,22 +20,23 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .client import Client
-from .config import VenueConfig
-from .deadman import MODES as DEAD_MAN_MODES
-from .deadman import DeadManSwitch
 from .errors import AuthError, InputError, LeaseHeld, SafeCancelError, StoreError, VenueError
-from .inputs import utc_time
-from .killswitch import KIND as KILL_SWITCH
-from .model import JobResult, JobStatus
-from .render import only_order, print_history, print_job, print_listing, progress_printer
-from .store import migrate_journal
-from .timeline import write_timeline
 from .venues import VENUE_NAMES
+
+# Start-up time: `safecancel --help` (and every `<command> --help`) loads only click, the errors and the
+# venue registry. The client, the journal (SQLAlchemy), the transport (requests) and the rendering (rich)
+# are imported inside the commands that use them.
+if TYPE_CHECKING:
+    from .deadman import DeadManSwitch
+    from .model import JobResult
+
+# The dead-man switch's modes (safecancel.deadman.MODES; tests/unit/test_startup.py checks they agree),
+# written out so that the command's --help need not import the switch and everything under it.
+DEAD_MAN_MODES = ("auto", "native", "guardian")
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNFINISHED, EXIT_VENUE, EXIT_STORE, EXIT_HELD, EXIT_NOT_HERE = (
     0,
@@ -65,6 +66,9 @@ EXIT_CODES_HELP = (
 
 
 def job_exit(r: JobResult) -> int:
+    from .killswitch import KIND as KILL_SWITCH
+    from .model import JobStatus
+
     if r.problem == "venue":
         return EXIT_VENUE
     if r.skipped:
@@ -95,6 +99,8 @@ def _show_waiting() -> None:
 
 def _say_why(results: list[JobResult]) -> None:
     """One plain line on stderr for each job that did not finish, saying why."""
+    from .model import JobStatus
+
     for r in results:
         why = r.skipped or r.held_by or (r.attention if not r.finished or r.status != JobStatus.DONE else None)
         if r.skipped:
@@ -237,6 +243,10 @@ def cancel(
 
         safecancel cancel --venue binance_coinm --symbol BTCUSD_PERP --ids 101,102,103
     """
+    from .client import Client
+    from .config import VenueConfig
+    from .model import JobStatus
+    from .render import print_job, progress_printer
 
     with cli_errors():
         if (ids is None) == (client_ids is None):
@@ -353,6 +363,10 @@ def cancel_all(
 
         safecancel cancel-all --venue bingx --symbol BTC-USDT --client-prefix bot-
     """
+    from .client import Client
+    from .config import VenueConfig
+    from .render import print_job, print_listing, progress_printer
+
     with cli_errors():
         config = VenueConfig(venue, base_url=base_url or None)
         scope = {
@@ -464,6 +478,9 @@ def deadman(venue, symbol, timeout, mode, no_guardian, no_conditional, account, 
 
         safecancel deadman --venue binance_coinm --symbol BTCUSD_PERP --timeout 60
     """
+    from .client import Client
+    from .config import VenueConfig
+
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -554,6 +571,10 @@ def open_orders(venue, symbol, no_conditional, base_url, deadline, as_json) -> N
 
         safecancel open-orders --venue htx --symbol btcusdt --json
     """
+    from .client import Client
+    from .config import VenueConfig
+    from .render import print_listing
+
     with cli_errors():
         # No journal is opened: Client opens its database on first use, and a listing never uses it.
         with Client(None, venues=[VenueConfig(venue, base_url=base_url or None)]) as client:
@@ -597,6 +618,9 @@ def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> 
     Exit codes as for `cancel`, the worst over the jobs; also 6: a job is held by another live
     runner; 7: some jobs could not be run here (no credentials for their venue, or another API key).
     """
+    from .client import Client
+    from .config import VenueConfig
+    from .render import print_job, progress_printer
 
     with cli_errors():
         if (rebind or base_url) and not job_id:
@@ -652,6 +676,8 @@ def resume(db, job_id, deadline, lease_ttl, wait, rebind, base_url, as_json) -> 
 @json_option
 def history(db, venue, since, until, state, symbol, order_id, limit, as_json) -> None:
     """List jobs, newest first."""
+    from .client import Client
+    from .render import print_history
 
     with cli_errors(), Client(db, read_only=True) as client:
         rows = client.history(
@@ -689,6 +715,9 @@ def show(job_id, db, order_id, evidence, timeline, as_json) -> None:
 
     With --order, every job that touched that order (matched exactly), showing that order only.
     """
+    from .client import Client
+    from .render import only_order, print_job
+    from .timeline import write_timeline
 
     with cli_errors(), Client(db, read_only=True) as client:
         if (job_id is None) == (order_id is None):
@@ -725,6 +754,8 @@ def resolve(job_id, order, as_state, note, db, as_json) -> None:
     For orders the venue can no longer answer for (Binance forgets unfilled cancelled orders after
     3 days, HTX API orders 2 hours after cancel). Refused for any order that is not `unknown`.
     """
+    from .client import Client
+    from .render import print_job
 
     with cli_errors(), Client(db) as client:
         result = client.resolve(job_id, order, as_state, note)
@@ -747,6 +778,7 @@ def verify(db, as_json) -> None:
     replay of its events (what `show` and `history` display). Exit 0 if intact; 1 naming the first
     broken event or differing row. Read-only: works on a journal on read-only storage.
     """
+    from .client import Client
 
     with cli_errors(), Client(db, read_only=True) as client:
         started = time.monotonic()
@@ -788,12 +820,15 @@ def export(db, fmt, table, since, until, venue, job_id, output, as_json) -> None
     """Stream jobs, orders and events for a compliance archive (bounded memory).
 
     Stable column names, times in ISO-8601 UTC (see the README for the columns). The data goes to
-    stdout (or -o) in its format; a summary of what was written goes to stderr.
+    stdout (or -o) in its format; a summary of what was written goes to stderr. An exchange with the
+    venue is written once: its evidence_query and evidence_response are on its first event (lowest
+    seq with that evidence_id) and null on the others.
 
     Example:
 
         safecancel export --format csv --table events --since 2026-11-01 -o events.csv
     """
+    from .client import Client
 
     counts: dict[str, int] = {}
     with cli_errors(), Client(db, read_only=True) as client:
@@ -835,30 +870,47 @@ def export(db, fmt, table, since, until, venue, job_id, output, as_json) -> None
 def prune(db, before, yes, dry_run, as_json) -> None:
     """Remove finished jobs older than a date; the hash chain keeps verifying (a checkpoint records the cut).
 
-    Says how many jobs and events it will remove before removing them. Unfinished jobs are never
-    removed, and a journal that does not verify is never pruned.
+    Says how many jobs and events it will remove before removing them, then that the journal verifies
+    after the cut; it audits the journal once for all of that. Unfinished jobs are never removed, and a
+    journal that does not verify is never pruned.
     """
 
+    from .client import Client
+    from .inputs import utc_time
+
+    refused = False
+
+    # One audit for the whole command: the plan it shows, the question, the removal and the result all
+    # come from one client.prune call (which asks through `confirm` between its audit and the removal).
     with cli_errors(), Client(db) as client:
         cut = utc_time(before, "--before")
-        jobs_planned, events_planned = client.prune(cut, dry_run=True)
         where = client.db_url
-        plan = f"{jobs_planned} finished jobs ({events_planned} events) created before {cut} in {where}"
-        out: dict[str, Any] = {"journal": where, "before": cut, "dry_run": dry_run}
-        if dry_run or not jobs_planned:
-            removed = (0, 0)
-            click.echo(f"would remove {plan}" if dry_run else f"nothing to prune: {plan}", err=as_json)
-        else:
-            click.echo(f"will remove {plan}", err=True)
-            if not yes and not click.confirm("remove them?", err=True):
-                raise SystemExit(1)
-            removed = client.prune(cut)
-        report = client.audit()
-    out.update(
-        would_remove={"jobs": jobs_planned, "events": events_planned},
-        removed={"jobs": removed[0], "events": removed[1]},
-        verify=report.to_json(),
-    )
+
+        def plan(jobs: int, events: int) -> str:
+            return f"{jobs} finished jobs ({events} events) created before {cut} in {where}"
+
+        def confirm(jobs: int, events: int) -> bool:
+            nonlocal refused
+            click.echo(f"will remove {plan(jobs, events)}", err=True)
+            refused = not (yes or click.confirm("remove them?", err=True))
+            return not refused
+
+        result = client.prune(cut, dry_run=dry_run, confirm=confirm)
+    if refused:
+        raise SystemExit(1)
+    (jobs_planned, events_planned), report = result.planned, result.verify
+    removed = (0, 0) if dry_run else tuple(result)
+    if dry_run or not jobs_planned:
+        what = plan(jobs_planned, events_planned)
+        click.echo(f"would remove {what}" if dry_run else f"nothing to prune: {what}", err=as_json)
+    out: dict[str, Any] = {
+        "journal": where,
+        "before": cut,
+        "dry_run": dry_run,
+        "would_remove": {"jobs": jobs_planned, "events": events_planned},
+        "removed": {"jobs": removed[0], "events": removed[1]},
+        "verify": report.to_json(),
+    }
     if as_json:
         _dump(out)
     elif not dry_run and jobs_planned:
@@ -933,6 +985,8 @@ def migrate_store(source: str, target: str, as_json: bool) -> None:
     Example:
         safecancel migrate-store --from sqlite:///a.db --to postgresql+psycopg://bot@db.internal/journal
     """
+    from .store import migrate_journal
+
     with cli_errors():
         report = migrate_journal(source, target)
     if as_json:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import proc
 from .clock import SYSTEM_CLOCK, Clock
@@ -31,6 +31,7 @@ from .config import (
     credentials_from_env,
     env_name,
     legacy_configs,
+    pacing_from_env,
     venue_configs,
 )
 from .deadman import KIND as DEAD_MAN
@@ -57,11 +58,14 @@ from .model import (
 from .pacing import key_fingerprint, shared_bucket, shared_pacing
 from .scope import Fit, Scope, make_scope
 from .states import UNSETTLED, OrderState, StateTable, Trigger
-from .store import AuditReport, Database, Journal, fingerprint, iso
-from .store.journal import JobRow
+from .store.rows import JobRow, fingerprint, iso
 from .transport import RequestsTransport, Transport
 from .venues import VENUE_NAMES, Rate, venue_class
 from .venues.base import clip, redact_query
+
+if TYPE_CHECKING:  # the journal (SQLAlchemy) is imported where it is opened: a client that only lists never loads it
+    from .store import AuditReport, Database, Journal
+    from .store.audit import Pruned
 
 log = logging.getLogger("safecancel.client")
 
@@ -177,6 +181,8 @@ class Client:
         # and a dry run never opens it.
         with self._lock:
             if self._journal_ is None:
+                from .store import Database, Journal  # here: SQLAlchemy loads when a journal is opened
+
                 self._db = Database(self._db_arg, read_only=self._read_only)
                 self._journal_ = Journal(self._db, self._table)
             return self._journal_
@@ -226,18 +232,11 @@ class Client:
                     adapter = cls(url, max_batch=config.batch_size, **config.options)
                 except TypeError as exc:
                     raise InputError(f"{venue}: bad venue option: {exc}") from None
-                # One override paces both kinds of request, as documented on VenueConfig.rate.
-                cancel_rate = config.rate if config.rate is not None else cls.cancel_rate
-                query_rate = config.rate if config.rate is not None else cls.query_rate
-                cancel_bucket, query_bucket, server_clock = shared_pacing(
-                    venue, key_id, url, cancel_rate, query_rate, self._clock
-                )
-                # Listings keep their own documented rate; an override that is slower paces them too.
-                list_rate = cls.list_rate
-                if config.rate is not None and config.rate.per_second < list_rate.per_second:
-                    list_rate = config.rate
-                list_bucket = shared_bucket("list", venue, key_id, url, list_rate, self._clock)
-                link = VenueLink(adapter, creds, cancel_bucket, query_bucket, server_clock, list_bucket)
+                # The venue's documented accounting (safecancel.pacing): each kind's own rate, and the budget
+                # they share where the venue has one; VenueConfig.rate and .pacing as documented there.
+                pacing = config.pacing or pacing_from_env(venue, self._env)
+                paced = shared_pacing(cls, key_id, url, self._clock, rate=config.rate, pacing=pacing)
+                link = VenueLink(adapter, creds, paced.cancel, paced.query, paced.server_clock, paced.list)
                 self._links[(venue, key_id, url)] = link
             return link
 
@@ -541,13 +540,15 @@ class Client:
         """Sweep a kill switch's scope and cancel what is in it until a listing shows it empty."""
         scope = Scope.from_json(job.scope or "{}")
         cls = venue_class(job.venue)
+        config = self._venues.get(job.venue) or VenueConfig(job.venue)
         native_bucket = shared_bucket(
             "cancel_all",
-            job.venue,
+            cls,
             key_fingerprint(link.creds.api_key),
             link.adapter.base_url,
-            cls.cancel_all_rate,
             self._clock,
+            rate=config.rate,
+            pacing=config.pacing,
         )
 
         def lister(deadline: float) -> Lister:
@@ -709,7 +710,16 @@ class Client:
         arming = plan_arming(cls, symbol, timeout, mode, guardian)
         scope, link = self._kill_scope(venue, symbol, None, None, include_conditional, False)
         key_id = key_fingerprint(link.creds.api_key)
-        bucket = shared_bucket("countdown", venue, key_id, link.adapter.base_url, cls.countdown_rate, self._clock)
+        venue_config = self._venues.get(venue) or VenueConfig(venue)
+        bucket = shared_bucket(
+            "countdown",
+            cls,
+            key_id,
+            link.adapter.base_url,
+            self._clock,
+            rate=venue_config.rate,
+            pacing=venue_config.pacing,
+        )
 
         def guardian_config() -> dict[str, Any]:
             config = self._venues.get(venue) or VenueConfig(venue)
@@ -726,6 +736,7 @@ class Client:
                 },
                 "batch_size": config.batch_size,
                 "rate": [config.rate.requests, config.rate.per_seconds] if config.rate is not None else None,
+                "pacing": config.pacing,
                 "options": dict(config.options),
                 "lease_ttl": self._lease_ttl_ms / 1000,
             }
@@ -768,6 +779,8 @@ class Client:
         job_key = self._key(key, venue, account, refs, link)
         with self._lock:
             if self._journal_ is None:
+                from .store import Database, Journal  # here: SQLAlchemy loads when a journal is opened
+
                 try:
                     self._db = Database(self._db_arg, create=False, read_only=self._read_only)
                 except InputError:
@@ -1006,16 +1019,27 @@ class Client:
     def export_columns(self, table: str) -> list[str]:
         return self._journal.export_columns(table)
 
-    def prune(self, before: str | datetime, *, dry_run: bool = False) -> tuple[int, int]:
+    def prune(
+        self,
+        before: str | datetime,
+        *,
+        dry_run: bool = False,
+        confirm: Callable[[int, int], bool] | None = None,
+    ) -> Pruned:
         """Remove finished jobs created before ``before`` (an aware ``datetime`` or ISO-8601 text, as for
         :meth:`history`); the chain keeps verifying.
 
         Returns ``(jobs_removed, events_removed)``; with ``dry_run`` what it would remove, removing
-        nothing. Unfinished jobs are never removed; a cutoff that is not a time raises
-        :class:`InputError` before anything is read, and a journal that does not verify is never pruned.
+        nothing. The tuple is a ``safecancel.store.audit.Pruned``, which also carries ``planned``, the
+        ``(jobs, events)`` the plan held, and ``verify``, the :class:`AuditReport` of the journal as
+        found, or after the cut. The journal is audited once per call.
+        ``confirm(jobs, events)``, when given, is asked after the audit and before anything is removed;
+        False removes nothing. Unfinished jobs are never removed; a cutoff that is not a time raises
+        :class:`InputError` before anything is read, and a journal that does not verify is never pruned
+        (:class:`StoreError`).
         """
         cut = utc_time(before, "before")
-        return self._journal.prune(cut, self._clock.now(), dry_run=dry_run)
+        return self._journal.prune(cut, self._clock.now(), dry_run=dry_run, confirm=confirm)
 
     def plan(
         self,
