@@ -66,7 +66,13 @@ class OrderRef:
         return self.order_id if self.order_id is not None else self.client_order_id  # type: ignore[return-value]
 
     def __str__(self) -> str:
-        return f"{self.symbol}:{self.kind.value}={self.value}" + (":conditional" if self.conditional else "")
+        # Spelled out rather than through .kind/.value: a 100,000-order job names every order in its
+        # create event (orders_hash), and the enum lookups were most of that cost.
+        if self.order_id is not None:
+            text = f"{self.symbol}:order_id={self.order_id}"
+        else:
+            text = f"{self.symbol}:client_order_id={self.client_order_id}"
+        return text + ":conditional" if self.conditional else text
 
 
 @dataclass(frozen=True, slots=True)

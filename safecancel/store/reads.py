@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, or_, select
@@ -200,43 +201,12 @@ class JournalReads:
                         for r in conn.execute(select(evidence).where(evidence.c.job_id == job_id))
                     }
                 q = select(*_EVENT_RECORD_COLS).where(events.c.job_id == job_id).order_by(events.c.seq)
+                # Each row is EventRecord's fields but the order's name (by order_pk) and the evidence.
                 evs = tuple(
-                    EventRecord(
-                        seq,
-                        ev_job,
-                        names.get(pk),
-                        trigger,
-                        from_state,
-                        to_state,
-                        attempt,
-                        at,
-                        http_status,
-                        code,
-                        message,
-                        provenance,
-                        reason,
-                        ev_id,
-                        note,
-                        exchanges.get(ev_id) if ev_id is not None and with_evidence else None,
-                    )
-                    for (
-                        seq,
-                        ev_job,
-                        pk,
-                        trigger,
-                        from_state,
-                        to_state,
-                        attempt,
-                        at,
-                        http_status,
-                        code,
-                        message,
-                        provenance,
-                        reason,
-                        ev_id,
-                        note,
-                    ) in conn.execute(q)
+                    EventRecord(seq, ev_job, names.get(pk), *rest) for seq, ev_job, pk, *rest in conn.execute(q)
                 )
+                if with_evidence:
+                    evs = tuple(replace(e, evidence=exchanges.get(e.evidence_id)) for e in evs)  # type: ignore[arg-type]
         states, reasons, provenances = _members(OrderState), _members(Reason), _members(Provenance)
 
         def result(r: Any) -> OrderResult:

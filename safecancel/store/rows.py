@@ -56,7 +56,14 @@ def _digest(values: Sequence[Any]) -> str:
 def fingerprint(refs: Iterable[OrderRef]) -> str:
     """sha256 of the sorted order set: the identity of "the same orders" for idempotency keys."""
     # A conditional order is marked; ordinary orders hash as they always did (derived keys stay stable).
-    return _digest(sorted([r.symbol, r.kind.value, r.value, *(["conditional"] if r.conditional else [])] for r in refs))
+    return _digest(
+        sorted(
+            [r.symbol, "order_id", r.order_id, *(["conditional"] if r.conditional else [])]
+            if r.order_id is not None
+            else [r.symbol, "client_order_id", r.client_order_id, *(["conditional"] if r.conditional else [])]
+            for r in refs
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

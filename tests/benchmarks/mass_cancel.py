@@ -1237,8 +1237,12 @@ def cli_command() -> tuple[list[str], str]:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    """This environment without any SAFECANCEL_* (a developer's settings must not steer a child), plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECANCEL_")}
+    """This environment without any SAFECANCEL_* (a developer's settings must not steer a child), plus ``extra``.
+
+    Without PYTHONDONTWRITEBYTECODE too: a user's install has its bytecode (pip compiles at install, an
+    editable install on first import), so the warm-up run writes it and the timed runs measure imports,
+    not compiling the sources again on every start (which that variable, set on some machines, forces)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECANCEL_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(extra)
     return env
 

@@ -89,3 +89,34 @@ def test_order_identities_are_what_the_fingerprint_and_names_use():
     keys, names = order_identities(rows)
     assert names == [str(r) for r in refs]
     assert _digest(sorted(keys)) == fingerprint(refs) and _digest(names) == orders_hash(refs)
+
+
+def test_an_order_change_builds_the_same_event_as_event_row() -> None:
+    # apply_groups builds each order's event as a list of the chain's EVENT_CONTENT values (no dict per
+    # event); it must hold what event_row would, column for column, or the hashes would cover other values.
+    from safecancel.store.chain import EVENT_CONTENT
+    from safecancel.store.changes import _Current, _order_event
+    from safecancel.store.rows import Change, OrderRow
+
+    row = OrderRow(7, "job", 0, "BTCUSD_PERP", "42", None, "sent", None, None, 1, 0, 0)
+    ch = Change(row, "confirm", provenance="venue_response", code="c" * 80, message="m" * 900, note="n")
+    new = _Current(7, "cancelled", None, "venue_response", 1, 0, 0, "c", "m", 0, 0)
+    built = _order_event("job", "2026-11-28T00:00:00.000000Z", ch, new, 200, 3, "h" * 64)
+    expected = event_row(
+        "job",
+        "2026-11-28T00:00:00.000000Z",
+        "confirm",
+        order_pk=7,
+        from_state="sent",
+        to_state="cancelled",
+        attempt=1,
+        http_status=200,
+        venue_code="c" * 64,
+        venue_message="m" * 900,
+        provenance="venue_response",
+        reason=None,
+        evidence_id=3,
+        evidence_hash="h" * 64,
+        note="n",
+    )
+    assert built == [expected[k] for k in EVENT_CONTENT]
