@@ -77,7 +77,7 @@ def test_resolve_shows_in_show_and_export_with_operator_provenance(fake, env):
     fake.fault(BN, "query", "status", status=503, times=10_000)
     job = json.loads(
         run(
-            env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "0.4", "--json"
+            env, "cancel", "--venue", BN, "--symbol", SYMBOLS[BN], "--ids", ",".join(ids), "--deadline", "2", "--json"
         ).stdout
     )
     assert {o["state"] for o in job["orders"]} == {"unknown"}

@@ -158,7 +158,7 @@ def test_a_resolved_and_resumed_job_replays(fake, env, db_path):
     ids = seed_open(fake, BN, 3)
     fake.fault(BN, "cancel", "drop_after_apply")
     fake.fault(BN, "query", "status", status=503, times=10_000)
-    job = cancel(env, ids, "--deadline", "0.4")
+    job = cancel(env, ids, "--deadline", "2")
     assert {o["state"] for o in job["orders"]} == {"unknown"}
     assert run(env, "audit", "verify").exit_code == 0
     run(env, "resolve", job["job_id"], ids[0], "--as", "failed", "--note", "checked in the venue UI")

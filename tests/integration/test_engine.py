@@ -164,7 +164,7 @@ def test_slow_venue_read_timeout_makes_orders_unknown_then_query_settles(fake, m
 def test_connection_refused_never_reached_so_resent_until_deadline(make_client, fake):
     # Nothing listens on this port: every attempt provably never reached the venue.
     client = make_client(venues=[VenueConfig(BN, credentials=CREDS, base_url="http://127.0.0.1:9")])
-    r = client.cancel(BN, SYM, order_ids=["1", "2"], deadline=0.5)
+    r = client.cancel(BN, SYM, order_ids=["1", "2"], deadline=2)
     assert r.status == "open"
     assert {o.state for o in r.orders} == {"pending"}  # never forced terminal
     # No request left the machine: none counts as a send, each is counted as unsent.
@@ -177,7 +177,7 @@ def test_venue_down_past_deadline_stays_open_then_resume_finishes(fake, make_cli
     fake.fault(BN, "cancel", "drop_after_apply")
     fault_reads(fake, BN, status=503, times=1000)
     client = make_client()
-    r = client.cancel(BN, SYM, order_ids=ids, deadline=0.6)
+    r = client.cancel(BN, SYM, order_ids=ids, deadline=2)
     assert r.status == "open" and {o.state for o in r.orders} == {"unknown"}
     fake.clear_faults()  # the venue comes back
     (again,) = client.resume(deadline=5)
