@@ -2,7 +2,7 @@
 
 Every event's hash covers its content and the hash of the event before it (``prev_hash``); an event
 that records an HTTP exchange also carries that evidence row's hash. So an edited, deleted or
-reordered event, or edited evidence, breaks the chain at a place :func:`verify_chain` names.
+reordered event, or edited evidence, breaks the chain at a place the walk (:class:`ChainWalk`) names.
 
 Several writers (threads, processes, hosts sharing one PostgreSQL database):
 
@@ -150,7 +150,7 @@ def append_events(conn: Connection, dialect: str, rows: Sequence[Mapping[str, An
 
 
 class ChainReport(NamedTuple):
-    """What :func:`verify_chain` found. A tuple, so ``ok, n, problem = journal.verify()`` keeps working."""
+    """What a walk of the chain found. A tuple, so ``ok, n, problem = journal.verify()`` keeps working."""
 
     ok: bool
     events: int  # events checked (up to and including the first broken one)
@@ -447,18 +447,6 @@ class ChainWalk:
         return int(row[0]) if row is not None and row[0] is not None else None
 
 
-def verify_chain(conn: Connection) -> ChainReport:
-    """Walk the chain inside the caller's snapshot: the head, the evidence and the events as of one moment.
-
-    The chain alone; :func:`~.audit.audit_journal` walks it once with the rows' replay.
-    """
-    with DriverReads(conn) as reads:
-        walk = ChainWalk.from_start(reads)
-        for _ in walk.pages():
-            pass
-        return walk.finish()
-
-
 def appended_jobs(conn: Connection, since: tuple[int, str], head: tuple[int, str]) -> frozenset[str] | None:
     """The jobs of the events appended after ``since`` (an event an audit verified as the head) up to
     ``head``, when those events check out as a continuation of the chain (links, hashes, evidence) and
@@ -532,5 +520,4 @@ __all__ = [
     "evidence_hash",
     "lock_head",
     "plan_prune",
-    "verify_chain",
 ]
